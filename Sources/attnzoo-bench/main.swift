@@ -1,0 +1,1 @@
+print("attnzoo-bench: no benchmarks yet")

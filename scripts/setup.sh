@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Installs the system libraries AttentionZoo needs (OpenBLAS, libpng) when pkg-config cannot
+# find them: through apt-get when root, through sudo otherwise. Safe to run repeatedly.
+set -euo pipefail
+need=()
+pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
+pkg-config --exists libpng 2>/dev/null || need+=(libpng-dev)
+command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
+[ ${#need[@]} -eq 0 ] && exit 0
+echo "setup: installing ${need[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then SUDO=""; else SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >&2
+$SUDO apt-get install -y -qq "${need[@]}" >&2
