@@ -1,0 +1,21 @@
+import Foundation
+
+/// Work splitting over the machine's cores for our own loops (GEMM threads belong to OpenBLAS).
+public enum Threading {
+    /// Number of worker threads our loops use (the active processor count).
+    public static let workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+
+    /// Splits `[0, count)` into at most `workerCount` contiguous chunks of at least `minChunk`
+    /// items and runs `body` on each, in parallel when there is more than one chunk.
+    public static func parallelFor(_ count: Int, minChunk: Int = 1, _ body: (Range<Int>) -> Void) {
+        guard count > 0 else { return }
+        let chunks = min(workerCount, max(1, count / max(1, minChunk)))
+        if chunks <= 1 { body(0..<count); return }
+        let per = (count + chunks - 1) / chunks
+        DispatchQueue.concurrentPerform(iterations: chunks) { i in
+            let lo = i * per
+            let hi = min(count, lo + per)
+            if lo < hi { body(lo..<hi) }
+        }
+    }
+}
