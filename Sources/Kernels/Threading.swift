@@ -12,10 +12,20 @@ public enum Threading {
         let chunks = min(workerCount, max(1, count / max(1, minChunk)))
         if chunks <= 1 { body(0..<count); return }
         let per = (count + chunks - 1) / chunks
-        DispatchQueue.concurrentPerform(iterations: chunks) { i in
-            let lo = i * per
-            let hi = min(count, lo + per)
-            if lo < hi { body(lo..<hi) }
+        withoutActuallyEscaping(body) { escaping in
+            let work = UncheckedSendable(escaping)
+            DispatchQueue.concurrentPerform(iterations: chunks) { i in
+                let lo = i * per
+                let hi = min(count, lo + per)
+                if lo < hi { work.value(lo..<hi) }
+            }
         }
     }
+}
+
+/// Carries a value into a `@Sendable` closure where the caller guarantees that the parallel
+/// uses touch disjoint memory (each chunk writes its own range).
+public struct UncheckedSendable<Value>: @unchecked Sendable {
+    public let value: Value
+    public init(_ value: Value) { self.value = value }
 }

@@ -1,0 +1,56 @@
+extension Tensor {
+    /// Reverse-mode differentiation from this tensor. `gradient` defaults to ones (any shape
+    /// works for a one-element tensor, like PyTorch's `loss.backward()`). Leaf gradients
+    /// accumulate across calls (`zeroGrad` clears them). Iterative: deep graphs cannot
+    /// overflow the stack.
+    public func backward(_ gradient: Tensor? = nil) {
+        guard let root = node else {
+            fatalError("backward: tensor of shape \(shape) does not require grad")
+        }
+        let seed = gradient ?? Tensor.full(1, shape: shape)
+        checkShape(seed.shape == shape, "backward: gradient shape \(seed.shape) differs from tensor shape \(shape)")
+        let order = GradNode.topologicalOrder(from: root)
+        var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed.detach()]
+        withNoGrad {
+            for node in order.reversed() {
+                guard let g = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                guard let pullback = node.pullback else {
+                    node.grad = node.grad.map { $0 + g } ?? g.copy()
+                    continue
+                }
+                let inputGrads = pullback(g)
+                for (i, input) in node.inputs.enumerated() {
+                    guard let input, i < inputGrads.count, let raw = inputGrads[i] else { continue }
+                    // Broadcasting in the forward pass shows up here as extra or size-1 axes.
+                    let gi = raw.shape == input.shape ? raw : raw.sumToShape(input.shape)
+                    let key = ObjectIdentifier(input)
+                    if let acc = pending[key] { pending[key] = acc + gi } else { pending[key] = gi }
+                }
+            }
+        }
+    }
+
+    /// Clears the accumulated gradient of a leaf.
+    public func zeroGrad() { node?.zeroGrad() }
+}
+
+extension GradNode {
+    /// Post-order (inputs before users) of every node reachable from `root`, without recursion.
+    static func topologicalOrder(from root: GradNode) -> [GradNode] {
+        var order: [GradNode] = []
+        var visited = Set<ObjectIdentifier>()
+        var stack: [(GradNode, Int)] = [(root, 0)]
+        visited.insert(ObjectIdentifier(root))
+        while let (node, next) = stack.popLast() {
+            if next < node.inputs.count {
+                stack.append((node, next + 1))
+                if let child = node.inputs[next], visited.insert(ObjectIdentifier(child)).inserted {
+                    stack.append((child, 0))
+                }
+            } else {
+                order.append(node)
+            }
+        }
+        return order
+    }
+}

@@ -1,0 +1,121 @@
+import Kernels
+
+/// The NumPy/PyTorch broadcast of two shapes; traps naming `op` and both shapes when they
+/// are incompatible.
+public func broadcastShapes(_ a: [Int], _ b: [Int], op: String) -> [Int] {
+    let r = Swift.max(a.count, b.count)
+    var out = [Int](repeating: 1, count: r)
+    for i in 0..<r {
+        let da = i < r - a.count ? 1 : a[i - (r - a.count)]
+        let db = i < r - b.count ? 1 : b[i - (r - b.count)]
+        checkShape(da == db || da == 1 || db == 1, "\(op): shapes \(a) and \(b) are not broadcastable")
+        out[i] = da == 1 ? db : da
+    }
+    return out
+}
+
+/// Strides of `shape` (left-padded to `rank`) with 0 along broadcast axes.
+func broadcastStrides(_ shape: [Int], to out: [Int]) -> [Int] {
+    let pad = out.count - shape.count
+    let s = contiguousStrides(shape)
+    return (0..<out.count).map { i in
+        i < pad ? 0 : (shape[i - pad] == 1 && out[i] != 1 ? 0 : s[i - pad])
+    }
+}
+
+/// A broadcast loop plan: dims merged where both operands stay contiguous, so the inner loop
+/// is as long as possible.
+struct BroadcastPlan {
+    var dims: [Int] = []
+    var sa: [Int] = []
+    var sb: [Int] = []
+
+    init(out: [Int], a: [Int], b: [Int]) {
+        let fa = broadcastStrides(a, to: out), fb = broadcastStrides(b, to: out)
+        for i in 0..<out.count where out[i] != 1 {
+            if let last = dims.indices.last, sa[last] == fa[i] * out[i], sb[last] == fb[i] * out[i] {
+                dims[last] *= out[i]; sa[last] = fa[i]; sb[last] = fb[i]
+            } else {
+                dims.append(out[i]); sa.append(fa[i]); sb.append(fb[i])
+            }
+        }
+        if dims.isEmpty { dims = [1]; sa = [0]; sb = [0] }
+    }
+}
+
+/// Runs `f` over the broadcast of `a` and `b` into a new contiguous buffer of shape `out`.
+@inline(__always)
+func broadcastApply(_ a: Tensor, _ b: Tensor, out: [Int],
+                    _ f: (Float, Float) -> Float) -> Tensor {
+    let result = Tensor(uninitializedShape: out)
+    let pa = a.data, pb = b.data, pr = result.data
+    let n = result.count
+    if a.shape == b.shape {
+        Threading.parallelFor(n, minChunk: 1 << 15) { r in
+            for i in r { pr[i] = f(pa[i], pb[i]) }
+        }
+        return result
+    }
+    if b.count == 1 {
+        let y = pb[0]
+        Threading.parallelFor(n, minChunk: 1 << 15) { r in for i in r { pr[i] = f(pa[i], y) } }
+        return result
+    }
+    if a.count == 1 {
+        let x = pa[0]
+        Threading.parallelFor(n, minChunk: 1 << 15) { r in for i in r { pr[i] = f(x, pb[i]) } }
+        return result
+    }
+    let plan = BroadcastPlan(out: out, a: a.shape, b: b.shape)
+    let inner = plan.dims[plan.dims.count - 1]
+    let ia = plan.sa[plan.dims.count - 1], ib = plan.sb[plan.dims.count - 1]
+    let outerDims = Array(plan.dims.dropLast())
+    let outer = shapeCount(outerDims)
+    let osa = Array(plan.sa.dropLast()), osb = Array(plan.sb.dropLast())
+    Threading.parallelFor(outer, minChunk: Swift.max(1, (1 << 15) / Swift.max(inner, 1))) { range in
+        for o in range {
+            var rem = o, offA = 0, offB = 0
+            for d in stride(from: outerDims.count - 1, through: 0, by: -1) {
+                let idx = rem % outerDims[d]
+                rem /= outerDims[d]
+                offA += idx * osa[d]; offB += idx * osb[d]
+            }
+            let ra = pa + offA, rb = pb + offB, rr = pr + o * inner
+            if ia == 1 && ib == 1 {
+                for j in 0..<inner { rr[j] = f(ra[j], rb[j]) }
+            } else if ia == 1 && ib == 0 {
+                let y = rb[0]
+                for j in 0..<inner { rr[j] = f(ra[j], y) }
+            } else if ia == 0 && ib == 1 {
+                let x = ra[0]
+                for j in 0..<inner { rr[j] = f(x, rb[j]) }
+            } else {
+                for j in 0..<inner { rr[j] = f(ra[j * ia], rb[j * ib]) }
+            }
+        }
+    }
+    return result
+}
+
+/// Runs `f` element-wise into a new tensor of the same shape.
+@inline(__always)
+func mapApply(_ a: Tensor, _ f: (Float) -> Float) -> Tensor {
+    let result = Tensor(uninitializedShape: a.shape)
+    let pa = a.data, pr = result.data
+    Threading.parallelFor(a.count, minChunk: 1 << 15) { r in for i in r { pr[i] = f(pa[i]) } }
+    return result
+}
+
+extension Tensor {
+    /// Sums a (broadcast) gradient down to `target`, the shape it was broadcast from.
+    public func sumToShape(_ target: [Int]) -> Tensor {
+        if shape == target { return self }
+        let pad = rank - target.count
+        checkShape(pad >= 0, "sumToShape: cannot reduce \(shape) to \(target)")
+        var axes: [Int] = Array(0..<pad)
+        for i in 0..<target.count where target[i] == 1 && shape[i + pad] != 1 { axes.append(i + pad) }
+        let summed = axes.isEmpty ? self : sum(axes: axes, keepDims: true)
+        checkShape(summed.count == shapeCount(target), "sumToShape: cannot reduce \(shape) to \(target)")
+        return summed.reshaped(target)
+    }
+}

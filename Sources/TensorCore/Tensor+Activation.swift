@@ -1,0 +1,101 @@
+import Foundation
+
+/// Activation functions with PyTorch's gradient conventions (ReLU's gradient at 0 is 0).
+extension Tensor {
+    public func relu() -> Tensor {
+        let out = mapApply(self) { $0 > 0 ? $0 : ($0.isNaN ? $0 : 0) }
+        // d relu = [x > 0] dx
+        return Tensor.differentiable("relu", inputs: [self], output: out) { g in [g * out.gt(0)] }
+    }
+
+    public func relu6() -> Tensor { hardtanh(min: 0, max: 6) }
+
+    /// Clamps to `[min, max]`; the gradient passes strictly inside, as PyTorch's hardtanh.
+    public func hardtanh(min lo: Float = -1, max hi: Float = 1) -> Tensor {
+        let out = mapApply(self) { Swift.min(Swift.max($0, lo), hi) }
+        return Tensor.differentiable("hardtanh", inputs: [self], output: out) { g in
+            [g * mapApply(self) { ($0 > lo && $0 < hi) ? 1 : 0 }]
+        }
+    }
+
+    public func leakyRelu(negativeSlope: Float = 0.01) -> Tensor {
+        let out = mapApply(self) { $0 > 0 ? $0 : $0 * negativeSlope }
+        return Tensor.differentiable("leaky_relu", inputs: [self], output: out) { g in
+            [g * mapApply(self) { $0 > 0 ? 1 : negativeSlope }]
+        }
+    }
+
+    public func sigmoid() -> Tensor {
+        let out = mapApply(self) { 1 / (1 + Foundation.exp(-$0)) }
+        // dσ = σ(1 − σ) dx
+        return Tensor.differentiable("sigmoid", inputs: [self], output: out) { g in
+            [g * mapApply(out) { $0 * (1 - $0) }]
+        }
+    }
+
+    public func tanh() -> Tensor {
+        let out = mapApply(self) { Foundation.tanh($0) }
+        // d tanh = (1 − tanh²) dx
+        return Tensor.differentiable("tanh", inputs: [self], output: out) { g in
+            [g * mapApply(out) { 1 - $0 * $0 }]
+        }
+    }
+
+    /// relu6(x + 3) / 6; gradient 1/6 strictly inside (−3, 3).
+    public func hardsigmoid() -> Tensor {
+        let out = mapApply(self) { Swift.min(Swift.max($0 + 3, 0), 6) / 6 }
+        return Tensor.differentiable("hardsigmoid", inputs: [self], output: out) { g in
+            [g * mapApply(self) { ($0 > -3 && $0 < 3) ? 1.0 / 6.0 : 0 }]
+        }
+    }
+
+    /// x · relu6(x + 3) / 6; gradient as PyTorch: 0 below −3, x/3 + ½ up to 3, 1 above.
+    public func hardswish() -> Tensor {
+        let out = mapApply(self) { $0 * Swift.min(Swift.max($0 + 3, 0), 6) / 6 }
+        return Tensor.differentiable("hardswish", inputs: [self], output: out) { g in
+            [g * mapApply(self) { $0 < -3 ? 0 : ($0 <= 3 ? $0 / 3 + 0.5 : 1) }]
+        }
+    }
+
+    /// GELU, exact (erf) by default or with PyTorch's tanh approximation.
+    public func gelu(approximateTanh: Bool = false) -> Tensor {
+        if approximateTanh {
+            let k = Float((2 / Double.pi).squareRoot())
+            let out = mapApply(self) { x in 0.5 * x * (1 + Foundation.tanh(k * (x + 0.044715 * x * x * x))) }
+            return Tensor.differentiable("gelu_tanh", inputs: [self], output: out) { g in
+                [g * mapApply(self) { x in
+                    let inner = k * (x + 0.044715 * x * x * x)
+                    let t = Foundation.tanh(inner)
+                    return 0.5 * (1 + t) + 0.5 * x * (1 - t * t) * k * (1 + 3 * 0.044715 * x * x)
+                }]
+            }
+        }
+        let out = mapApply(self) { x in Float(0.5 * Double(x) * (1 + Foundation.erf(Double(x) / 2.0.squareRoot()))) }
+        // d gelu = Φ(x) + x·φ(x)
+        return Tensor.differentiable("gelu", inputs: [self], output: out) { g in
+            [g * mapApply(self) { x in
+                let d = Double(x)
+                let cdf = 0.5 * (1 + Foundation.erf(d / 2.0.squareRoot()))
+                let pdf = Foundation.exp(-0.5 * d * d) / (2 * Double.pi).squareRoot()
+                return Float(cdf + d * pdf)
+            }]
+        }
+    }
+
+    /// x · σ(x).
+    public func silu() -> Tensor {
+        let out = mapApply(self) { $0 / (1 + Foundation.exp(-$0)) }
+        // d silu = σ(1 + x(1 − σ))
+        return Tensor.differentiable("silu", inputs: [self], output: out) { g in
+            [g * mapApply(self) { x in let s = 1 / (1 + Foundation.exp(-x)); return s * (1 + x * (1 - s)) }]
+        }
+    }
+
+    /// log(1 + exp(βx)) / β, linear where βx > threshold, as PyTorch.
+    public func softplus(beta: Float = 1, threshold: Float = 20) -> Tensor {
+        let out = mapApply(self) { x in x * beta > threshold ? x : Foundation.log1p(Foundation.exp(x * beta)) / beta }
+        return Tensor.differentiable("softplus", inputs: [self], output: out) { g in
+            [g * mapApply(self) { x in x * beta > threshold ? 1 : 1 / (1 + Foundation.exp(-x * beta)) }]
+        }
+    }
+}

@@ -1,0 +1,183 @@
+import Kernels
+
+/// Fused normalisation primitives. Statistics in Double; biased variance for normalising.
+///
+/// All three share one layout: the input is `outer × C × inner` and statistics are taken per
+/// "group" of elements; a channel `c` owns the affine weight `w[c]`, `b[c]`.
+extension Tensor {
+    /// Batch normalisation over (N, C, *). In training the batch statistics normalise and the
+    /// running buffers (when given) are updated in place: `new = (1−m)·old + m·batch`, with the
+    /// unbiased variance for `runningVar`. In eval the running statistics normalise.
+    public func batchNorm(runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
+        checkShape(rank >= 2, "batch_norm: input \(shape) needs shape (N, C, ...)")
+        let n = shape[0], c = shape[1], inner = shapeCount(Array(shape[2...]))
+        for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
+            if let t { checkShape(t.count == c, "batch_norm: \(name) of shape \(t.shape) does not match \(c) channels of input \(shape)") }
+        }
+        let m = n * inner
+        var mean = [Double](repeating: 0, count: c), invStd = [Double](repeating: 0, count: c)
+        let x = data
+        if training {
+            checkShape(m > 1, "batch_norm: expected more than 1 value per channel when training, got input \(shape)")
+            mean.withUnsafeMutableBufferPointer { meanP in invStd.withUnsafeMutableBufferPointer { varP in
+            Threading.parallelFor(c) { range in
+                for ch in range {
+                    var s = 0.0
+                    for b in 0..<n { let p = x + (b * c + ch) * inner; for i in 0..<inner { s += Double(p[i]) } }
+                    let mu = s / Double(m)
+                    var v = 0.0
+                    for b in 0..<n { let p = x + (b * c + ch) * inner; for i in 0..<inner { let d = Double(p[i]) - mu; v += d * d } }
+                    meanP[ch] = mu
+                    varP[ch] = v / Double(m)   // biased variance for now
+                }
+            }
+            } }
+            for ch in 0..<c {
+                let biased = invStd[ch]
+                if let rm = runningMean { rm.data[ch] = Float((1 - Double(momentum)) * Double(rm.data[ch]) + Double(momentum) * mean[ch]) }
+                if let rv = runningVar {
+                    let unbiased = biased * Double(m) / Double(m - 1)
+                    rv.data[ch] = Float((1 - Double(momentum)) * Double(rv.data[ch]) + Double(momentum) * unbiased)
+                }
+                invStd[ch] = 1 / (biased + Double(eps)).squareRoot()
+            }
+        } else {
+            checkShape(runningMean != nil && runningVar != nil, "batch_norm: eval mode needs running statistics")
+            for ch in 0..<c {
+                mean[ch] = Double(runningMean!.data[ch])
+                invStd[ch] = 1 / (Double(runningVar!.data[ch]) + Double(eps)).squareRoot()
+            }
+        }
+        return normalizeAffine(self, outer: n, channels: c, groups: c, inner: inner, mean: mean, invStd: invStd,
+                               weight: weight, bias: bias, statsDependOnInput: training, op: "batch_norm")
+    }
+
+    /// Group normalisation over (N, C, *) with `groups` groups of C/groups channels.
+    public func groupNorm(groups: Int, weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
+        checkShape(rank >= 2, "group_norm: input \(shape) needs shape (N, C, ...)")
+        let n = shape[0], c = shape[1], inner = shapeCount(Array(shape[2...]))
+        checkShape(groups > 0 && c % groups == 0, "group_norm: \(c) channels of input \(shape) are not divisible into \(groups) groups")
+        if let weight { checkShape(weight.count == c, "group_norm: weight \(weight.shape) does not match \(c) channels of input \(shape)") }
+        if let bias { checkShape(bias.count == c, "group_norm: bias \(bias.shape) does not match \(c) channels of input \(shape)") }
+        let (mean, invStd) = rowStatistics(rows: n * groups, length: c / groups * inner, eps: eps)
+        return normalizeAffine(self, outer: n, channels: c, groups: groups, inner: inner, mean: mean, invStd: invStd,
+                               weight: weight, bias: bias, statsDependOnInput: true, op: "group_norm")
+    }
+
+    /// Layer normalisation over the trailing `normalizedShape` axes, with element-wise affine.
+    public func layerNorm(normalizedShape: [Int], weight: Tensor?, bias: Tensor?, eps: Float = 1e-5) -> Tensor {
+        checkShape(normalizedShape.count <= rank && Array(shape.suffix(normalizedShape.count)) == normalizedShape,
+                   "layer_norm: normalized shape \(normalizedShape) does not end input \(shape)")
+        let d = shapeCount(normalizedShape), rows = count / Swift.max(d, 1)
+        if let weight { checkShape(weight.count == d, "layer_norm: weight \(weight.shape) does not match \(normalizedShape)") }
+        if let bias { checkShape(bias.count == d, "layer_norm: bias \(bias.shape) does not match \(normalizedShape)") }
+        let (mean, invStd) = rowStatistics(rows: rows, length: d, eps: eps)
+        // Layout: outer = rows, one group per row, "channels" = the d positions with inner 1.
+        return normalizeAffine(self, outer: rows, channels: d, groups: 1, inner: 1, mean: mean, invStd: invStd,
+                               weight: weight, bias: bias, statsDependOnInput: true, op: "layer_norm")
+    }
+
+    /// Mean and 1/√(biased var + eps) of each contiguous row.
+    func rowStatistics(rows: Int, length: Int, eps: Float) -> ([Double], [Double]) {
+        var mean = [Double](repeating: 0, count: rows), invStd = [Double](repeating: 0, count: rows)
+        let x = data
+        mean.withUnsafeMutableBufferPointer { mp in
+            invStd.withUnsafeMutableBufferPointer { ip in
+                Threading.parallelFor(rows) { range in
+                    for r in range {
+                        let p = x + r * length
+                        var s = 0.0
+                        for i in 0..<length { s += Double(p[i]) }
+                        let mu = s / Double(length)
+                        var v = 0.0
+                        for i in 0..<length { let d = Double(p[i]) - mu; v += d * d }
+                        mp[r] = mu
+                        ip[r] = 1 / (v / Double(length) + Double(eps)).squareRoot()
+                    }
+                }
+            }
+        }
+        return (mean, invStd)
+    }
+}
+
+/// y = (x − μ)·invStd·w[c] + b[c] for input `outer × channels × inner`, statistics indexed by
+/// `outer·groups + c / (channels/groups)` (BatchNorm passes its per-channel stats with
+/// outer folded in; see `statIndex`). The pullback covers input, weight and bias; when the
+/// statistics came from the input it includes their dependence:
+/// dx = invStd/M · (M·ĝ − Σĝ − x̂·Σ ĝx̂), ĝ = g·w, sums over each statistic's group.
+func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, inner: Int,
+                     mean: [Double], invStd: [Double], weight: Tensor?, bias: Tensor?,
+                     statsDependOnInput: Bool, op: String) -> Tensor {
+    let perBatchStats = mean.count == channels && groups == channels && op == "batch_norm"
+    let cpg = channels / groups
+    @inline(__always) func statIndex(_ o: Int, _ ch: Int) -> Int { perBatchStats ? ch : o * groups + ch / cpg }
+    let out = Tensor(uninitializedShape: input.shape)
+    let x = input.data, y = out.data
+    let w = weight?.data, b = bias?.data
+    Threading.parallelFor(outer * channels, minChunk: Swift.max(1, 4096 / Swift.max(inner, 1))) { range in
+        for oc in range {
+            let o = oc / channels, ch = oc % channels
+            let s = statIndex(o, ch)
+            let mu = Float(mean[s]), inv = Float(invStd[s])
+            let scale = inv * (w?[ch] ?? 1), shift = (b?[ch] ?? 0) - mu * scale
+            let px = x + oc * inner, py = y + oc * inner
+            for i in 0..<inner { py[i] = px[i] * scale + shift }
+        }
+    }
+    var inputs = [input]
+    if let weight { inputs.append(weight) }
+    if let bias { inputs.append(bias) }
+    return Tensor.differentiable(op, inputs: inputs, output: out) { g in
+        let gp = g.data
+        let statCount = mean.count
+        // Per statistic: Σĝ and Σĝx̂; per channel: Σg·x̂ (weight grad) and Σg (bias grad).
+        var sumG = [Double](repeating: 0, count: statCount), sumGX = [Double](repeating: 0, count: statCount)
+        var chGX = [Double](repeating: 0, count: channels), chG = [Double](repeating: 0, count: channels)
+        for o in 0..<outer {
+            for ch in 0..<channels {
+                let s = statIndex(o, ch)
+                let mu = mean[s], inv = invStd[s], wc = Double(w?[ch] ?? 1)
+                let px = x + (o * channels + ch) * inner, pg = gp + (o * channels + ch) * inner
+                var sg = 0.0, sgx = 0.0
+                for i in 0..<inner {
+                    let gv = Double(pg[i]), xh = (Double(px[i]) - mu) * inv
+                    sg += gv; sgx += gv * xh
+                }
+                chG[ch] += sg; chGX[ch] += sgx
+                sumG[s] += sg * wc; sumGX[s] += sgx * wc
+            }
+        }
+        var result: [Tensor?] = []
+        if input.requiresGrad {
+            let gx = Tensor(uninitializedShape: input.shape)
+            let dx = gx.data
+            let groupSize = Double(perBatchStats ? outer * inner : cpg * inner)
+            Threading.parallelFor(outer * channels, minChunk: Swift.max(1, 4096 / Swift.max(inner, 1))) { range in
+                for oc in range {
+                    let o = oc / channels, ch = oc % channels
+                    let s = statIndex(o, ch)
+                    let mu = mean[s], inv = invStd[s], wc = Double(w?[ch] ?? 1)
+                    let px = x + oc * inner, pg = gp + oc * inner, pd = dx + oc * inner
+                    if statsDependOnInput {
+                        let a = sumG[s] / groupSize, bq = sumGX[s] / groupSize
+                        for i in 0..<inner {
+                            let xh = (Double(px[i]) - mu) * inv
+                            pd[i] = Float(inv * (Double(pg[i]) * wc - a - xh * bq))
+                        }
+                    } else {
+                        let k = Float(inv * wc)
+                        for i in 0..<inner { pd[i] = pg[i] * k }
+                    }
+                }
+            }
+            result.append(gx)
+        } else {
+            result.append(nil)
+        }
+        if let weight { result.append(weight.requiresGrad ? Tensor(chGX.map { Float($0) }, shape: weight.shape) : nil) }
+        if let bias { result.append(bias.requiresGrad ? Tensor(chG.map { Float($0) }, shape: bias.shape) : nil) }
+        return result
+    }
+}
