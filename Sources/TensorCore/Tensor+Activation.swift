@@ -49,11 +49,11 @@ extension Tensor {
         }
     }
 
-    /// x · relu6(x + 3) / 6; gradient as PyTorch: 0 below −3, x/3 + ½ up to 3, 1 above.
+    /// x · relu6(x + 3) / 6; gradient as PyTorch: 0 up to −3, x/3 + ½ inside (−3, 3), 1 from 3.
     public func hardswish() -> Tensor {
         let out = mapApply(self) { $0 * Swift.min(Swift.max($0 + 3, 0), 6) / 6 }
         return Tensor.differentiable("hardswish", inputs: [self], output: out) { g in
-            [g * mapApply(self) { $0 < -3 ? 0 : ($0 <= 3 ? $0 / 3 + 0.5 : 1) }]
+            [g * mapApply(self) { $0 <= -3 ? 0 : ($0 < 3 ? $0 / 3 + 0.5 : 1) }]
         }
     }
 

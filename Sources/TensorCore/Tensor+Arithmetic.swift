@@ -141,12 +141,13 @@ extension Tensor {
     /// Rounded half to even (gradient 0, as PyTorch).
     public func round() -> Tensor { mapApply(self) { $0.rounded(.toNearestOrEven) } }
 
-    /// Limits every element to `[min, max]`; the gradient passes where `min ≤ x ≤ max`.
+    /// Limits every element to `[min, max]`; the gradient passes strictly inside (`min < x < max`),
+    /// as PyTorch's clamp backward.
     public func clamp(min lo: Float? = nil, max hi: Float? = nil) -> Tensor {
         let l = lo ?? -.infinity, h = hi ?? .infinity
         let out = mapApply(self) { x in x.isNaN ? x : Swift.min(Swift.max(x, l), h) }
         return Tensor.differentiable("clamp", inputs: [self], output: out) { g in
-            [g * mapApply(self) { ($0 >= l && $0 <= h) ? 1 : 0 }]
+            [g * mapApply(self) { ($0 > l && $0 < h) ? 1 : 0 }]
         }
     }
 

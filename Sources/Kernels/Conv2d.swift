@@ -1,0 +1,188 @@
+/// Geometry of a 2-D convolution: input NCHW, weight OIHW with I = inChannels / groups.
+public struct Conv2dGeometry: Sendable, Equatable {
+    public var batch, inChannels, height, width, outChannels, kernelH, kernelW: Int
+    public var strideH, strideW, padH, padW, dilationH, dilationW, groups: Int
+
+    public init(batch: Int, inChannels: Int, height: Int, width: Int, outChannels: Int, kernelH: Int, kernelW: Int,
+                strideH: Int, strideW: Int, padH: Int, padW: Int, dilationH: Int, dilationW: Int, groups: Int) {
+        self.batch = batch; self.inChannels = inChannels; self.height = height; self.width = width
+        self.outChannels = outChannels; self.kernelH = kernelH; self.kernelW = kernelW
+        self.strideH = strideH; self.strideW = strideW; self.padH = padH; self.padW = padW
+        self.dilationH = dilationH; self.dilationW = dilationW; self.groups = groups
+    }
+
+    public var outH: Int { (height + 2 * padH - dilationH * (kernelH - 1) - 1) / strideH + 1 }
+    public var outW: Int { (width + 2 * padW - dilationW * (kernelW - 1) - 1) / strideW + 1 }
+
+    var cpg: Int { inChannels / groups }
+    var opg: Int { outChannels / groups }
+    var taps: Int { kernelH * kernelW }
+    var isPointwise: Bool { kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0 }
+    var isDepthwise: Bool { cpg == 1 && groups > 1 }
+}
+
+/// Scratch column buffer reused by the im2col paths of one call.
+final class ColumnBuffer {
+    let pointer: UnsafeMutablePointer<Float>
+    init(count: Int) { pointer = .allocate(capacity: max(count, 1)) }
+    deinit { pointer.deallocate() }
+}
+
+/// Columns (cpg·kH·kW, outH·outW) of the input channels `c0..<c0+cpg` of one image.
+func im2col(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, firstChannel c0: Int) {
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width, p = oh * ow
+    Threading.parallelFor(g.cpg * g.taps, minChunk: max(1, 16384 / max(p, 1))) { range in
+        for row in range {
+            let c = row / g.taps, t = row % g.taps, i = t / g.kernelW, j = t % g.kernelW
+            let plane = x + (c0 + c) * h * w
+            let dst = col + row * p
+            let dx = j * g.dilationW - g.padW
+            // Valid ox range: 0 <= ox*sw + dx < w
+            let oxLo = dx >= 0 ? 0 : min(ow, (-dx + g.strideW - 1) / g.strideW)
+            let oxHi = max(oxLo, min(ow, (w - dx + g.strideW - 1) / g.strideW))
+            for oy in 0..<oh {
+                let iy = oy * g.strideH + i * g.dilationH - g.padH
+                let d = dst + oy * ow
+                if iy < 0 || iy >= h { d.update(repeating: 0, count: ow); continue }
+                let src = plane + iy * w + dx
+                if oxLo > 0 { d.update(repeating: 0, count: oxLo) }
+                if g.strideW == 1 {
+                    (d + oxLo).update(from: src + oxLo, count: oxHi - oxLo)
+                } else {
+                    for ox in oxLo..<oxHi { d[ox] = src[ox * g.strideW] }
+                }
+                if oxHi < ow { (d + oxHi).update(repeating: 0, count: ow - oxHi) }
+            }
+        }
+    }
+}
+
+/// Adds columns back into the input planes `c0..<c0+cpg` (the adjoint of `im2col`).
+func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, firstChannel c0: Int) {
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width, p = oh * ow
+    // Parallel over channels: each channel's plane is written by its own taps only.
+    Threading.parallelFor(g.cpg) { range in
+        for c in range {
+            let plane = x + (c0 + c) * h * w
+            for t in 0..<g.taps {
+                let i = t / g.kernelW, j = t % g.kernelW
+                let src = col + (c * g.taps + t) * p
+                let dx = j * g.dilationW - g.padW
+                let oxLo = dx >= 0 ? 0 : min(ow, (-dx + g.strideW - 1) / g.strideW)
+                let oxHi = max(oxLo, min(ow, (w - dx + g.strideW - 1) / g.strideW))
+                for oy in 0..<oh {
+                    let iy = oy * g.strideH + i * g.dilationH - g.padH
+                    if iy < 0 || iy >= h { continue }
+                    let d = plane + iy * w + dx, s = src + oy * ow
+                    if g.strideW == 1 {
+                        for ox in oxLo..<oxHi { d[ox] += s[ox] }
+                    } else {
+                        for ox in oxLo..<oxHi { d[ox * g.strideW] += s[ox] }
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Convolution forward. `output` (N, O, outH, outW) is overwritten.
+public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+    let p = g.outH * g.outW, hw = g.height * g.width
+    if g.isDepthwise {
+        depthwiseForward(g, input, weight, bias, output)
+        return
+    }
+    let k = g.cpg * g.taps
+    let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
+    for n in 0..<g.batch {
+        let x = input + n * g.inChannels * hw
+        let y = output + n * g.outChannels * p
+        for grp in 0..<g.groups {
+            let b: UnsafePointer<Float>
+            if let scratch {
+                im2col(g, x, scratch.pointer, firstChannel: grp * g.cpg)
+                b = UnsafePointer(scratch.pointer)
+            } else {
+                b = x + grp * g.cpg * hw
+            }
+            sgemm(transA: false, transB: false, m: g.opg, n: p, k: k, alpha: 1,
+                  a: weight + grp * g.opg * k, lda: k, b: b, ldb: p, beta: 0, c: y + grp * g.opg * p, ldc: p)
+        }
+        if let bias {
+            Threading.parallelFor(g.outChannels, minChunk: max(1, 16384 / max(p, 1))) { r in
+                for o in r { let d = y + o * p, v = bias[o]; for q in 0..<p { d[q] += v } }
+            }
+        }
+    }
+}
+
+/// Gradient of the input. `gradInput` (N, C, H, W) is overwritten.
+public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                                gradInput: UnsafeMutablePointer<Float>) {
+    let p = g.outH * g.outW, hw = g.height * g.width
+    if g.isDepthwise {
+        depthwiseBackwardInput(g, gradOutput, weight, gradInput)
+        return
+    }
+    let k = g.cpg * g.taps
+    let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
+    for n in 0..<g.batch {
+        let gx = gradInput + n * g.inChannels * hw
+        let gy = gradOutput + n * g.outChannels * p
+        if scratch != nil { gx.update(repeating: 0, count: g.inChannels * hw) }
+        for grp in 0..<g.groups {
+            // dcols = W_gᵀ · dY_g
+            let dst = scratch?.pointer ?? (gx + grp * g.cpg * hw)
+            sgemm(transA: true, transB: false, m: k, n: p, k: g.opg, alpha: 1,
+                  a: weight + grp * g.opg * k, lda: k, b: gy + grp * g.opg * p, ldb: p, beta: 0, c: dst, ldc: p)
+            if let scratch { col2im(g, scratch.pointer, gx, firstChannel: grp * g.cpg) }
+        }
+    }
+}
+
+/// Gradients of the weight (and bias). Both are overwritten.
+public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
+                                 gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
+    let p = g.outH * g.outW, hw = g.height * g.width
+    if let gradBias {
+        gradBias.update(repeating: 0, count: g.outChannels)
+        for n in 0..<g.batch {
+            let gy = gradOutput + n * g.outChannels * p
+            Threading.parallelFor(g.outChannels) { r in
+                for o in r {
+                    let s = gy + o * p
+                    var acc = SIMD8<Float>(repeating: 0)
+                    var q = 0
+                    while q + 8 <= p { acc += UnsafeRawPointer(s + q).loadUnaligned(as: SIMD8<Float>.self); q += 8 }
+                    var t = acc.sum()
+                    while q < p { t += s[q]; q += 1 }
+                    gradBias[o] += t
+                }
+            }
+        }
+    }
+    if g.isDepthwise {
+        depthwiseBackwardWeight(g, input, gradOutput, gradWeight)
+        return
+    }
+    let k = g.cpg * g.taps
+    let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
+    for n in 0..<g.batch {
+        let x = input + n * g.inChannels * hw
+        let gy = gradOutput + n * g.outChannels * p
+        for grp in 0..<g.groups {
+            let b: UnsafePointer<Float>
+            if let scratch {
+                im2col(g, x, scratch.pointer, firstChannel: grp * g.cpg)
+                b = UnsafePointer(scratch.pointer)
+            } else {
+                b = x + grp * g.cpg * hw
+            }
+            // dW_g (+)= dY_g · colsᵀ
+            sgemm(transA: false, transB: true, m: g.opg, n: k, k: p, alpha: 1,
+                  a: gy + grp * g.opg * p, lda: p, b: b, ldb: p, beta: n == 0 ? 0 : 1,
+                  c: gradWeight + grp * g.opg * k, ldc: k)
+        }
+    }
+}

@@ -1,0 +1,206 @@
+/// Geometry of 2-D pooling over `planes` planes of H×W (N·C for NCHW).
+public struct Pool2dGeometry: Sendable, Equatable {
+    public var planes, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW: Int
+    public var ceilMode: Bool
+    public var countIncludePad: Bool
+    public var divisorOverride: Int?
+
+    public init(planes: Int, height: Int, width: Int, kernelH: Int, kernelW: Int, strideH: Int, strideW: Int,
+                padH: Int, padW: Int, dilationH: Int = 1, dilationW: Int = 1, ceilMode: Bool = false,
+                countIncludePad: Bool = true, divisorOverride: Int? = nil) {
+        self.planes = planes; self.height = height; self.width = width
+        self.kernelH = kernelH; self.kernelW = kernelW; self.strideH = strideH; self.strideW = strideW
+        self.padH = padH; self.padW = padW; self.dilationH = dilationH; self.dilationW = dilationW
+        self.ceilMode = ceilMode; self.countIncludePad = countIncludePad; self.divisorOverride = divisorOverride
+    }
+
+    /// PyTorch's pooling output size, including the ceil-mode rule that the last window must
+    /// start inside the input or the left padding.
+    static func outSize(_ size: Int, _ k: Int, _ s: Int, _ p: Int, _ d: Int, _ ceil: Bool) -> Int {
+        let span = size + 2 * p - d * (k - 1) - 1
+        if span < 0 { return 0 }
+        var out = (ceil ? (span + s - 1) / s : span / s) + 1
+        if ceil && (out - 1) * s >= size + p { out -= 1 }
+        return out
+    }
+
+    public var outH: Int { Self.outSize(height, kernelH, strideH, padH, dilationH, ceilMode) }
+    public var outW: Int { Self.outSize(width, kernelW, strideW, padW, dilationW, ceilMode) }
+}
+
+public func maxPool2dForward(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                             indices: UnsafeMutablePointer<Int32>) {
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width
+    Threading.parallelFor(g.planes) { range in
+        for pl in range {
+            let x = input + pl * h * w, y = output + pl * oh * ow, ix = indices + pl * oh * ow
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    var best = -Float.infinity, bi = -1
+                    for i in 0..<g.kernelH {
+                        let iy = oy * g.strideH - g.padH + i * g.dilationH
+                        if iy < 0 || iy >= h { continue }
+                        for j in 0..<g.kernelW {
+                            let jx = ox * g.strideW - g.padW + j * g.dilationW
+                            if jx < 0 || jx >= w { continue }
+                            let v = x[iy * w + jx]
+                            if v > best || v.isNaN || bi < 0 { best = v; bi = iy * w + jx; if v.isNaN { break } }
+                        }
+                        if best.isNaN { break }
+                    }
+                    y[oy * ow + ox] = best
+                    ix[oy * ow + ox] = Int32(max(bi, 0))
+                }
+            }
+        }
+    }
+}
+
+public func maxPool2dBackward(_ g: Pool2dGeometry, gradOutput: UnsafePointer<Float>, indices: UnsafePointer<Int32>,
+                              gradInput: UnsafeMutablePointer<Float>) {
+    let n = g.outH * g.outW, hw = g.height * g.width
+    Threading.parallelFor(g.planes) { range in
+        for pl in range {
+            let gx = gradInput + pl * hw, gy = gradOutput + pl * n, ix = indices + pl * n
+            gx.update(repeating: 0, count: hw)
+            for q in 0..<n { gx[Int(ix[q])] += gy[q] }
+        }
+    }
+}
+
+/// The window of output (oy, ox) clipped to the input, and its divisor.
+@inline(__always)
+func avgWindow(_ g: Pool2dGeometry, _ oy: Int, _ ox: Int) -> (Int, Int, Int, Int, Float) {
+    var y0 = oy * g.strideH - g.padH, x0 = ox * g.strideW - g.padW
+    var y1 = min(y0 + g.kernelH, g.height + g.padH), x1 = min(x0 + g.kernelW, g.width + g.padW)
+    let poolSize = (y1 - y0) * (x1 - x0)
+    y0 = max(y0, 0); x0 = max(x0, 0); y1 = min(y1, g.height); x1 = min(x1, g.width)
+    let divisor: Int
+    if let d = g.divisorOverride { divisor = d } else if g.countIncludePad { divisor = poolSize } else { divisor = (y1 - y0) * (x1 - x0) }
+    return (y0, y1, x0, x1, Float(max(divisor, 1)))
+}
+
+public func avgPool2dForward(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width
+    Threading.parallelFor(g.planes) { range in
+        for pl in range {
+            let x = input + pl * h * w, y = output + pl * oh * ow
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let (y0, y1, x0, x1, div) = avgWindow(g, oy, ox)
+                    var s: Float = 0
+                    if y0 < y1 && x0 < x1 { for iy in y0..<y1 { for jx in x0..<x1 { s += x[iy * w + jx] } } }
+                    y[oy * ow + ox] = s / div
+                }
+            }
+        }
+    }
+}
+
+public func avgPool2dBackward(_ g: Pool2dGeometry, gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width
+    Threading.parallelFor(g.planes) { range in
+        for pl in range {
+            let gx = gradInput + pl * h * w, gy = gradOutput + pl * oh * ow
+            gx.update(repeating: 0, count: h * w)
+            for oy in 0..<oh {
+                for ox in 0..<ow {
+                    let (y0, y1, x0, x1, div) = avgWindow(g, oy, ox)
+                    let v = gy[oy * ow + ox] / div
+                    if y0 < y1 && x0 < x1 { for iy in y0..<y1 { for jx in x0..<x1 { gx[iy * w + jx] += v } } }
+                }
+            }
+        }
+    }
+}
+
+/// PyTorch's adaptive window [⌊i·in/out⌋, ⌈(i+1)·in/out⌉).
+@inline(__always)
+func adaptiveRange(_ i: Int, _ inSize: Int, _ outSize: Int) -> (Int, Int) {
+    (i * inSize / outSize, ((i + 1) * inSize + outSize - 1) / outSize)
+}
+
+public func adaptiveAvgPool2dForward(planes: Int, inH: Int, inW: Int, outH: Int, outW: Int,
+                                     input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    Threading.parallelFor(planes, minChunk: max(1, 4096 / max(inH * inW, 1))) { range in
+        for pl in range {
+            let x = input + pl * inH * inW, y = output + pl * outH * outW
+            if outH == 1 && outW == 1 {
+                let n = inH * inW
+                var acc = SIMD8<Float>(repeating: 0)
+                var q = 0
+                while q + 8 <= n { acc += UnsafeRawPointer(x + q).loadUnaligned(as: SIMD8<Float>.self); q += 8 }
+                var s = acc.sum()
+                while q < n { s += x[q]; q += 1 }
+                y[0] = s / Float(n)
+                continue
+            }
+            for oy in 0..<outH {
+                let (y0, y1) = adaptiveRange(oy, inH, outH)
+                for ox in 0..<outW {
+                    let (x0, x1) = adaptiveRange(ox, inW, outW)
+                    var s: Float = 0
+                    for iy in y0..<y1 { for jx in x0..<x1 { s += x[iy * inW + jx] } }
+                    y[oy * outW + ox] = s / Float((y1 - y0) * (x1 - x0))
+                }
+            }
+        }
+    }
+}
+
+public func adaptiveAvgPool2dBackward(planes: Int, inH: Int, inW: Int, outH: Int, outW: Int,
+                                      gradOutput: UnsafePointer<Float>, gradInput: UnsafeMutablePointer<Float>) {
+    Threading.parallelFor(planes, minChunk: max(1, 4096 / max(inH * inW, 1))) { range in
+        for pl in range {
+            let gx = gradInput + pl * inH * inW, gy = gradOutput + pl * outH * outW
+            if outH == 1 && outW == 1 {
+                gx.update(repeating: gy[0] / Float(inH * inW), count: inH * inW)
+                continue
+            }
+            gx.update(repeating: 0, count: inH * inW)
+            for oy in 0..<outH {
+                let (y0, y1) = adaptiveRange(oy, inH, outH)
+                for ox in 0..<outW {
+                    let (x0, x1) = adaptiveRange(ox, inW, outW)
+                    let v = gy[oy * outW + ox] / Float((y1 - y0) * (x1 - x0))
+                    for iy in y0..<y1 { for jx in x0..<x1 { gx[iy * inW + jx] += v } }
+                }
+            }
+        }
+    }
+}
+
+public func adaptiveMaxPool2dForward(planes: Int, inH: Int, inW: Int, outH: Int, outW: Int, input: UnsafePointer<Float>,
+                                     output: UnsafeMutablePointer<Float>, indices: UnsafeMutablePointer<Int32>) {
+    Threading.parallelFor(planes, minChunk: max(1, 4096 / max(inH * inW, 1))) { range in
+        for pl in range {
+            let x = input + pl * inH * inW, y = output + pl * outH * outW, ix = indices + pl * outH * outW
+            for oy in 0..<outH {
+                let (y0, y1) = adaptiveRange(oy, inH, outH)
+                for ox in 0..<outW {
+                    let (x0, x1) = adaptiveRange(ox, inW, outW)
+                    var best = -Float.infinity, bi = y0 * inW + x0
+                    search: for iy in y0..<y1 {
+                        for jx in x0..<x1 {
+                            let v = x[iy * inW + jx]
+                            if v > best || v.isNaN { best = v; bi = iy * inW + jx; if v.isNaN { break search } }
+                        }
+                    }
+                    y[oy * outW + ox] = best
+                    ix[oy * outW + ox] = Int32(bi)
+                }
+            }
+        }
+    }
+}
+
+public func adaptiveMaxPool2dBackward(planes: Int, inH: Int, inW: Int, outH: Int, outW: Int, gradOutput: UnsafePointer<Float>,
+                                      indices: UnsafePointer<Int32>, gradInput: UnsafeMutablePointer<Float>) {
+    Threading.parallelFor(planes, minChunk: max(1, 4096 / max(inH * inW, 1))) { range in
+        for pl in range {
+            let gx = gradInput + pl * inH * inW, gy = gradOutput + pl * outH * outW, ix = indices + pl * outH * outW
+            gx.update(repeating: 0, count: inH * inW)
+            for q in 0..<(outH * outW) { gx[Int(ix[q])] += gy[q] }
+        }
+    }
+}
