@@ -1,0 +1,58 @@
+import TensorCore
+
+/// Batch normalisation (catalogue A1) shared by BatchNorm1d and BatchNorm2d: batch statistics
+/// in training (running buffers updated by momentum, or as a cumulative average when momentum
+/// is nil; `num_batches_tracked` counted), running statistics in eval.
+/// Keys `weight`, `bias`, `running_mean`, `running_var`, `num_batches_tracked`.
+public class BatchNormBase: Module {
+    public let weight: Parameter?
+    public let bias: Parameter?
+    public let runningMean: Buffer?
+    public let runningVar: Buffer?
+    public let numBatchesTracked: Buffer?
+    public let numFeatures: Int
+    public let eps: Float
+    public let momentum: Float?
+
+    public init(numFeatures: Int, eps: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) {
+        self.numFeatures = numFeatures; self.eps = eps; self.momentum = momentum
+        weight = affine ? Parameter(Tensor.ones([numFeatures])) : nil
+        bias = affine ? Parameter(Tensor.zeros([numFeatures])) : nil
+        runningMean = trackRunningStats ? Buffer(Tensor.zeros([numFeatures])) : nil
+        runningVar = trackRunningStats ? Buffer(Tensor.ones([numFeatures])) : nil
+        numBatchesTracked = trackRunningStats ? Buffer(Tensor.zeros([]), isInteger: true) : nil
+        super.init()
+    }
+
+    /// Checks the input layout (rank) for the concrete class.
+    func checkInput(_ x: Tensor) {}
+
+    public override func forward(_ x: Tensor) -> Tensor {
+        checkInput(x)
+        checkShape(x.rank >= 2 && x.shape[1] == numFeatures,
+                   "\(type(of: self)): input \(x.shape) does not have \(numFeatures) channels at axis 1")
+        var factor = momentum ?? 0
+        let useBatch = training || runningMean == nil
+        if training, let n = numBatchesTracked {
+            n.value.data[0] += 1
+            if momentum == nil { factor = 1 / n.value.data[0] }
+        }
+        return x.batchNorm(runningMean: runningMean?.value,
+                           runningVar: runningVar?.value, weight: weight?.value, bias: bias?.value,
+                           training: useBatch, momentum: factor, eps: eps)
+    }
+}
+
+/// BatchNorm over (N, C) or (N, C, L).
+public final class BatchNorm1d: BatchNormBase {
+    override func checkInput(_ x: Tensor) {
+        checkShape(x.rank == 2 || x.rank == 3, "BatchNorm1d: input \(x.shape) is not (N, C) or (N, C, L)")
+    }
+}
+
+/// BatchNorm over (N, C, H, W).
+public final class BatchNorm2d: BatchNormBase {
+    override func checkInput(_ x: Tensor) {
+        checkShape(x.rank == 4, "BatchNorm2d: input \(x.shape) is not (N, C, H, W)")
+    }
+}

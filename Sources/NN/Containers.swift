@@ -1,0 +1,53 @@
+import TensorCore
+
+/// Layers applied in order; keys `0.weight`, `1.bias`, … as torch.nn.Sequential.
+public final class Sequential: Module {
+    public let layers: [Module]
+
+    public init(_ layers: [Module]) { self.layers = layers; super.init() }
+    public convenience init(_ layers: Module...) { self.init(layers) }
+
+    public override class var stateKeyOverrides: [String: String] { ["layers": ""] }
+    public override var isContainer: Bool { true }
+
+    public override func forward(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
+
+    public subscript(i: Int) -> Module { layers[i] }
+    public var count: Int { layers.count }
+}
+
+/// A list of submodules with keys `0`, `1`, … (torch.nn.ModuleList); no forward of its own.
+public final class ModuleList: Module {
+    public let modules: [Module]
+
+    public init(_ modules: [Module]) { self.modules = modules; super.init() }
+
+    public override class var stateKeyOverrides: [String: String] { ["modules": ""] }
+    public override var isContainer: Bool { true }
+
+    public subscript(i: Int) -> Module { modules[i] }
+    public var count: Int { modules.count }
+}
+
+public final class Identity: Module {
+    public override init() { super.init() }
+    public override func forward(_ x: Tensor) -> Tensor { x }
+}
+
+/// Flattens axes `startDim...endDim` (torch.nn.Flatten, default from axis 1).
+public final class Flatten: Module {
+    public let startDim: Int, endDim: Int
+    public init(startDim: Int = 1, endDim: Int = -1) { self.startDim = startDim; self.endDim = endDim; super.init() }
+    public override func forward(_ x: Tensor) -> Tensor { x.flattened(startDim: startDim, endDim: endDim) }
+}
+
+/// Inverted dropout with the task's seeded generator; identity in eval.
+public final class Dropout: Module {
+    public let p: Float
+    public init(p: Float = 0.5) {
+        precondition(p >= 0 && p <= 1, "Dropout: probability \(p) is not in [0, 1]")
+        self.p = p
+        super.init()
+    }
+    public override func forward(_ x: Tensor) -> Tensor { x.dropout(p: p, training: training) }
+}

@@ -1,0 +1,82 @@
+import Foundation
+import TensorCore
+
+/// torchsummary-style layer table (catalogue A4): each non-container layer's output shape,
+/// its own parameter count and multiply-accumulates (Conv and Linear).
+public struct SummaryRow: Sendable {
+    public let name: String
+    public let type: String
+    public let depth: Int
+    public let outputShape: [Int]
+    public let parameters: Int
+    public let macs: Int
+}
+
+public final class ModuleSummary: @unchecked Sendable {
+    @TaskLocal static var recorder: ModuleSummary?
+
+    private var rows: [SummaryRow] = []
+    private var depth = 0
+    private var names: [ObjectIdentifier: String] = [:]
+
+    /// Runs `model(input)` (eval mode, no tape) recording every layer call.
+    public static func record(_ model: Module, input: Tensor) -> [SummaryRow] {
+        let r = ModuleSummary()
+        for (name, m) in model.namedModules() where r.names[ObjectIdentifier(m)] == nil { r.names[ObjectIdentifier(m)] = name }
+        let wasTraining = model.training
+        model.eval()
+        defer { model.train(wasTraining) }
+        _ = $recorder.withValue(r) { withNoGrad { model.forward(input) } }
+        return r.rows
+    }
+
+    func call(_ module: Module, input: Tensor, _ body: () -> Tensor) -> Tensor {
+        if module.isContainer { return body() }
+        let index = rows.count
+        depth += 1
+        let out = body()
+        depth -= 1
+        let own = module.members().reduce(0) { n, m in if case .parameter(let p) = m.1 { return n + p.value.count } else { return n } }
+        var macs = 0
+        if let conv = module as? Conv2d {
+            macs = out.count * conv.weight.value.count / conv.weight.shape[0]
+        } else if let conv = module as? Conv1d {
+            macs = out.count * conv.weight.value.count / conv.weight.shape[0]
+        } else if let lin = module as? Linear {
+            macs = out.count * lin.weight.shape[1]
+        }
+        let row = SummaryRow(name: names[ObjectIdentifier(module)] ?? "", type: String(describing: type(of: module)),
+                             depth: depth, outputShape: out.shape, parameters: own, macs: macs)
+        rows.insert(row, at: index)
+        return out
+    }
+
+    /// Renders rows as torchsummary does, with totals.
+    public static func render(_ rows: [SummaryRow], inputShape: [Int], totalParameters: Int) -> String {
+        var lines: [String] = []
+        let rule = String(repeating: "-", count: 86)
+        lines.append(rule)
+        lines.append("Layer (type)".padding(toLength: 40, withPad: " ", startingAt: 0)
+                     + "Output Shape".padding(toLength: 26, withPad: " ", startingAt: 0) + "Param #".leftPad(10) + "MACs".leftPad(10))
+        lines.append(String(repeating: "=", count: 86))
+        var counters: [String: Int] = [:]
+        for r in rows {
+            counters[r.type, default: 0] += 1
+            let label = String(repeating: "  ", count: max(0, r.depth - 1)) + "\(r.type)-\(counters[r.type]!)"
+                + (r.name.isEmpty ? "" : " (\(r.name))")
+            lines.append(label.padding(toLength: 40, withPad: " ", startingAt: 0)
+                         + ("[" + r.outputShape.map(String.init).joined(separator: ", ") + "]").padding(toLength: 26, withPad: " ", startingAt: 0)
+                         + String(r.parameters).leftPad(10) + String(r.macs).leftPad(10))
+        }
+        lines.append(String(repeating: "=", count: 86))
+        lines.append("Input shape: \(inputShape)")
+        lines.append("Total params: \(totalParameters)")
+        lines.append("Total MACs: \(rows.reduce(0) { $0 + $1.macs })")
+        lines.append(rule)
+        return lines.joined(separator: "\n")
+    }
+}
+
+extension String {
+    func leftPad(_ n: Int) -> String { count >= n ? self : String(repeating: " ", count: n - count) + self }
+}
