@@ -9,9 +9,14 @@ public enum AttentionKind: String, CaseIterable, Sendable {
     case eca, ecaAdaptive = "eca-adaptive", sa, psaP = "psa-p", psaS = "psa-s", sge, coord, gam
     case gsop, srm, gct, fca, enc, rcanCA = "rcan-ca", dia, soca
     case sk, skUnit = "sk-unit", splat, resnextBlock = "resnext-block"
+    // Issue 4: the taxonomy modules of seed 003.
+    case bilinear, ram, stn, dcn, nonLocal = "non-local", vit
+    case ge, psanet, gltr, tam, highway, condconv, dynconv, residualAttention = "residual-attention"
+    case scse, triplet, simam, pam, cam, scconv, stripPool = "strip-pool", gala
 
     /// Every entry contributed by the module files.
     public static let entries: [ZooEntry] = seed002Entries + seed004Entries + seed000Entries
+        + seed003AEntries + seed003BEntries + seed003CEntries
 
     /// This module's registry row.
     public var entry: ZooEntry {
