@@ -1,0 +1,53 @@
+import Foundation
+import NN
+import TensorCore
+
+/// Median wall-clock timings of one zoo module at a shape.
+public struct ZooTiming: Sendable, Codable {
+    public let key: String
+    public let shape: [Int]
+    public let parameters: Int
+    /// Eval mode, no tape.
+    public let forwardMs: Double
+    /// Train mode: forward, then backward of `output.sum()` into the input and every parameter.
+    public let forwardBackwardMs: Double
+    public let outputShape: [Int]
+}
+
+/// Times zoo modules the way `attnzoo bench` and the tour report them.
+public enum ZooBenchmark {
+    /// Median of `repetitions` timed runs after one warm-up, in milliseconds.
+    public static func medianMs(repetitions: Int, _ body: () -> Void) -> Double {
+        body()
+        var times: [Double] = []
+        for _ in 0..<max(1, repetitions) {
+            let t0 = DispatchTime.now().uptimeNanoseconds
+            body()
+            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+        }
+        times.sort()
+        return times[times.count / 2]
+    }
+
+    /// Builds `entry`'s default configuration (seeded) and times it at `shape` (default: the
+    /// seed's test shape).
+    public static func run(_ entry: ZooEntry, shape: [Int]? = nil, repetitions: Int = 10) throws -> ZooTiming {
+        let s = shape ?? entry.seedShape
+        let instance = try RandomGenerator.withSeed(0) { try entry.buildDefault() }
+        let module = instance.module
+        let x = RandomGenerator.withSeed(1) { Tensor.randn(s) }
+        module.eval()
+        var outShape: [Int] = []
+        let fwd = medianMs(repetitions: repetitions) { outShape = withNoGrad { module(x) }.shape }
+        module.train()
+        let xg = x.requiringGrad()
+        let fwdBwd = medianMs(repetitions: repetitions) {
+            module.zeroGrad()
+            xg.zeroGrad()
+            module(xg).sum().backward()
+        }
+        module.eval()
+        return ZooTiming(key: entry.key, shape: s, parameters: module.parameterCount,
+                         forwardMs: fwd, forwardBackwardMs: fwdBwd, outputShape: outShape)
+    }
+}
