@@ -12,6 +12,10 @@ struct AttnZoo: ParsableCommand {
         version: version,
         subcommands: [
             Tour.self,
+            ListModules.self,
+            RunModule.self,
+            SummaryCommand.self,
+            BenchModules.self,
         ]
     )
 }

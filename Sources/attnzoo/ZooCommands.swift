@@ -118,3 +118,33 @@ struct BenchModules: ParsableCommand {
 func pad(_ s: String, _ width: Int) -> String {
     s.count >= width ? s + " " : s + String(repeating: " ", count: width - s.count)
 }
+
+/// `attnzoo summary KEY [--arg ...] --shape N,C,H,W`: torchsummary-style table (A4).
+struct SummaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "summary", abstract: "Print each layer's output shape, parameters and multiply-accumulates for one module.")
+
+    @Argument(help: "Registry key (see `attnzoo list`).") var key: String
+    @Option(name: .customLong("arg"), help: "Constructor argument by the seed's Python name, NAME=VALUE (repeatable).")
+    var args: [String] = []
+    @Option(help: "Input shape, e.g. 2,512,7,7 (default: the module's seed shape).") var shape: String?
+
+    func run() throws {
+        let kind = try AttentionKind.named(key)
+        let instance = try RandomGenerator.withSeed(0) { try kind.entry.build(ModuleArguments(module: key, assignments: args)) }
+        let dims: [Int]
+        if let shape {
+            let parts = shape.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard !parts.isEmpty, parts.allSatisfy({ $0 != nil && $0! > 0 }) else {
+                throw CLIError("--shape '\(shape)' is not a list of positive integers like 2,512,7,7")
+            }
+            dims = parts.map { $0! }
+        } else {
+            dims = kind.entry.seedShape
+        }
+        if let problem = instance.mismatch(for: dims) { throw CLIError("--shape: \(problem)") }
+        let x = RandomGenerator.withSeed(1) { Tensor.randn(dims) }
+        let rows = ModuleSummary.record(instance.module, input: x)
+        print(ModuleSummary.render(rows, inputShape: dims, totalParameters: instance.module.parameterCount))
+    }
+}
