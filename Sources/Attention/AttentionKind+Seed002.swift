@@ -1,4 +1,82 @@
-/// Registry rows of the modules from seed 002 (filled in as their files land).
+/// Registry rows of the seed-002 modules (External-Attention-pytorch forms).
 extension AttentionKind {
-    static let seed002Entries: [ZooEntry] = []
+    static let seed002Entries: [ZooEntry] = [
+        ZooEntry(key: "se", catalogueID: "D01", className: "SEAttention",
+                 paper: "Squeeze-and-Excitation Networks (CVPR 2018)",
+                 reference: "seed 002; External-Attention-pytorch model/attention/SEAttention.py",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W)", seedShape: [50, 512, 7, 7]) { a in
+            let c = try a.int("channel", 512)
+            return ZooInstance(module: SEAttention(channel: c, reduction: try a.int("reduction", 8)), inputShape: [nil, c, nil, nil])
+        },
+        ZooEntry(key: "cbam-block", catalogueID: "D02", className: "CBAMBlock",
+                 paper: "CBAM: Convolutional Block Attention Module (ECCV 2018)",
+                 reference: "seed 002; External-Attention-pytorch model/attention/CBAM.py",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W)", seedShape: [50, 512, 7, 7]) { a in
+            let c = try a.int("channel", 512)
+            return ZooInstance(module: CBAMBlock(channel: c, reduction: try a.int("reduction", 16), kernelSize: try a.int("kernel_size", 7)),
+                               inputShape: [nil, c, nil, nil])
+        },
+        ZooEntry(key: "bam-block", catalogueID: "D03", className: "BAMBlock",
+                 paper: "BAM: Bottleneck Attention Module (BMVC 2018)",
+                 reference: "seed 002; External-Attention-pytorch model/attention/BAM.py",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W); with dia_val 2 the input must be 7×7 (reference quirk)",
+                 seedShape: [50, 512, 7, 7]) { a in
+            let c = try a.int("channel", 512)
+            return ZooInstance(module: BAMBlock(channel: c, reduction: try a.int("reduction", 16), diaVal: try a.int("dia_val", 2)),
+                               inputShape: [nil, c, nil, nil])
+        },
+        ZooEntry(key: "eca", catalogueID: "D04", className: "ECAAttention",
+                 paper: "ECA-Net: Efficient Channel Attention for Deep CNNs (CVPR 2020)",
+                 reference: "seed 002; External-Attention-pytorch model/attention/ECAAttention.py",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W)", seedShape: [50, 512, 7, 7]) { a in
+            ZooInstance(module: ECAAttention(kernelSize: try a.int("kernel_size", 3)), inputShape: [nil, nil, nil, nil])
+        },
+        ZooEntry(key: "sa", catalogueID: "D05", className: "ShuffleAttention",
+                 paper: "SA-Net: Shuffle Attention for Deep CNNs (ICASSP 2021)",
+                 reference: "seed 002; External-Attention-pytorch model/attention/ShuffleAttention.py",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W), C divisible by 2G", seedShape: [50, 512, 7, 7]) { a in
+            let c = try a.int("channel", 512), g = try a.int("G", 8)
+            guard g > 0, c % (2 * g) == 0 else { throw ModuleArgumentError("argument channel=\(c) of sa must be divisible by 2·G = \(2 * g)") }
+            return ZooInstance(module: ShuffleAttention(channel: c, reduction: try a.int("reduction", 16), G: g), inputShape: [nil, c, nil, nil])
+        },
+        ZooEntry(key: "psa-p", catalogueID: "D06", className: "ParallelPolarizedSelfAttention",
+                 paper: "Polarized Self-Attention (2021)",
+                 reference: "seed 002; External-Attention-pytorch model/attention/PolarizedSelfAttention.py",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W), C even", seedShape: [1, 512, 7, 7]) { a in
+            let c = try a.int("channel", 512)
+            guard c > 0, c % 2 == 0 else { throw ModuleArgumentError("argument channel=\(c) of psa-p must be even") }
+            return ZooInstance(module: ParallelPolarizedSelfAttention(channel: c), inputShape: [nil, c, nil, nil])
+        },
+        ZooEntry(key: "psa-s", catalogueID: "D06", className: "SequentialPolarizedSelfAttention",
+                 paper: "Polarized Self-Attention (2021)",
+                 reference: "seed 002; External-Attention-pytorch model/attention/PolarizedSelfAttention.py",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W), C even", seedShape: [1, 512, 7, 7]) { a in
+            let c = try a.int("channel", 512)
+            guard c > 0, c % 2 == 0 else { throw ModuleArgumentError("argument channel=\(c) of psa-s must be even") }
+            return ZooInstance(module: SequentialPolarizedSelfAttention(channel: c), inputShape: [nil, c, nil, nil])
+        },
+        ZooEntry(key: "sge", catalogueID: "D07", className: "SpatialGroupEnhance",
+                 paper: "Spatial Group-wise Enhance (2019)",
+                 reference: "seed 002; External-Attention-pytorch model/attention/SGE.py",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W), C divisible by groups", seedShape: [50, 512, 7, 7]) { a in
+            let g = try a.int("groups", 8)
+            guard g > 0 else { throw ModuleArgumentError("argument groups=\(g) of sge must be positive") }
+            return ZooInstance(module: SpatialGroupEnhance(groups: g), inputShape: [nil, nil, nil, nil])
+        },
+        ZooEntry(key: "coord", catalogueID: "D08", className: "CoordAtt",
+                 paper: "Coordinate Attention for Efficient Mobile Network Design (CVPR 2021)",
+                 reference: "seed 002; External-Attention-pytorch model/attention/CoordAttention.py",
+                 shapeContract: "(N, inp, H, W) → (N, oup, H, W), oup = inp", seedShape: [50, 512, 7, 7]) { a in
+            let inp = try a.int("inp", 512), oup = try a.int("oup", inp)
+            guard oup == inp else { throw ModuleArgumentError("argument oup=\(oup) of coord must equal inp=\(inp) (the gates multiply the input)") }
+            return ZooInstance(module: CoordAtt(inp: inp, oup: oup, reduction: try a.int("reduction", 32)), inputShape: [nil, inp, nil, nil])
+        },
+        ZooEntry(key: "gam", catalogueID: "D09", className: "GAMAttention",
+                 paper: "Global Attention Mechanism (2021)", reference: "seed 002 (GAM_Attention)",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W)", seedShape: [8, 64, 32, 32]) { a in
+            let c = try a.int("in_channels", 64), o = try a.int("out_channels", c)
+            guard o == c else { throw ModuleArgumentError("argument out_channels=\(o) of gam must equal in_channels=\(c)") }
+            return ZooInstance(module: GAMAttention(inChannels: c, outChannels: o, rate: try a.int("rate", 4)), inputShape: [nil, c, nil, nil])
+        },
+    ]
 }

@@ -4,19 +4,11 @@
 /// (`AttentionKind+Seed002.swift`, ...); `entry` finds it, and a test checks that every case
 /// has exactly one entry and every entry a case.
 public enum AttentionKind: String, CaseIterable, Sendable {
-    // Issue 3: modules the seeds give code for.
-    case se, seBlock = "se-block", cbam, cbamBlock = "cbam-block", bam, bamBlock = "bam-block"
-    case eca, ecaAdaptive = "eca-adaptive", sa, psaP = "psa-p", psaS = "psa-s", sge, coord, gam
-    case gsop, srm, gct, fca, enc, rcanCA = "rcan-ca", dia, soca
-    case sk, skUnit = "sk-unit", splat, resnextBlock = "resnext-block"
-    // Issue 4: the taxonomy modules of seed 003.
-    case bilinear, ram, stn, dcn, nonLocal = "non-local", vit
-    case ge, psanet, gltr, tam, highway, condconv, dynconv, residualAttention = "residual-attention"
-    case scse, triplet, simam, pam, cam, scconv, stripPool = "strip-pool", gala
+    // Seed 002 (External-Attention-pytorch forms).
+    case se, cbamBlock = "cbam-block", bamBlock = "bam-block", eca, sa, psaP = "psa-p", psaS = "psa-s", sge, coord, gam
 
     /// Every entry contributed by the module files.
-    public static let entries: [ZooEntry] = seed002Entries + seed004Entries + seed000Entries
-        + seed003AEntries + seed003BEntries + seed003CEntries
+    public static let entries: [ZooEntry] = seed002Entries
 
     /// This module's registry row.
     public var entry: ZooEntry {

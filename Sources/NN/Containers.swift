@@ -16,6 +16,19 @@ public final class Sequential: Module {
     public var count: Int { layers.count }
 }
 
+/// Layers applied in order under given names, as a torch.nn.Sequential filled with
+/// `add_module(name, layer)` (keys `fc0.weight`, `bn0.running_mean`, …).
+public final class NamedSequential: Module {
+    public let layers: [(String, Module)]
+
+    public init(_ layers: [(String, Module)]) { self.layers = layers; super.init() }
+
+    public override class var stateKeyOverrides: [String: String] { ["layers": ""] }
+    public override var isContainer: Bool { true }
+
+    public override func forward(_ x: Tensor) -> Tensor { layers.reduce(x) { $1.1($0) } }
+}
+
 /// A list of submodules with keys `0`, `1`, … (torch.nn.ModuleList); no forward of its own.
 public final class ModuleList: Module {
     public let modules: [Module]

@@ -62,6 +62,7 @@ open class Module: @unchecked Sendable {
                 case let c as Module: result.append((name, .module(c)))
                 case let ps as [Parameter]: for (i, p) in ps.enumerated() { result.append((prefix + "\(i)", .parameter(p))) }
                 case let cs as [Module]: for (i, c) in cs.enumerated() { result.append((prefix + "\(i)", .module(c))) }
+                case let named as [(String, Module)]: for (n, c) in named { result.append((prefix + n, .module(c))) }
                 default: continue
                 }
             }
