@@ -37,7 +37,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "attnzoo-bench", dependencies: [
-            "Kernels", "TensorCore", "TensorIO", "NN", "Attention", "Boxes", "COCOEval",
+            "CBLAS", "Kernels", "TensorCore", "TensorIO", "NN", "Attention", "Boxes", "COCOEval",
         ], swiftSettings: fast),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"]),
