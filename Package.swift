@@ -46,6 +46,6 @@ let package = Package(
         .testTarget(name: "AttentionTests", dependencies: ["Attention", "TestSupport"]),
         .testTarget(name: "BoxesTests", dependencies: ["Boxes", "TestSupport"]),
         .testTarget(name: "COCOEvalTests", dependencies: ["COCOEval", "TestSupport"]),
-        .testTarget(name: "CLITests", dependencies: ["TestSupport"]),
+        .testTarget(name: "CLITests", dependencies: ["TestSupport", "TensorIO", "TensorCore"]),
     ]
 )
