@@ -185,16 +185,9 @@ extension Tensor {
     }
 }
 
-/// Runs a SIMD lane function element-wise into a new tensor of the same shape (both cores).
-@inline(__always)
-func vectorApply(_ a: Tensor, _ f: (SIMD8<Float>) -> SIMD8<Float>) -> Tensor {
+/// One of the vectorised exp-based functions element-wise into a new tensor.
+func vectorApply(_ a: Tensor, _ f: VectorMath.Function) -> Tensor {
     let result = Tensor(uninitializedShape: a.shape)
-    let pa = a.data, pr = result.data
-    let n = a.count
-    let blocks = (n + 7) / 8
-    Threading.parallelFor(blocks, minChunk: 4096) { r in
-        let lo = r.lowerBound * 8, hi = Swift.min(n, r.upperBound * 8)
-        simdMap(pa + lo, pr + lo, hi - lo, f)
-    }
+    VectorMath.apply(f, a.data, result.data, count: a.count)
     return result
 }

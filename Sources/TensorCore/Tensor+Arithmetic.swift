@@ -89,7 +89,7 @@ extension Tensor {
     }
 
     public func exp() -> Tensor {
-        let out = vectorApply(self) { simdExp($0) }
+        let out = vectorApply(self, .exp)
         // d eˣ = eˣ dx
         return Tensor.differentiable("exp", inputs: [self], output: out) { g in [g * out] }
     }

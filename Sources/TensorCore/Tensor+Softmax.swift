@@ -25,11 +25,9 @@ extension Tensor {
             for j in 0..<n { m = Swift.max(m, x[j * s]) }
             var total: Float = 0
             if s == 1 {
-                let shift = SIMD8<Float>(repeating: m)
-                simdMap(x, y, n) { simdExp($0 - shift) }
-                for j in 0..<n { total += y[j] }
+                total = VectorMath.expShiftSum(x, y, count: n, shift: m)
             } else {
-                for j in 0..<n { let e = fastExp(x[j * s] - m); y[j * s] = e; total += e }
+                for j in 0..<n { let e = Foundation.exp(x[j * s] - m); y[j * s] = e; total += e }
             }
             let inv = 1 / total
             for j in 0..<n { y[j * s] *= inv }
@@ -56,7 +54,7 @@ extension Tensor {
             var m = -Float.infinity
             for j in 0..<n { m = Swift.max(m, x[j * s]) }
             var total: Float = 0
-            for j in 0..<n { total += fastExp(x[j * s] - m) }
+            for j in 0..<n { total += Foundation.exp(x[j * s] - m) }
             let lse = m + Foundation.log(total)
             for j in 0..<n { y[j * s] = x[j * s] - lse }
         }
@@ -68,7 +66,7 @@ extension Tensor {
                 let gl = gp + (y - yp)
                 var total: Float = 0
                 for j in 0..<n { total += gl[j * s] }
-                for j in 0..<n { dx[j * s] = gl[j * s] - fastExp(y[j * s]) * total }
+                for j in 0..<n { dx[j * s] = gl[j * s] - Foundation.exp(y[j * s]) * total }
             }
             return [gx]
         }
