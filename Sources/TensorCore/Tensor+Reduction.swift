@@ -165,18 +165,22 @@ extension Tensor {
         var idx = [Int](repeating: 0, count: outer * inner)
         let vals = Tensor(uninitializedShape: reducedShape([a], keepDims: keepDims))
         let src = data, dst = vals.data
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var best = src[o * n * inner + i], bi = 0
-                if !best.isNaN {
+        // Runs over the reduced axis outermost so the inner loop walks contiguous memory;
+        // strict comparison keeps the first extreme index, NaN wins as in PyTorch.
+        idx.withUnsafeMutableBufferPointer { ib in
+            let ip = ib.baseAddress!
+            Threading.parallelFor(outer) { range in
+                for o in range {
+                    let d = dst + o * inner, id = ip + o * inner, base = src + o * n * inner
+                    for i in 0..<inner { d[i] = base[i]; id[i] = 0 }
                     for r in 1..<Swift.max(n, 1) {
-                        let v = src[(o * n + r) * inner + i]
-                        if v.isNaN { best = v; bi = r; break }
-                        if greater ? v > best : v < best { best = v; bi = r }
+                        let row = base + r * inner
+                        for i in 0..<inner {
+                            let v = row[i], cur = d[i]
+                            if (greater ? v > cur : v < cur) || (v.isNaN && !cur.isNaN) { d[i] = v; id[i] = r }
+                        }
                     }
                 }
-                dst[o * inner + i] = best
-                idx[o * inner + i] = bi
             }
         }
         let inShape = shape
