@@ -43,6 +43,27 @@ struct BroadcastPlan {
     }
 }
 
+/// Calls `body(offsetA, offsetB, offsetOut, length, strideA, strideB)` for every innermost run
+/// of the broadcast of shapes `a` and `b` into `out` (contiguous), in parallel over the runs.
+func forEachBroadcastRun(out: [Int], a: [Int], b: [Int], _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+    let plan = BroadcastPlan(out: out, a: a, b: b)
+    let inner = plan.dims[plan.dims.count - 1]
+    let ia = plan.sa[plan.dims.count - 1], ib = plan.sb[plan.dims.count - 1]
+    let outerDims = Array(plan.dims.dropLast())
+    let osa = Array(plan.sa.dropLast()), osb = Array(plan.sb.dropLast())
+    Threading.parallelFor(shapeCount(outerDims), minChunk: max(1, (1 << 15) / max(inner, 1))) { range in
+        for o in range {
+            var rem = o, offA = 0, offB = 0
+            for d in stride(from: outerDims.count - 1, through: 0, by: -1) {
+                let idx = rem % outerDims[d]
+                rem /= outerDims[d]
+                offA += idx * osa[d]; offB += idx * osb[d]
+            }
+            body(offA, offB, o * inner, inner, ia, ib)
+        }
+    }
+}
+
 /// The binary ops with dedicated loops (no per-element closure call).
 enum BinaryOp { case add, sub, mul, div }
 
@@ -88,22 +109,8 @@ func broadcastBinary(_ a: Tensor, _ b: Tensor, out: [Int], _ op: BinaryOp) -> Te
         }
         return result
     }
-    let plan = BroadcastPlan(out: out, a: a.shape, b: b.shape)
-    let inner = plan.dims[plan.dims.count - 1]
-    let ia = plan.sa[plan.dims.count - 1], ib = plan.sb[plan.dims.count - 1]
-    let outerDims = Array(plan.dims.dropLast())
-    let outer = shapeCount(outerDims)
-    let osa = Array(plan.sa.dropLast()), osb = Array(plan.sb.dropLast())
-    Threading.parallelFor(outer, minChunk: max(1, (1 << 15) / max(inner, 1))) { range in
-        for o in range {
-            var rem = o, offA = 0, offB = 0
-            for d in stride(from: outerDims.count - 1, through: 0, by: -1) {
-                let idx = rem % outerDims[d]
-                rem /= outerDims[d]
-                offA += idx * osa[d]; offB += idx * osb[d]
-            }
-            binaryRun(op, pa + offA, ia, pb + offB, ib, pr + o * inner, inner)
-        }
+    forEachBroadcastRun(out: out, a: a.shape, b: b.shape) { offA, offB, offR, n, ia, ib in
+        binaryRun(op, pa + offA, ia, pb + offB, ib, pr + offR, n)
     }
     return result
 }
@@ -131,32 +138,18 @@ func broadcastApply(_ a: Tensor, _ b: Tensor, out: [Int],
         Threading.parallelFor(n, minChunk: 1 << 15) { r in for i in r { pr[i] = f(x, pb[i]) } }
         return result
     }
-    let plan = BroadcastPlan(out: out, a: a.shape, b: b.shape)
-    let inner = plan.dims[plan.dims.count - 1]
-    let ia = plan.sa[plan.dims.count - 1], ib = plan.sb[plan.dims.count - 1]
-    let outerDims = Array(plan.dims.dropLast())
-    let outer = shapeCount(outerDims)
-    let osa = Array(plan.sa.dropLast()), osb = Array(plan.sb.dropLast())
-    Threading.parallelFor(outer, minChunk: Swift.max(1, (1 << 15) / Swift.max(inner, 1))) { range in
-        for o in range {
-            var rem = o, offA = 0, offB = 0
-            for d in stride(from: outerDims.count - 1, through: 0, by: -1) {
-                let idx = rem % outerDims[d]
-                rem /= outerDims[d]
-                offA += idx * osa[d]; offB += idx * osb[d]
-            }
-            let ra = pa + offA, rb = pb + offB, rr = pr + o * inner
-            if ia == 1 && ib == 1 {
-                for j in 0..<inner { rr[j] = f(ra[j], rb[j]) }
-            } else if ia == 1 && ib == 0 {
-                let y = rb[0]
-                for j in 0..<inner { rr[j] = f(ra[j], y) }
-            } else if ia == 0 && ib == 1 {
-                let x = ra[0]
-                for j in 0..<inner { rr[j] = f(x, rb[j]) }
-            } else {
-                for j in 0..<inner { rr[j] = f(ra[j * ia], rb[j * ib]) }
-            }
+    forEachBroadcastRun(out: out, a: a.shape, b: b.shape) { offA, offB, offR, inner, ia, ib in
+        let ra = pa + offA, rb = pb + offB, rr = pr + offR
+        if ia == 1 && ib == 1 {
+            for j in 0..<inner { rr[j] = f(ra[j], rb[j]) }
+        } else if ia == 1 && ib == 0 {
+            let y = rb[0]
+            for j in 0..<inner { rr[j] = f(ra[j], y) }
+        } else if ia == 0 && ib == 1 {
+            let x = ra[0]
+            for j in 0..<inner { rr[j] = f(x, rb[j]) }
+        } else {
+            for j in 0..<inner { rr[j] = f(ra[j * ia], rb[j * ib]) }
         }
     }
     return result

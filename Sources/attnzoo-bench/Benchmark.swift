@@ -1,3 +1,4 @@
+import Attention
 import Foundation
 import TensorCore
 
@@ -8,15 +9,5 @@ struct Benchmark {
     let run: () -> Void
 }
 
-/// Median wall-clock milliseconds of `repetitions` runs after one warm-up.
-func medianMs(repetitions: Int, _ body: () -> Void) -> Double {
-    body()
-    var times: [Double] = []
-    for _ in 0..<max(1, repetitions) {
-        let t0 = DispatchTime.now().uptimeNanoseconds
-        body()
-        times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
-    }
-    times.sort()
-    return times[times.count / 2]
-}
+/// Median wall-clock milliseconds of `repetitions` runs after one warm-up (the zoo's timer).
+func medianMs(repetitions: Int, _ body: () -> Void) -> Double { ZooBenchmark.medianMs(repetitions: repetitions, body) }
