@@ -152,6 +152,37 @@ extension Tensor {
     /// `Swift.min(dim)`: values and indices along `axis`.
     public func min(axis: Int, keepDims: Bool = false) -> (values: Tensor, indices: [Int]) { argExtremum(axis, keepDims, greater: false) }
 
+    /// `max(dim).values` without materialising indices in the forward pass: the values come
+    /// from the vectorised reduction and the pullback sends the gradient to the first maximal
+    /// index along `axis`, exactly as `torch.max(x, dim)`.
+    public func maxValues(axis: Int, keepDims: Bool = false) -> Tensor {
+        let a = normalizeAxis(axis, rank: rank, op: "max")
+        checkShape(shape[a] > 0, "max: axis \(axis) of \(shape) is empty")
+        let values = reduceAxis(self, axis: a, kind: .max)
+        let out = values.reshapedRaw(reducedShape([a], keepDims: keepDims))
+        let outer = shapeCount(Array(shape[..<a])), n = shape[a], inner = shapeCount(Array(shape[(a + 1)...]))
+        let inShape = shape, input = self
+        return Tensor.differentiable("max", inputs: [self], output: out) { g in
+            let gi = Tensor.zeros(inShape)
+            let gp = g.data, dp = gi.data, xp = input.data, vp = values.data
+            Threading.parallelFor(outer) { range in
+                for o in range {
+                    for i in 0..<inner {
+                        let m = vp[o * inner + i]
+                        var r = 0
+                        while r < n - 1 {
+                            let v = xp[(o * n + r) * inner + i]
+                            if v == m || (v.isNaN && m.isNaN) { break }
+                            r += 1
+                        }
+                        dp[(o * n + r) * inner + i] = gp[o * inner + i]
+                    }
+                }
+            }
+            return [gi]
+        }
+    }
+
     /// Index of the maximum along `axis` (first on ties), flattened over the other axes.
     public func argmax(axis: Int) -> [Int] { self.max(axis: axis).indices }
 
