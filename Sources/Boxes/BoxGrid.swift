@@ -10,13 +10,14 @@ struct BoxGrid {
     private let items: [Int32]
     private let maxW: Float, maxH: Float
 
-    /// Buckets `boxes`; inside a cell, boxes keep the order of `order`.
-    init(_ boxes: CornerBoxes, order: [Int]) {
+    /// Buckets the boxes listed in `members` (all boxes when `nil`); inside a cell, boxes keep
+    /// the order of `members`.
+    init(_ boxes: CornerBoxes, members: [Int]) {
         self.boxes = boxes
-        let n = boxes.count
+        let n = members.count
         var lx = Float.infinity, ly = Float.infinity, hx = -Float.infinity, hy = -Float.infinity
         var mw: Float = 0, mh: Float = 0
-        for i in 0..<n {
+        for i in members {
             lx = min(lx, boxes.x1[i]); ly = min(ly, boxes.y1[i])
             hx = max(hx, boxes.x1[i]); hy = max(hy, boxes.y1[i])
             mw = max(mw, boxes.x2[i] - boxes.x1[i]); mh = max(mh, boxes.y2[i] - boxes.y1[i])
@@ -30,14 +31,14 @@ struct BoxGrid {
         cols = Int(spanX / cw) + 1; rows = Int(spanY / ch) + 1
         var counts = [Int32](repeating: 0, count: cols * rows + 1)
         var cellOf = [Int](repeating: 0, count: n)
-        for i in 0..<n {
+        for (k, i) in members.enumerated() {
             let c = Self.clampIndex(boxes.y1[i], minY, cellH, rows) * cols + Self.clampIndex(boxes.x1[i], minX, cellW, cols)
-            cellOf[i] = c; counts[c + 1] += 1
+            cellOf[k] = c; counts[c + 1] += 1
         }
         for c in 0..<(cols * rows) { counts[c + 1] += counts[c] }
         var fill = counts
         var items = [Int32](repeating: 0, count: n)
-        for i in order { let c = cellOf[i]; items[Int(fill[c])] = Int32(i); fill[c] += 1 }
+        for (k, i) in members.enumerated() { let c = cellOf[k]; items[Int(fill[c])] = Int32(i); fill[c] += 1 }
         start = counts; self.items = items
     }
 

@@ -1,3 +1,5 @@
+import Foundation
+
 /// The overlap measures of the IoU family (catalogue B1, B3–B5 and EIoU).
 ///
 /// ```
@@ -14,66 +16,130 @@ public enum IoUKind: String, CaseIterable, Sendable {
     case iou, giou, diou, ciou, eiou
 }
 
-/// Per-box quantities the pairwise and aligned kernels share.
+/// Per-box quantities of one box set in structure-of-arrays form:
+/// rows x1 y1 x2 y2 area cx cy w h aspect (= atan(w/h)), each `count` long.
 struct BoxTerms {
-    let x1: [Float], y1: [Float], x2: [Float], y2: [Float]
-    let area: [Float], cx: [Float], cy: [Float], w: [Float], h: [Float], aspect: [Float]
+    static let fields = 10
+    let count: Int
+    let storage: [Float]
 
     init(_ c: CornerBoxes, kind: IoUKind) {
-        x1 = c.x1; y1 = c.y1; x2 = c.x2; y2 = c.y2
-        area = c.areas
         let n = c.count
-        let needCentres = kind == .diou || kind == .ciou || kind == .eiou
-        cx = needCentres ? (0..<n).map { (c.x1[$0] + c.x2[$0]) / 2 } : []
-        cy = needCentres ? (0..<n).map { (c.y1[$0] + c.y2[$0]) / 2 } : []
-        let needSides = kind == .ciou || kind == .eiou
-        let ws = needSides ? (0..<n).map { c.x2[$0] - c.x1[$0] } : []
-        let hs = needSides ? (0..<n).map { c.y2[$0] - c.y1[$0] } : []
-        w = ws; h = hs
-        aspect = kind == .ciou ? (0..<n).map { Float.atan2Ratio(ws[$0], hs[$0]) } : []
+        count = n
+        var s = [Float](repeating: 0, count: Self.fields * n)
+        for i in 0..<n {
+            let w = c.x2[i] - c.x1[i], h = c.y2[i] - c.y1[i]
+            s[i] = c.x1[i]; s[n + i] = c.y1[i]; s[2 * n + i] = c.x2[i]; s[3 * n + i] = c.y2[i]
+            s[4 * n + i] = w * h
+            s[5 * n + i] = (c.x1[i] + c.x2[i]) / 2; s[6 * n + i] = (c.y1[i] + c.y2[i]) / 2
+            s[7 * n + i] = w; s[8 * n + i] = h
+            // atan(w / h) with IEEE division as torchvision evaluates it (0×0 boxes give NaN).
+            s[9 * n + i] = kind == .ciou ? Float(Foundation.atan(Double(w / h))) : 0
+        }
+        storage = s
     }
 }
 
-extension Float {
-    /// `atan(w / h)` with IEEE semantics of the division (h = 0 gives ±π/2; 0/0 gives NaN),
-    /// as torchvision computes it.
-    @inline(__always) static func atan2Ratio(_ w: Float, _ h: Float) -> Float { Float(Foundation.atan(Double(w / h))) }
+/// Raw views of a ``BoxTerms`` for the kernels.
+struct TermPointers {
+    let x1, y1, x2, y2, area, cx, cy, w, h, aspect: UnsafePointer<Float>
+    init(_ base: UnsafePointer<Float>, _ n: Int) {
+        x1 = base; y1 = base + n; x2 = base + 2 * n; y2 = base + 3 * n; area = base + 4 * n
+        cx = base + 5 * n; cy = base + 6 * n; w = base + 7 * n; h = base + 8 * n; aspect = base + 9 * n
+    }
 }
-
-import Foundation
 
 /// 4/π², the CIoU aspect-ratio factor, as Float32 like PyTorch's scalar multiply.
 let ciouFactor = Float(4.0 / (Double.pi * Double.pi))
 
-/// One pair's value of `kind`; `a` indexes the first set, `b` the second.
+@inline(__always) private func fmax(_ a: Float, _ b: Float) -> Float { a > b ? a : b }
+@inline(__always) private func fmin(_ a: Float, _ b: Float) -> Float { a < b ? a : b }
+
+/// Values of `kind` between box `i` of `p` and boxes `j0..<j1` of `q`, written to `out[j]`
+/// (`stride` 0 writes every value to out[j], aligned mode uses `i == j`). Branch-free inner
+/// loops in torchvision's operation order, so results match it bit for bit up to `atan`.
 @inline(__always)
-func pairIoU(_ kind: IoUKind, _ p: BoxTerms, _ a: Int, _ q: BoxTerms, _ b: Int, eps: Float) -> Float {
-    let ix1 = max(p.x1[a], q.x1[b]), iy1 = max(p.y1[a], q.y1[b])
-    let ix2 = min(p.x2[a], q.x2[b]), iy2 = min(p.y2[a], q.y2[b])
-    let iw = max(ix2 - ix1, 0), ih = max(iy2 - iy1, 0)
-    let inter = iw * ih
-    let union = p.area[a] + q.area[b] - inter
-    let iou = inter / union
-    if kind == .iou { return iou }
-    let ex1 = min(p.x1[a], q.x1[b]), ey1 = min(p.y1[a], q.y1[b])
-    let ex2 = max(p.x2[a], q.x2[b]), ey2 = max(p.y2[a], q.y2[b])
-    let cw = max(ex2 - ex1, 0), ch = max(ey2 - ey1, 0)
-    if kind == .giou {
-        let areai = cw * ch
-        return iou - (areai - union) / areai
-    }
-    let diag = cw * cw + ch * ch + eps
-    let dx = p.cx[a] - q.cx[b], dy = p.cy[a] - q.cy[b]
-    let diou = iou - (dx * dx + dy * dy) / diag
+func iouRow(_ kind: IoUKind, _ p: TermPointers, _ i: Int, _ q: TermPointers, _ j0: Int, _ j1: Int,
+            _ out: UnsafeMutablePointer<Float>, eps: Float) {
+    let ax1 = p.x1[i], ay1 = p.y1[i], ax2 = p.x2[i], ay2 = p.y2[i], aa = p.area[i]
     switch kind {
-    case .diou: return diou
+    case .iou:
+        for j in j0..<j1 {
+            let w = fmin(ax2, q.x2[j]) - fmax(ax1, q.x1[j]), h = fmin(ay2, q.y2[j]) - fmax(ay1, q.y1[j])
+            let inter = fmax(w, 0) * fmax(h, 0)
+            out[j] = inter / (aa + q.area[j] - inter)
+        }
+    case .giou:
+        for j in j0..<j1 {
+            let w = fmin(ax2, q.x2[j]) - fmax(ax1, q.x1[j]), h = fmin(ay2, q.y2[j]) - fmax(ay1, q.y1[j])
+            let inter = fmax(w, 0) * fmax(h, 0)
+            let union = aa + q.area[j] - inter
+            let cw = fmax(fmax(ax2, q.x2[j]) - fmin(ax1, q.x1[j]), 0)
+            let ch = fmax(fmax(ay2, q.y2[j]) - fmin(ay1, q.y1[j]), 0)
+            let areai = cw * ch
+            out[j] = inter / union - (areai - union) / areai
+        }
+    case .diou:
+        let acx = p.cx[i], acy = p.cy[i]
+        var j = j0
+        typealias V = SIMD8<Float>
+        while j + 8 <= j1 {
+            let bx1 = load8(q.x1, j), by1 = load8(q.y1, j), bx2 = load8(q.x2, j), by2 = load8(q.y2, j)
+            let w = V(repeating: ax2).vmin(bx2) - V(repeating: ax1).vmax(bx1)
+            let h = V(repeating: ay2).vmin(by2) - V(repeating: ay1).vmax(by1)
+            let inter = w.vmax(V()) * h.vmax(V())
+            let iou = inter / (V(repeating: aa) + load8(q.area, j) - inter)
+            let cw = (V(repeating: ax2).vmax(bx2) - V(repeating: ax1).vmin(bx1)).vmax(V())
+            let ch = (V(repeating: ay2).vmax(by2) - V(repeating: ay1).vmin(by1)).vmax(V())
+            let dx = V(repeating: acx) - load8(q.cx, j), dy = V(repeating: acy) - load8(q.cy, j)
+            store8(iou - (dx * dx + dy * dy) / (cw * cw + ch * ch + eps), out, j)
+            j += 8
+        }
+        for j in j..<j1 {
+            let w = fmin(ax2, q.x2[j]) - fmax(ax1, q.x1[j]), h = fmin(ay2, q.y2[j]) - fmax(ay1, q.y1[j])
+            let inter = fmax(w, 0) * fmax(h, 0)
+            let cw = fmax(fmax(ax2, q.x2[j]) - fmin(ax1, q.x1[j]), 0)
+            let ch = fmax(fmax(ay2, q.y2[j]) - fmin(ay1, q.y1[j]), 0)
+            let iou = inter / (aa + q.area[j] - inter)
+            let dx = acx - q.cx[j], dy = acy - q.cy[j]
+            out[j] = iou - (dx * dx + dy * dy) / (cw * cw + ch * ch + eps)
+        }
     case .ciou:
-        let d = p.aspect[a] - q.aspect[b]
-        let v = ciouFactor * (d * d)
-        let alpha = v / (1 - iou + v + eps)
-        return diou - alpha * v
-    default:
-        let dw = p.w[a] - q.w[b], dh = p.h[a] - q.h[b]
-        return diou - (dw * dw) / (cw * cw + eps) - (dh * dh) / (ch * ch + eps)
+        let acx = p.cx[i], acy = p.cy[i], at = p.aspect[i]
+        for j in j0..<j1 {
+            let w = fmin(ax2, q.x2[j]) - fmax(ax1, q.x1[j]), h = fmin(ay2, q.y2[j]) - fmax(ay1, q.y1[j])
+            let inter = fmax(w, 0) * fmax(h, 0)
+            let iou = inter / (aa + q.area[j] - inter)
+            let cw = fmax(fmax(ax2, q.x2[j]) - fmin(ax1, q.x1[j]), 0)
+            let ch = fmax(fmax(ay2, q.y2[j]) - fmin(ay1, q.y1[j]), 0)
+            let dx = acx - q.cx[j], dy = acy - q.cy[j]
+            let d = at - q.aspect[j]
+            let v = ciouFactor * (d * d)
+            out[j] = (iou - (dx * dx + dy * dy) / (cw * cw + ch * ch + eps)) - v / (1 - iou + v + eps) * v
+        }
+    case .eiou:
+        let acx = p.cx[i], acy = p.cy[i], aw = p.w[i], ah = p.h[i]
+        for j in j0..<j1 {
+            let w = fmin(ax2, q.x2[j]) - fmax(ax1, q.x1[j]), h = fmin(ay2, q.y2[j]) - fmax(ay1, q.y1[j])
+            let inter = fmax(w, 0) * fmax(h, 0)
+            let cw = fmax(fmax(ax2, q.x2[j]) - fmin(ax1, q.x1[j]), 0)
+            let ch = fmax(fmax(ay2, q.y2[j]) - fmin(ay1, q.y1[j]), 0)
+            let iou = inter / (aa + q.area[j] - inter)
+            let dx = acx - q.cx[j], dy = acy - q.cy[j], dw = aw - q.w[j], dh = ah - q.h[j]
+            let diou = iou - (dx * dx + dy * dy) / (cw * cw + ch * ch + eps)
+            out[j] = diou - (dw * dw) / (cw * cw + eps) - (dh * dh) / (ch * ch + eps)
+        }
     }
+}
+
+@inline(__always) private func load8(_ p: UnsafePointer<Float>, _ j: Int) -> SIMD8<Float> {
+    UnsafeRawPointer(p + j).loadUnaligned(as: SIMD8<Float>.self)
+}
+@inline(__always) private func store8(_ v: SIMD8<Float>, _ p: UnsafeMutablePointer<Float>, _ j: Int) {
+    UnsafeMutableRawPointer(p + j).storeBytes(of: v, as: SIMD8<Float>.self)
+}
+
+extension SIMD8 where Scalar == Float {
+    @inline(__always) fileprivate func vmin(_ b: Self) -> Self { replacing(with: b, where: b .< self) }
+    @inline(__always) fileprivate func vmax(_ b: Self) -> Self { replacing(with: b, where: b .> self) }
 }

@@ -1,3 +1,5 @@
+import Kernels
+
 /// Greedy non-maximum suppression (torchvision `nms`).
 ///
 /// Visits boxes by decreasing score and drops every later box whose IoU with a kept box is
@@ -21,7 +23,7 @@ public func nms(_ boxes: [Float], scores: [Float], iouThreshold: Double,
 public func batchedNMS(_ boxes: [Float], scores: [Float], classes: [Int], iouThreshold: Double,
                        format: BoxFormat = .xyxy) throws -> [Int] {
     let input = try NMSInput(boxes: boxes, scores: scores, classes: classes, format: format, iouThreshold: iouThreshold)
-    return greedySuppress(input) { i, j in classes[i] == classes[j] && Double(input.iou(i, j)) > iouThreshold }
+    return greedySuppressPerClass(input) { i, j in Double(input.iou(i, j)) > iouThreshold }
 }
 
 /// DIoU-NMS (catalogue B6, Zheng et al. 2020): as greedy NMS, but box B_j is suppressed by a
@@ -33,20 +35,51 @@ public func batchedNMS(_ boxes: [Float], scores: [Float], classes: [Int], iouThr
 public func diouNMS(_ boxes: [Float], scores: [Float], classes: [Int]? = nil, iouThreshold: Double,
                     format: BoxFormat = .xyxy) throws -> [Int] {
     let input = try NMSInput(boxes: boxes, scores: scores, classes: classes, format: format, iouThreshold: iouThreshold)
-    return greedySuppress(input) { i, j in input.sameClass(i, j) && Double(input.diou(i, j)) > iouThreshold }
+    return greedySuppressPerClass(input) { i, j in Double(input.diou(i, j)) > iouThreshold }
 }
 
 /// The greedy loop over a spatial grid. `suppresses(i, j)` may only be true for pairs with a
 /// positive intersection, which holds for IoU and DIoU criteria with thresholds ≥ 0.
 func greedySuppress(_ input: NMSInput, _ suppresses: (Int, Int) -> Bool) -> [Int] {
-    let n = input.count
-    guard n > 0 else { return [] }
-    let grid = BoxGrid(input.boxes, order: input.order)
-    var rank = [Int](repeating: 0, count: n)
+    var suppressed = [Bool](repeating: false, count: input.count)
+    var rank = [Int](repeating: 0, count: input.count)
     for (r, i) in input.order.enumerated() { rank[i] = r }
-    var suppressed = [Bool](repeating: false, count: n)
+    return greedySuppress(input.boxes, members: input.order, rank: rank, suppressed: &suppressed, suppresses)
+}
+
+/// Greedy NMS run independently inside each class (all boxes when class-agnostic), classes in
+/// parallel, the kept boxes merged by decreasing score (ties by index).
+func greedySuppressPerClass(_ input: NMSInput, _ suppresses: @escaping (Int, Int) -> Bool) -> [Int] {
+    guard let classes = input.classes else { return greedySuppress(input, suppresses) }
+    var groups: [Int: [Int]] = [:]
+    for i in input.order { groups[classes[i], default: []].append(i) }
+    let members = Array(groups.values)
+    var rank = [Int](repeating: 0, count: input.count)
+    for (r, i) in input.order.enumerated() { rank[i] = r }
+    var kept = [[Int]](repeating: [], count: members.count)
+    kept.withUnsafeMutableBufferPointer { out in
+        let dst = UncheckedSendable(out.baseAddress!)
+        let rankRef = rank
+        Threading.parallelFor(members.count) { range in
+            var suppressed = [Bool](repeating: false, count: input.count)
+            for g in range {
+                dst.value[g] = greedySuppress(input.boxes, members: members[g], rank: rankRef,
+                                              suppressed: &suppressed, suppresses)
+            }
+        }
+    }
+    var isKept = [Bool](repeating: false, count: input.count)
+    for group in kept { for i in group { isKept[i] = true } }
+    return input.order.filter { isKept[$0] }
+}
+
+/// Greedy suppression among `members` (given in score order); `suppressed` is scratch space.
+private func greedySuppress(_ boxes: CornerBoxes, members: [Int], rank: [Int], suppressed: inout [Bool],
+                            _ suppresses: (Int, Int) -> Bool) -> [Int] {
+    guard !members.isEmpty else { return [] }
+    let grid = BoxGrid(boxes, members: members)
     var keep: [Int] = []
-    for i in input.order where !suppressed[i] {
+    for i in members where !suppressed[i] {
         keep.append(i)
         let ri = rank[i]
         grid.forEachNeighbour(of: i) { j in

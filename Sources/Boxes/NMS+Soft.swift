@@ -51,14 +51,15 @@ public func softNMS(_ boxes: [Float], scores: [Float], classes: [Int]? = nil, io
 /// With boxes sorted by score, IoU_ij (i above j) and compensate_i = max_k<i IoU_ki, each box's
 /// decay is `min_i f(IoU_ij)/f(compensate_i)`: linear `f(x) = 1 − x`, gaussian
 /// `f(x) = exp(−σ·x²)` (σ multiplies, mmdet's default 2.0). New scores = score × decay; boxes
-/// with a new score ≥ `scoreThreshold` are returned by decreasing new score (ties by index).
+/// with a new score ≥ `scoreThreshold` (all when `nil`, mmdet's default) are returned by
+/// decreasing new score (ties by index).
 /// Optional `classes` restrict overlaps to the same class (mmdet's label matrix).
 public func matrixNMS(_ boxes: [Float], scores: [Float], classes: [Int]? = nil,
-                      kernel: DecayKernel = .gaussian, sigma: Float = 2.0, scoreThreshold: Float = 0,
+                      kernel: DecayKernel = .gaussian, sigma: Float = 2.0, scoreThreshold: Float? = nil,
                       format: BoxFormat = .xyxy) throws -> NMSResult {
     let input = try NMSInput(boxes: boxes, scores: scores, classes: classes, format: format, iouThreshold: nil)
     guard sigma.isFinite, sigma > 0 else { throw BoxError("sigma must be finite and > 0, got \(sigma)") }
-    guard scoreThreshold.isFinite else { throw BoxError("score threshold must be finite, got \(scoreThreshold)") }
+    if let t = scoreThreshold, !t.isFinite { throw BoxError("score threshold must be finite, got \(t)") }
     let order = input.order, n = input.count
     var compensate = [Float](repeating: 0, count: n)
     for c in 0..<n {
@@ -77,7 +78,7 @@ public func matrixNMS(_ boxes: [Float], scores: [Float], classes: [Int]? = nil,
         }
         newScores[c] = scores[order[c]] * decay
     }
-    let kept = (0..<n).filter { newScores[$0] >= scoreThreshold }
+    let kept = (0..<n).filter { scoreThreshold == nil || newScores[$0] >= scoreThreshold! }
     let sorted = kept.sorted { a, b in newScores[a] > newScores[b] || (newScores[a] == newScores[b] && order[a] < order[b]) }
     return NMSResult(keep: sorted.map { order[$0] }, scores: sorted.map { newScores[$0] })
 }

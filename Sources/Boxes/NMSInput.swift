@@ -48,7 +48,16 @@ struct NMSInput {
     }
 }
 
-/// Indices sorted by decreasing score; equal scores keep increasing index order.
+/// Indices sorted by decreasing score; equal scores keep increasing index order
+/// (torchvision's stable descending sort). Sorts unique 64-bit keys: the score's bits mapped
+/// to an order-preserving unsigned integer, inverted, above the index.
 func scoreOrder(_ scores: [Float]) -> [Int] {
-    (0..<scores.count).sorted { a, b in scores[a] > scores[b] || (scores[a] == scores[b] && a < b) }
+    var keys = [UInt64](repeating: 0, count: scores.count)
+    for (i, s) in scores.enumerated() {
+        let bits = (s == 0 ? Float(0) : s).bitPattern           // −0 sorts with +0
+        let ordered = bits & 0x8000_0000 != 0 ? ~bits : bits | 0x8000_0000
+        keys[i] = UInt64(~ordered) << 32 | UInt64(i)
+    }
+    keys.sort()
+    return keys.map { Int($0 & 0xFFFF_FFFF) }
 }

@@ -1,4 +1,17 @@
+import Foundation
 import Kernels
+
+/// Asks Linux to back a large, not yet touched buffer with transparent huge pages, which cuts
+/// the page faults of first touch (a 5000×5000 matrix is 100 MB) several-fold. No-op elsewhere.
+func adviseHugePages(_ buf: UnsafeMutableRawBufferPointer) {
+    #if os(Linux)
+    let huge = 2 << 20
+    guard buf.count >= 4 * huge, let base = buf.baseAddress else { return }
+    let start = (Int(bitPattern: base) + huge - 1) / huge * huge
+    let end = (Int(bitPattern: base) + buf.count) / huge * huge
+    if end > start { _ = madvise(UnsafeMutableRawPointer(bitPattern: start), end - start, 14 /* MADV_HUGEPAGE */) }
+    #endif
+}
 
 /// Pairwise overlap matrix (N×M, row-major) of `kind` between `boxes1` (N×4) and `boxes2` (M×4).
 ///
@@ -10,21 +23,21 @@ public func pairwiseIoU(_ boxes1: [Float], _ boxes2: [Float], kind: IoUKind = .i
                         format: BoxFormat = .xyxy, eps: Float = 1e-7) throws -> [Float] {
     let p = BoxTerms(try validatedCorners(boxes1, format: format, name: "boxes1"), kind: kind)
     let q = BoxTerms(try validatedCorners(boxes2, format: format, name: "boxes2"), kind: kind)
-    let n = p.x1.count, m = q.x1.count
-    var out = [Float](repeating: 0, count: n * m)
-    guard n > 0, m > 0 else { return out }
-    out.withUnsafeMutableBufferPointer { buf in
-        let dst = UncheckedSendable(buf.baseAddress!)
-        Threading.parallelFor(n, minChunk: max(1, 16_384 / m)) { rows in
-            for i in rows {
-                let row = dst.value + i * m
-                if kind == .iou { iouRow(p, i, q, row) } else {
-                    for j in 0..<m { row[j] = pairIoU(kind, p, i, q, j, eps: eps) }
+    let n = p.count, m = q.count
+    guard n > 0, m > 0 else { return [] }
+    return [Float](unsafeUninitializedCapacity: n * m) { buf, written in
+        adviseHugePages(UnsafeMutableRawBufferPointer(buf))
+        p.storage.withUnsafeBufferPointer { ps in
+            q.storage.withUnsafeBufferPointer { qs in
+                let a = TermPointers(ps.baseAddress!, n), b = TermPointers(qs.baseAddress!, m)
+                let dst = UncheckedSendable(buf.baseAddress!)
+                Threading.parallelFor(n, minChunk: max(1, 16_384 / m)) { rows in
+                    for i in rows { iouRow(kind, a, i, b, 0, m, dst.value + i * m, eps: eps) }
                 }
             }
         }
+        written = n * m
     }
-    return out
 }
 
 /// Element-wise (aligned) overlap of `kind` between box i of `boxes1` and box i of `boxes2`.
@@ -38,25 +51,17 @@ public func alignedIoU(_ boxes1: [Float], _ boxes2: [Float], kind: IoUKind = .io
     guard c1.count == c2.count else {
         throw BoxError("aligned IoU: boxes1 has \(c1.count) boxes but boxes2 has \(c2.count)")
     }
+    let n = c1.count
     let p = BoxTerms(c1, kind: kind), q = BoxTerms(c2, kind: kind)
-    return (0..<c1.count).map { pairIoU(kind, p, $0, q, $0, eps: eps) }
-}
-
-/// The plain-IoU row kernel: a branch-free loop over raw pointers the compiler vectorises.
-@inline(__always)
-private func iouRow(_ p: BoxTerms, _ i: Int, _ q: BoxTerms, _ row: UnsafeMutablePointer<Float>) {
-    let ax1 = p.x1[i], ay1 = p.y1[i], ax2 = p.x2[i], ay2 = p.y2[i], aa = p.area[i]
-    q.x1.withUnsafeBufferPointer { bx1 in
-    q.y1.withUnsafeBufferPointer { by1 in
-    q.x2.withUnsafeBufferPointer { bx2 in
-    q.y2.withUnsafeBufferPointer { by2 in
-    q.area.withUnsafeBufferPointer { ba in
-        for j in 0..<bx1.count {
-            let lx = ax1 > bx1[j] ? ax1 : bx1[j], ly = ay1 > by1[j] ? ay1 : by1[j]
-            let rx = ax2 < bx2[j] ? ax2 : bx2[j], ry = ay2 < by2[j] ? ay2 : by2[j]
-            let w = rx - lx, h = ry - ly
-            let inter = (w > 0 ? w : 0) * (h > 0 ? h : 0)
-            row[j] = inter / (aa + ba[j] - inter)
+    var out = [Float](repeating: 0, count: n)
+    p.storage.withUnsafeBufferPointer { ps in
+        q.storage.withUnsafeBufferPointer { qs in
+            out.withUnsafeMutableBufferPointer { o in
+                guard n > 0 else { return }
+                let a = TermPointers(ps.baseAddress!, n), b = TermPointers(qs.baseAddress!, n)
+                for i in 0..<n { iouRow(kind, a, i, b, i, i + 1, o.baseAddress!, eps: eps) }
+            }
         }
-    }}}}}
+    }
+    return out
 }
