@@ -45,7 +45,7 @@ public final class CBAMBlock: Module {
         }
 
         public override func forward(_ x: Tensor) -> Tensor {
-            let pooled = Tensor.cat([x.max(axis: 1, keepDims: true).values, x.mean(axis: 1, keepDims: true)], axis: 1)
+            let pooled = Tensor.cat([x.maxValues(axis: 1, keepDims: true), x.mean(axis: 1, keepDims: true)], axis: 1)
             return sigmoid(conv(pooled))
         }
     }

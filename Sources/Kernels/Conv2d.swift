@@ -19,6 +19,8 @@ public struct Conv2dGeometry: Sendable, Equatable {
     var taps: Int { kernelH * kernelW }
     var isPointwise: Bool { kernelH == 1 && kernelW == 1 && strideH == 1 && strideW == 1 && padH == 0 && padW == 0 }
     var isDepthwise: Bool { cpg == 1 && groups > 1 }
+    /// A 1×1 convolution of 1×1 maps: one matrix product over the whole batch.
+    var isDense: Bool { isPointwise && groups == 1 && height == 1 && width == 1 }
 }
 
 /// Scratch column buffer reused by the im2col paths of one call.
@@ -93,6 +95,13 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
         depthwiseForward(g, input, weight, bias, output)
         return
     }
+    if g.isDense {
+        // Y (N×O) = X (N×C) · Wᵀ
+        sgemm(transA: false, transB: true, m: g.batch, n: g.outChannels, k: g.inChannels, alpha: 1,
+              a: input, lda: g.inChannels, b: weight, ldb: g.inChannels, beta: 0, c: output, ldc: g.outChannels)
+        if let bias { for n in 0..<g.batch { for o in 0..<g.outChannels { output[n * g.outChannels + o] += bias[o] } } }
+        return
+    }
     let k = g.cpg * g.taps
     let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
     for n in 0..<g.batch {
@@ -123,6 +132,12 @@ public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<F
     let p = g.outH * g.outW, hw = g.height * g.width
     if g.isDepthwise {
         depthwiseBackwardInput(g, gradOutput, weight, gradInput)
+        return
+    }
+    if g.isDense {
+        // dX (N×C) = dY (N×O) · W (O×C)
+        sgemm(transA: false, transB: false, m: g.batch, n: g.inChannels, k: g.outChannels, alpha: 1,
+              a: gradOutput, lda: g.outChannels, b: weight, ldb: g.inChannels, beta: 0, c: gradInput, ldc: g.inChannels)
         return
     }
     let k = g.cpg * g.taps
@@ -164,6 +179,12 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
     }
     if g.isDepthwise {
         depthwiseBackwardWeight(g, input, gradOutput, gradWeight)
+        return
+    }
+    if g.isDense {
+        // dW (O×C) = dYᵀ (O×N) · X (N×C)
+        sgemm(transA: true, transB: false, m: g.outChannels, n: g.inChannels, k: g.batch, alpha: 1,
+              a: gradOutput, lda: g.outChannels, b: input, ldb: g.inChannels, beta: 0, c: gradWeight, ldc: g.inChannels)
         return
     }
     let k = g.cpg * g.taps

@@ -175,6 +175,17 @@ public func adaptiveMaxPool2dForward(planes: Int, inH: Int, inW: Int, outH: Int,
     Threading.parallelFor(planes, minChunk: max(1, 4096 / max(inH * inW, 1))) { range in
         for pl in range {
             let x = input + pl * inH * inW, y = output + pl * outH * outW, ix = indices + pl * outH * outW
+            if outH == 1 && outW == 1 {
+                // Global max: a branch-free running maximum, then the first index holding it.
+                let n = inH * inW
+                var m = x[0], hasNaN = false
+                for q in 0..<n { let v = x[q]; m = v > m ? v : m; hasNaN = hasNaN || v != v }
+                var bi = 0
+                if hasNaN { while !x[bi].isNaN { bi += 1 }; m = x[bi] } else { while x[bi] != m { bi += 1 } }
+                y[0] = m
+                ix[0] = Int32(bi)
+                continue
+            }
             for oy in 0..<outH {
                 let (y0, y1) = adaptiveRange(oy, inH, outH)
                 for ox in 0..<outW {

@@ -4,7 +4,7 @@ import TensorCore
 /// in training (running buffers updated by momentum, or as a cumulative average when momentum
 /// is nil; `num_batches_tracked` counted), running statistics in eval.
 /// Keys `weight`, `bias`, `running_mean`, `running_var`, `num_batches_tracked`.
-public class BatchNormBase: Module {
+public class BatchNormBase: Module, @unchecked Sendable {
     public let weight: Parameter?
     public let bias: Parameter?
     public let runningMean: Buffer?
@@ -12,7 +12,8 @@ public class BatchNormBase: Module {
     public let numBatchesTracked: Buffer?
     public let numFeatures: Int
     public let eps: Float
-    public let momentum: Float?
+    /// EMA factor for the running statistics; nil = cumulative average (as PyTorch's `momentum=None`).
+    public var momentum: Float?
 
     public init(numFeatures: Int, eps: Float = 1e-5, momentum: Float? = 0.1, affine: Bool = true, trackRunningStats: Bool = true) {
         self.numFeatures = numFeatures; self.eps = eps; self.momentum = momentum
@@ -22,6 +23,14 @@ public class BatchNormBase: Module {
         runningVar = trackRunningStats ? Buffer(Tensor.ones([numFeatures])) : nil
         numBatchesTracked = trackRunningStats ? Buffer(Tensor.zeros([]), isInteger: true) : nil
         super.init()
+    }
+
+    /// Running mean 0, running variance 1, `num_batches_tracked` 0 (PyTorch's `reset_running_stats`).
+    public func resetRunningStats() {
+        guard let runningMean, let runningVar, let numBatchesTracked else { return }
+        runningMean.value = Tensor.zeros([numFeatures])
+        runningVar.value = Tensor.ones([numFeatures])
+        numBatchesTracked.value = Tensor.zeros([])
     }
 
     /// Checks the input layout (rank) for the concrete class.
@@ -44,14 +53,14 @@ public class BatchNormBase: Module {
 }
 
 /// BatchNorm over (N, C) or (N, C, L).
-public final class BatchNorm1d: BatchNormBase {
+public final class BatchNorm1d: BatchNormBase, @unchecked Sendable {
     override func checkInput(_ x: Tensor) {
         checkShape(x.rank == 2 || x.rank == 3, "BatchNorm1d: input \(x.shape) is not (N, C) or (N, C, L)")
     }
 }
 
 /// BatchNorm over (N, C, H, W).
-public final class BatchNorm2d: BatchNormBase {
+public final class BatchNorm2d: BatchNormBase, @unchecked Sendable {
     override func checkInput(_ x: Tensor) {
         checkShape(x.rank == 4, "BatchNorm2d: input \(x.shape) is not (N, C, H, W)")
     }

@@ -1,7 +1,7 @@
 import TensorCore
 
 /// Layers applied in order; keys `0.weight`, `1.bias`, … as torch.nn.Sequential.
-public final class Sequential: Module {
+public final class Sequential: Module, @unchecked Sendable {
     public let layers: [Module]
 
     public init(_ layers: [Module]) { self.layers = layers; super.init() }
@@ -30,7 +30,7 @@ public final class NamedSequential: Module {
 }
 
 /// A list of submodules with keys `0`, `1`, … (torch.nn.ModuleList); no forward of its own.
-public final class ModuleList: Module {
+public final class ModuleList: Module, @unchecked Sendable {
     public let modules: [Module]
 
     public init(_ modules: [Module]) { self.modules = modules; super.init() }
@@ -42,20 +42,20 @@ public final class ModuleList: Module {
     public var count: Int { modules.count }
 }
 
-public final class Identity: Module {
+public final class Identity: Module, @unchecked Sendable {
     public override init() { super.init() }
     public override func forward(_ x: Tensor) -> Tensor { x }
 }
 
 /// Flattens axes `startDim...endDim` (torch.nn.Flatten, default from axis 1).
-public final class Flatten: Module {
+public final class Flatten: Module, @unchecked Sendable {
     public let startDim: Int, endDim: Int
     public init(startDim: Int = 1, endDim: Int = -1) { self.startDim = startDim; self.endDim = endDim; super.init() }
     public override func forward(_ x: Tensor) -> Tensor { x.flattened(startDim: startDim, endDim: endDim) }
 }
 
 /// Inverted dropout with the task's seeded generator; identity in eval.
-public final class Dropout: Module {
+public final class Dropout: Module, @unchecked Sendable {
     public let p: Float
     public init(p: Float = 0.5) {
         precondition(p >= 0 && p <= 1, "Dropout: probability \(p) is not in [0, 1]")

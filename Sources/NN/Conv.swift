@@ -1,7 +1,7 @@
 import TensorCore
 
 /// 2-D convolution (torch.nn.Conv2d). Keys `weight` (O, I/groups, kH, kW), `bias` (O).
-public final class Conv2d: Module {
+public final class Conv2d: Module, @unchecked Sendable {
     public let weight: Parameter
     public let bias: Parameter?
     public let stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), groups: Int
@@ -29,7 +29,7 @@ public final class Conv2d: Module {
 }
 
 /// 1-D convolution (torch.nn.Conv1d). Keys `weight` (O, I/groups, k), `bias` (O).
-public final class Conv1d: Module {
+public final class Conv1d: Module, @unchecked Sendable {
     public let weight: Parameter
     public let bias: Parameter?
     public let stride: Int, padding: Int, dilation: Int, groups: Int

@@ -2,7 +2,7 @@ import TensorCore
 
 /// One LSTM step (torch.nn.LSTMCell): gates i, f, g, o from `x·W_ihᵀ + b_ih + h·W_hhᵀ + b_hh`;
 /// `c' = f·c + i·g`, `h' = o·tanh(c')`. Keys `weight_ih`, `weight_hh`, `bias_ih`, `bias_hh`.
-public final class LSTMCell: Module {
+public final class LSTMCell: Module, @unchecked Sendable {
     public let weightIh: Parameter
     public let weightHh: Parameter
     public let biasIh: Parameter?

@@ -1,7 +1,7 @@
 import TensorCore
 
 /// `y = x·Wᵀ + b` (torch.nn.Linear). Keys `weight` (out, in), `bias` (out).
-public final class Linear: Module {
+public final class Linear: Module, @unchecked Sendable {
     public let weight: Parameter
     public let bias: Parameter?
 

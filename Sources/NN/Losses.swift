@@ -26,6 +26,7 @@ public enum Loss {
         checkShape(targets.count == m, "cross_entropy: \(targets.count) targets for \(m) predictions of \(logits.shape)")
         let logp = flat.logSoftmax(axis: 1)
         var onehot = [Float](repeating: 0, count: m * c), rowWeight = [Float](repeating: 0, count: m)
+        if let weight { checkShape(weight.count == c, "cross_entropy: \(weight.count) class weights for \(c) classes") }
         let w = weight ?? [Float](repeating: 1, count: c)
         for (i, t) in targets.enumerated() where t != ignoreIndex {
             checkShape(t >= 0 && t < c, "cross_entropy: target \(t) out of range for \(c) classes")
@@ -34,16 +35,22 @@ public enum Loss {
         }
         let classW = Tensor(w, shape: [1, c])
         let nll = -(logp * Tensor(onehot, shape: [m, c])).sum(axes: [1]) * Tensor(rowWeight, shape: [m])
-        var loss = nll
-        if labelSmoothing > 0 {
-            let valid = Tensor(targets.map { $0 == ignoreIndex ? 0 : 1 }, shape: [m])
-            let smooth = -(logp * classW).sum(axes: [1]) * valid
-            loss = nll * (1 - labelSmoothing) + smooth * (labelSmoothing / Float(c))
-        }
+        let weightSum = rowWeight.reduce(0, +)
+        guard labelSmoothing > 0 else { return reduceRows(nll, reduction, meanDivisor: weightSum, shape: logits.shape) }
+        let valid = Tensor(targets.map { $0 == ignoreIndex ? 0 : 1 }, shape: [m])
+        let smooth = -(logp * classW).sum(axes: [1]) * valid
+        // Both terms' means divide by the summed weights of the non-ignored targets (PyTorch 2.x).
+        return reduceRows(nll * (1 - labelSmoothing) + smooth * (labelSmoothing / Float(c)), reduction,
+                          meanDivisor: weightSum, shape: logits.shape)
+    }
+
+    /// Reduces per-row losses of (N, C, d…) logits: `.none` gives shape (N, d…), `.mean` divides
+    /// the sum by `meanDivisor`.
+    private static func reduceRows(_ rows: Tensor, _ reduction: Reduction, meanDivisor: Float, shape: [Int]) -> Tensor {
         switch reduction {
-        case .none: return loss.reshaped(targets.isEmpty ? [0] : Array(logits.shape[0..<1]) + Array(logits.shape.dropFirst(2)))
-        case .sum: return loss.sum()
-        case .mean: return loss.sum() / rowWeight.reduce(0, +)
+        case .none: return rows.reshaped([shape[0]] + Array(shape.dropFirst(2)))
+        case .sum: return rows.sum()
+        case .mean: return rows.sum() / meanDivisor
         }
     }
 

@@ -1,17 +1,29 @@
 import Foundation
 import TensorCore
 
-/// torchsummary-style layer table (catalogue A4): each non-container layer's output shape,
-/// its own parameter count and multiply-accumulates (Conv and Linear).
+/// One layer call recorded by `ModuleSummary` (catalogue A4).
 public struct SummaryRow: Sendable {
+    /// Dotted module path (`block.conv`), as in `namedModules()`.
     public let name: String
+    /// The Swift class name (`Conv2d`).
     public let type: String
+    /// Nesting below the model: 1 for its direct layers (containers do not count).
     public let depth: Int
     public let outputShape: [Int]
+    /// The layer's own parameters (children excluded).
     public let parameters: Int
+    /// Multiply-accumulates of Conv1d/Conv2d/Linear (`out.count × weight.count / outChannels`,
+    /// bias adds not counted); 0 for other layers.
     public let macs: Int
 }
 
+/// torchsummary-style layer table (catalogue A4): records, through `Module.callAsFunction`,
+/// each non-container layer's output shape, own parameter count and multiply-accumulates.
+/// `let rows = ModuleSummary.record(model, input: x)`, then `ModuleSummary.render(...)`.
+/// The recorder is task-local: concurrent recordings do not interfere.
+/// Rows are in call order, parents before their children (torchinfo's order; torchsummary lists
+/// a parent after its children). Deviation: torchsummary counts only `weight` and `bias`
+/// attributes as a layer's parameters, so it shows 0 for LSTMCell; we count every own parameter.
 public final class ModuleSummary: @unchecked Sendable {
     @TaskLocal static var recorder: ModuleSummary?
 
@@ -34,6 +46,7 @@ public final class ModuleSummary: @unchecked Sendable {
         if module.isContainer { return body() }
         let index = rows.count
         depth += 1
+        let ownDepth = depth   // 1 for the model's direct layers
         let out = body()
         depth -= 1
         let own = module.members().reduce(0) { n, m in if case .parameter(let p) = m.1 { return n + p.value.count } else { return n } }
@@ -46,7 +59,7 @@ public final class ModuleSummary: @unchecked Sendable {
             macs = out.count * lin.weight.shape[1]
         }
         let row = SummaryRow(name: names[ObjectIdentifier(module)] ?? "", type: String(describing: type(of: module)),
-                             depth: depth, outputShape: out.shape, parameters: own, macs: macs)
+                             depth: ownDepth, outputShape: out.shape, parameters: own, macs: macs)
         rows.insert(row, at: index)
         return out
     }

@@ -1,7 +1,7 @@
 import TensorCore
 
 /// Group normalisation (catalogue A3). Keys `weight`, `bias`.
-public final class GroupNorm: Module {
+public final class GroupNorm: Module, @unchecked Sendable {
     public let weight: Parameter?
     public let bias: Parameter?
     public let numGroups: Int, numChannels: Int, eps: Float
@@ -20,7 +20,7 @@ public final class GroupNorm: Module {
 }
 
 /// Layer normalisation over the trailing `normalizedShape` (catalogue A3). Keys `weight`, `bias`.
-public final class LayerNorm: Module {
+public final class LayerNorm: Module, @unchecked Sendable {
     public let weight: Parameter?
     public let bias: Parameter?
     public let normalizedShape: [Int], eps: Float

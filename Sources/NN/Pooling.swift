@@ -1,6 +1,6 @@
 import TensorCore
 
-public final class MaxPool2d: Module {
+public final class MaxPool2d: Module, @unchecked Sendable {
     public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int), dilation: (Int, Int), ceilMode: Bool
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1, ceilMode: Bool = false) {
         self.kernelSize = (kernelSize, kernelSize); self.stride = (stride ?? kernelSize, stride ?? kernelSize)
@@ -12,7 +12,7 @@ public final class MaxPool2d: Module {
     }
 }
 
-public final class AvgPool2d: Module {
+public final class AvgPool2d: Module, @unchecked Sendable {
     public let kernelSize: (Int, Int), stride: (Int, Int), padding: (Int, Int), ceilMode: Bool, countIncludePad: Bool
     public let divisorOverride: Int?
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true,
@@ -28,7 +28,7 @@ public final class AvgPool2d: Module {
     }
 }
 
-public final class MaxPool1d: Module {
+public final class MaxPool1d: Module, @unchecked Sendable {
     public let kernelSize: Int, stride: Int, padding: Int, dilation: Int, ceilMode: Bool
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, dilation: Int = 1, ceilMode: Bool = false) {
         self.kernelSize = kernelSize; self.stride = stride ?? kernelSize; self.padding = padding
@@ -40,7 +40,7 @@ public final class MaxPool1d: Module {
     }
 }
 
-public final class AvgPool1d: Module {
+public final class AvgPool1d: Module, @unchecked Sendable {
     public let kernelSize: Int, stride: Int, padding: Int, ceilMode: Bool, countIncludePad: Bool
     public init(kernelSize: Int, stride: Int? = nil, padding: Int = 0, ceilMode: Bool = false, countIncludePad: Bool = true) {
         self.kernelSize = kernelSize; self.stride = stride ?? kernelSize; self.padding = padding
@@ -53,14 +53,14 @@ public final class AvgPool1d: Module {
 }
 
 /// Adaptive average pooling; `nil` keeps an extent, as PyTorch's `(1, None)`.
-public final class AdaptiveAvgPool2d: Module {
+public final class AdaptiveAvgPool2d: Module, @unchecked Sendable {
     public let outputSize: (Int?, Int?)
     public init(outputSize: (Int?, Int?)) { self.outputSize = outputSize; super.init() }
     public convenience init(_ size: Int) { self.init(outputSize: (size, size)) }
     public override func forward(_ x: Tensor) -> Tensor { x.adaptiveAvgPool2d(outputSize: outputSize) }
 }
 
-public final class AdaptiveMaxPool2d: Module {
+public final class AdaptiveMaxPool2d: Module, @unchecked Sendable {
     public let outputSize: (Int?, Int?)
     public init(outputSize: (Int?, Int?)) { self.outputSize = outputSize; super.init() }
     public convenience init(_ size: Int) { self.init(outputSize: (size, size)) }
@@ -68,7 +68,7 @@ public final class AdaptiveMaxPool2d: Module {
 }
 
 /// Adaptive average pooling of (N, C, L) to `outputSize`.
-public final class AdaptiveAvgPool1d: Module {
+public final class AdaptiveAvgPool1d: Module, @unchecked Sendable {
     public let outputSize: Int
     public init(_ outputSize: Int) { self.outputSize = outputSize; super.init() }
     public override func forward(_ x: Tensor) -> Tensor {
@@ -78,7 +78,7 @@ public final class AdaptiveAvgPool1d: Module {
 }
 
 /// Resizing by size or scale factor (torch.nn.Upsample).
-public final class Upsample: Module {
+public final class Upsample: Module, @unchecked Sendable {
     public let size: (Int, Int)?, scaleFactor: (Float, Float)?, mode: InterpolationMode, alignCorners: Bool
     public init(size: (Int, Int)? = nil, scaleFactor: Float? = nil, mode: InterpolationMode = .nearest, alignCorners: Bool = false) {
         self.size = size; self.scaleFactor = scaleFactor.map { ($0, $0) }; self.mode = mode; self.alignCorners = alignCorners

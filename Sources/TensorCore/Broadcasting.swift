@@ -43,6 +43,78 @@ struct BroadcastPlan {
     }
 }
 
+/// Calls `body(offsetA, offsetB, offsetOut, length, strideA, strideB)` for every innermost run
+/// of the broadcast of shapes `a` and `b` into `out` (contiguous), in parallel over the runs.
+func forEachBroadcastRun(out: [Int], a: [Int], b: [Int], _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
+    let plan = BroadcastPlan(out: out, a: a, b: b)
+    let inner = plan.dims[plan.dims.count - 1]
+    let ia = plan.sa[plan.dims.count - 1], ib = plan.sb[plan.dims.count - 1]
+    let outerDims = Array(plan.dims.dropLast())
+    let osa = Array(plan.sa.dropLast()), osb = Array(plan.sb.dropLast())
+    Threading.parallelFor(shapeCount(outerDims), minChunk: max(1, (1 << 15) / max(inner, 1))) { range in
+        for o in range {
+            var rem = o, offA = 0, offB = 0
+            for d in stride(from: outerDims.count - 1, through: 0, by: -1) {
+                let idx = rem % outerDims[d]
+                rem /= outerDims[d]
+                offA += idx * osa[d]; offB += idx * osb[d]
+            }
+            body(offA, offB, o * inner, inner, ia, ib)
+        }
+    }
+}
+
+/// The binary ops with dedicated loops (no per-element closure call).
+enum BinaryOp { case add, sub, mul, div }
+
+/// One contiguous run of a binary op with operand strides 0 or 1.
+@inline(__always)
+func binaryRun(_ op: BinaryOp, _ a: UnsafePointer<Float>, _ ia: Int, _ b: UnsafePointer<Float>, _ ib: Int,
+               _ r: UnsafeMutablePointer<Float>, _ n: Int) {
+    switch (op, ia, ib) {
+    case (.add, 1, 1): for j in 0..<n { r[j] = a[j] + b[j] }
+    case (.sub, 1, 1): for j in 0..<n { r[j] = a[j] - b[j] }
+    case (.mul, 1, 1): for j in 0..<n { r[j] = a[j] * b[j] }
+    case (.div, 1, 1): for j in 0..<n { r[j] = a[j] / b[j] }
+    case (.add, 1, 0): let y = b[0]; for j in 0..<n { r[j] = a[j] + y }
+    case (.sub, 1, 0): let y = b[0]; for j in 0..<n { r[j] = a[j] - y }
+    case (.mul, 1, 0): let y = b[0]; for j in 0..<n { r[j] = a[j] * y }
+    case (.div, 1, 0): let y = b[0]; for j in 0..<n { r[j] = a[j] / y }
+    case (.add, 0, 1): let x = a[0]; for j in 0..<n { r[j] = x + b[j] }
+    case (.sub, 0, 1): let x = a[0]; for j in 0..<n { r[j] = x - b[j] }
+    case (.mul, 0, 1): let x = a[0]; for j in 0..<n { r[j] = x * b[j] }
+    case (.div, 0, 1): let x = a[0]; for j in 0..<n { r[j] = x / b[j] }
+    default:
+        for j in 0..<n {
+            let x = a[j * ia], y = b[j * ib]
+            switch op {
+            case .add: r[j] = x + y
+            case .sub: r[j] = x - y
+            case .mul: r[j] = x * y
+            case .div: r[j] = x / y
+            }
+        }
+    }
+}
+
+/// `op` over the broadcast of `a` and `b` into a new tensor of shape `out`, in vectorisable runs.
+func broadcastBinary(_ a: Tensor, _ b: Tensor, out: [Int], _ op: BinaryOp) -> Tensor {
+    let result = Tensor(uninitializedShape: out)
+    let pa = a.data, pb = b.data, pr = result.data
+    let n = result.count
+    if a.shape == b.shape || b.count == 1 || a.count == 1 {
+        let ia = a.count == 1 && n > 1 ? 0 : 1, ib = b.count == 1 && n > 1 ? 0 : 1
+        Threading.parallelFor(n, minChunk: 1 << 15) { r in
+            binaryRun(op, pa + (ia == 0 ? 0 : r.lowerBound), ia, pb + (ib == 0 ? 0 : r.lowerBound), ib, pr + r.lowerBound, r.count)
+        }
+        return result
+    }
+    forEachBroadcastRun(out: out, a: a.shape, b: b.shape) { offA, offB, offR, n, ia, ib in
+        binaryRun(op, pa + offA, ia, pb + offB, ib, pr + offR, n)
+    }
+    return result
+}
+
 /// Runs `f` over the broadcast of `a` and `b` into a new contiguous buffer of shape `out`.
 @inline(__always)
 func broadcastApply(_ a: Tensor, _ b: Tensor, out: [Int],
@@ -66,32 +138,18 @@ func broadcastApply(_ a: Tensor, _ b: Tensor, out: [Int],
         Threading.parallelFor(n, minChunk: 1 << 15) { r in for i in r { pr[i] = f(x, pb[i]) } }
         return result
     }
-    let plan = BroadcastPlan(out: out, a: a.shape, b: b.shape)
-    let inner = plan.dims[plan.dims.count - 1]
-    let ia = plan.sa[plan.dims.count - 1], ib = plan.sb[plan.dims.count - 1]
-    let outerDims = Array(plan.dims.dropLast())
-    let outer = shapeCount(outerDims)
-    let osa = Array(plan.sa.dropLast()), osb = Array(plan.sb.dropLast())
-    Threading.parallelFor(outer, minChunk: Swift.max(1, (1 << 15) / Swift.max(inner, 1))) { range in
-        for o in range {
-            var rem = o, offA = 0, offB = 0
-            for d in stride(from: outerDims.count - 1, through: 0, by: -1) {
-                let idx = rem % outerDims[d]
-                rem /= outerDims[d]
-                offA += idx * osa[d]; offB += idx * osb[d]
-            }
-            let ra = pa + offA, rb = pb + offB, rr = pr + o * inner
-            if ia == 1 && ib == 1 {
-                for j in 0..<inner { rr[j] = f(ra[j], rb[j]) }
-            } else if ia == 1 && ib == 0 {
-                let y = rb[0]
-                for j in 0..<inner { rr[j] = f(ra[j], y) }
-            } else if ia == 0 && ib == 1 {
-                let x = ra[0]
-                for j in 0..<inner { rr[j] = f(x, rb[j]) }
-            } else {
-                for j in 0..<inner { rr[j] = f(ra[j * ia], rb[j * ib]) }
-            }
+    forEachBroadcastRun(out: out, a: a.shape, b: b.shape) { offA, offB, offR, inner, ia, ib in
+        let ra = pa + offA, rb = pb + offB, rr = pr + offR
+        if ia == 1 && ib == 1 {
+            for j in 0..<inner { rr[j] = f(ra[j], rb[j]) }
+        } else if ia == 1 && ib == 0 {
+            let y = rb[0]
+            for j in 0..<inner { rr[j] = f(ra[j], y) }
+        } else if ia == 0 && ib == 1 {
+            let x = ra[0]
+            for j in 0..<inner { rr[j] = f(x, rb[j]) }
+        } else {
+            for j in 0..<inner { rr[j] = f(ra[j * ia], rb[j * ib]) }
         }
     }
     return result
@@ -118,4 +176,11 @@ extension Tensor {
         checkShape(summed.count == shapeCount(target), "sumToShape: cannot reduce \(shape) to \(target)")
         return summed.reshaped(target)
     }
+}
+
+/// One of the vectorised exp-based functions element-wise into a new tensor.
+func vectorApply(_ a: Tensor, _ f: VectorMath.Function) -> Tensor {
+    let result = Tensor(uninitializedShape: a.shape)
+    VectorMath.apply(f, a.data, result.data, count: a.count)
+    return result
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 
 /// Activation functions with PyTorch's gradient conventions (ReLU's gradient at 0 is 0).
 extension Tensor {
@@ -26,18 +27,19 @@ extension Tensor {
     }
 
     public func sigmoid() -> Tensor {
-        let out = mapApply(self) { 1 / (1 + Foundation.exp(-$0)) }
+        let out = vectorApply(self, .sigmoid)
         // dσ = σ(1 − σ) dx
         return Tensor.differentiable("sigmoid", inputs: [self], output: out) { g in
-            [g * mapApply(out) { $0 * (1 - $0) }]
+            [broadcastApply(g, out, out: out.shape) { g, s in g * s * (1 - s) }]
         }
     }
 
     public func tanh() -> Tensor {
-        let out = mapApply(self) { Foundation.tanh($0) }
+        // tanh x = sign(x)·(1 − 2/(e^{2|x|} + 1)) (vectorised); absolute error ≈ 1e−7 near 0.
+        let out = vectorApply(self, .tanh)
         // d tanh = (1 − tanh²) dx
         return Tensor.differentiable("tanh", inputs: [self], output: out) { g in
-            [g * mapApply(out) { 1 - $0 * $0 }]
+            [broadcastApply(g, out, out: out.shape) { g, t in g * (1 - t * t) }]
         }
     }
 
@@ -84,10 +86,10 @@ extension Tensor {
 
     /// x · σ(x).
     public func silu() -> Tensor {
-        let out = mapApply(self) { $0 / (1 + Foundation.exp(-$0)) }
+        let out = vectorApply(self, .silu)
         // d silu = σ(1 + x(1 − σ))
         return Tensor.differentiable("silu", inputs: [self], output: out) { g in
-            [g * mapApply(self) { x in let s = 1 / (1 + Foundation.exp(-x)); return s * (1 + x * (1 - s)) }]
+            [g * broadcastApply(vectorApply(self, .sigmoid), self, out: shape) { s, x in s * (1 + x * (1 - s)) }]
         }
     }
 

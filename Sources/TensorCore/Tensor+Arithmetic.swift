@@ -1,23 +1,24 @@
 import Foundation
+import Kernels
 
 // Broadcasting arithmetic. Each op's pullback sits under its forward; gradients may keep the
 // broadcast shape, `backward()` reduces them.
 
 extension Tensor {
     public static func + (a: Tensor, b: Tensor) -> Tensor {
-        let out = broadcastApply(a, b, out: broadcastShapes(a.shape, b.shape, op: "add"), +)
+        let out = broadcastBinary(a, b, out: broadcastShapes(a.shape, b.shape, op: "add"), .add)
         // d(a+b) = da + db
         return differentiable("add", inputs: [a, b], output: out) { g in [g, g] }
     }
 
     public static func - (a: Tensor, b: Tensor) -> Tensor {
-        let out = broadcastApply(a, b, out: broadcastShapes(a.shape, b.shape, op: "sub"), -)
+        let out = broadcastBinary(a, b, out: broadcastShapes(a.shape, b.shape, op: "sub"), .sub)
         // d(a−b) = da − db
         return differentiable("sub", inputs: [a, b], output: out) { g in [g, b.requiresGrad ? -g : nil] }
     }
 
     public static func * (a: Tensor, b: Tensor) -> Tensor {
-        let out = broadcastApply(a, b, out: broadcastShapes(a.shape, b.shape, op: "mul"), *)
+        let out = broadcastBinary(a, b, out: broadcastShapes(a.shape, b.shape, op: "mul"), .mul)
         // d(ab) = b·da + a·db
         return differentiable("mul", inputs: [a, b], output: out) { g in
             [a.requiresGrad ? g * b : nil, b.requiresGrad ? g * a : nil]
@@ -25,7 +26,7 @@ extension Tensor {
     }
 
     public static func / (a: Tensor, b: Tensor) -> Tensor {
-        let out = broadcastApply(a, b, out: broadcastShapes(a.shape, b.shape, op: "div"), /)
+        let out = broadcastBinary(a, b, out: broadcastShapes(a.shape, b.shape, op: "div"), .div)
         // d(a/b) = da/b − a·db/b²
         return differentiable("div", inputs: [a, b], output: out) { g in
             [a.requiresGrad ? g / b : nil, b.requiresGrad ? -(g * out / b) : nil]
@@ -39,7 +40,7 @@ extension Tensor {
 
     // Scalars on either side.
     public static func + (a: Tensor, s: Float) -> Tensor {
-        differentiable("add_scalar", inputs: [a], output: mapApply(a) { $0 + s }) { g in [g] }
+        differentiable("add_scalar", inputs: [a], output: broadcastBinary(a, Tensor(scalar: s), out: a.shape, .add)) { g in [g] }
     }
     public static func + (s: Float, a: Tensor) -> Tensor { a + s }
     public static func - (a: Tensor, s: Float) -> Tensor { a + (-s) }
@@ -47,11 +48,11 @@ extension Tensor {
         differentiable("rsub_scalar", inputs: [a], output: mapApply(a) { s - $0 }) { g in [-g] }
     }
     public static func * (a: Tensor, s: Float) -> Tensor {
-        differentiable("mul_scalar", inputs: [a], output: mapApply(a) { $0 * s }) { g in [g * s] }
+        differentiable("mul_scalar", inputs: [a], output: broadcastBinary(a, Tensor(scalar: s), out: a.shape, .mul)) { g in [g * s] }
     }
     public static func * (s: Float, a: Tensor) -> Tensor { a * s }
     public static func / (a: Tensor, s: Float) -> Tensor {
-        differentiable("div_scalar", inputs: [a], output: mapApply(a) { $0 / s }) { g in [g / s] }
+        differentiable("div_scalar", inputs: [a], output: broadcastBinary(a, Tensor(scalar: s), out: a.shape, .div)) { g in [g / s] }
     }
     public static func / (s: Float, a: Tensor) -> Tensor {
         let out = mapApply(a) { s / $0 }
@@ -88,7 +89,7 @@ extension Tensor {
     }
 
     public func exp() -> Tensor {
-        let out = mapApply(self) { Foundation.exp($0) }
+        let out = vectorApply(self, .exp)
         // d eˣ = eˣ dx
         return Tensor.differentiable("exp", inputs: [self], output: out) { g in [g * out] }
     }

@@ -152,6 +152,37 @@ extension Tensor {
     /// `Swift.min(dim)`: values and indices along `axis`.
     public func min(axis: Int, keepDims: Bool = false) -> (values: Tensor, indices: [Int]) { argExtremum(axis, keepDims, greater: false) }
 
+    /// `max(dim).values` without materialising indices in the forward pass: the values come
+    /// from the vectorised reduction and the pullback sends the gradient to the first maximal
+    /// index along `axis`, exactly as `torch.max(x, dim)`.
+    public func maxValues(axis: Int, keepDims: Bool = false) -> Tensor {
+        let a = normalizeAxis(axis, rank: rank, op: "max")
+        checkShape(shape[a] > 0, "max: axis \(axis) of \(shape) is empty")
+        let values = reduceAxis(self, axis: a, kind: .max)
+        let out = values.reshapedRaw(reducedShape([a], keepDims: keepDims))
+        let outer = shapeCount(Array(shape[..<a])), n = shape[a], inner = shapeCount(Array(shape[(a + 1)...]))
+        let inShape = shape, input = self
+        return Tensor.differentiable("max", inputs: [self], output: out) { g in
+            let gi = Tensor.zeros(inShape)
+            let gp = g.data, dp = gi.data, xp = input.data, vp = values.data
+            Threading.parallelFor(outer) { range in
+                for o in range {
+                    for i in 0..<inner {
+                        let m = vp[o * inner + i]
+                        var r = 0
+                        while r < n - 1 {
+                            let v = xp[(o * n + r) * inner + i]
+                            if v == m || (v.isNaN && m.isNaN) { break }
+                            r += 1
+                        }
+                        dp[(o * n + r) * inner + i] = gp[o * inner + i]
+                    }
+                }
+            }
+            return [gi]
+        }
+    }
+
     /// Index of the maximum along `axis` (first on ties), flattened over the other axes.
     public func argmax(axis: Int) -> [Int] { self.max(axis: axis).indices }
 
@@ -165,18 +196,22 @@ extension Tensor {
         var idx = [Int](repeating: 0, count: outer * inner)
         let vals = Tensor(uninitializedShape: reducedShape([a], keepDims: keepDims))
         let src = data, dst = vals.data
-        for o in 0..<outer {
-            for i in 0..<inner {
-                var best = src[o * n * inner + i], bi = 0
-                if !best.isNaN {
+        // Runs over the reduced axis outermost so the inner loop walks contiguous memory;
+        // strict comparison keeps the first extreme index, NaN wins as in PyTorch.
+        idx.withUnsafeMutableBufferPointer { ib in
+            let ip = ib.baseAddress!
+            Threading.parallelFor(outer) { range in
+                for o in range {
+                    let d = dst + o * inner, id = ip + o * inner, base = src + o * n * inner
+                    for i in 0..<inner { d[i] = base[i]; id[i] = 0 }
                     for r in 1..<Swift.max(n, 1) {
-                        let v = src[(o * n + r) * inner + i]
-                        if v.isNaN { best = v; bi = r; break }
-                        if greater ? v > best : v < best { best = v; bi = r }
+                        let row = base + r * inner
+                        for i in 0..<inner {
+                            let v = row[i], cur = d[i]
+                            if (greater ? v > cur : v < cur) || (v.isNaN && !cur.isNaN) { d[i] = v; id[i] = r }
+                        }
                     }
                 }
-                dst[o * inner + i] = best
-                idx[o * inner + i] = bi
             }
         }
         let inShape = shape

@@ -24,7 +24,11 @@ extension Tensor {
             var m = -Float.infinity
             for j in 0..<n { m = Swift.max(m, x[j * s]) }
             var total: Float = 0
-            for j in 0..<n { let e = Foundation.exp(x[j * s] - m); y[j * s] = e; total += e }
+            if s == 1 {
+                total = VectorMath.expShiftSum(x, y, count: n, shift: m)
+            } else {
+                for j in 0..<n { let e = Foundation.exp(x[j * s] - m); y[j * s] = e; total += e }
+            }
             let inv = 1 / total
             for j in 0..<n { y[j * s] *= inv }
         }

@@ -18,14 +18,14 @@ struct Tour: ParsableCommand {
 
     func run() throws {
         print("AttentionZoo \(AttnZoo.version): the attention zoo on its seed shapes (\(ProcessInfo.processInfo.activeProcessorCount) cores)")
-        print(pad("key", 20) + pad("id", 5) + pad("class", 32) + pad("input", 18) + pad("output", 18)
+        print(pad("key", 20) + pad("id", 5) + pad("class", 34) + pad("input", 18) + pad("output", 18)
               + pad("params", 10) + pad("fwd ms", 9) + "fwd+bwd ms")
         var failures = 0
         for kind in AttentionKind.allCases where filter == nil || kind.rawValue.contains(filter!) {
             let e = kind.entry
             do {
                 let t = try ZooBenchmark.run(e, repetitions: repetitions)
-                print(pad(e.key, 20) + pad(e.catalogueID, 5) + pad(e.className, 32)
+                print(pad(e.key, 20) + pad(e.catalogueID, 5) + pad(e.className, 34)
                       + pad(shapeText(t.shape), 18) + pad(shapeText(t.outputShape), 18) + pad(String(t.parameters), 10)
                       + pad(String(format: "%.2f", t.forwardMs), 9) + String(format: "%.2f", t.forwardBackwardMs))
             } catch {

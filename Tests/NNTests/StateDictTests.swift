@@ -11,11 +11,10 @@ final class TwoLayers: Module {
     override init() { super.init() }
 }
 
-@Test("state-dict keys: snake_case labels, arrays indexed, params before buffers, declaration order")
-func stateKeys() {
-    #expect(TwoLayers().stateKeys == ["conv_h.weight", "conv_h.bias", "bn.weight", "bn.bias", "bn.running_mean",
-                                      "bn.running_var", "bn.num_batches_tracked", "heads.0.weight", "heads.0.bias", "heads.1.weight"])
-    #expect(snakeCase("runningMean") == "running_mean" && snakeCase("fc1") == "fc1")
+@Test("property labels map to PyTorch names: camelCase → snake_case, digits kept")
+func snakeCaseNames() {
+    #expect(["runningMean", "convH", "fc1", "numBatchesTracked", "weightIh", "bn"].map(snakeCase)
+            == ["running_mean", "conv_h", "fc1", "num_batches_tracked", "weight_ih", "bn"])
 }
 
 @Test("strict loading lists every missing, unexpected and mis-shaped key in one error naming the source")
@@ -50,13 +49,4 @@ func stateRoundTrip() throws {
     let b = RandomGenerator.withSeed(2) { TwoLayers() }
     try b.load(safetensors: url)
     for (x, y) in zip(a.stateDict(), b.stateDict()) { #expect(x.value.scalars == y.value.scalars, "\(x.key)") }
-}
-
-@Test("A4: summary lists layers with output shapes, parameters and MACs")
-func summaryRows() {
-    let m = Sequential(Conv2d(inChannels: 3, outChannels: 4, kernelSize: 3, padding: 1), ReLU(), Flatten(), Linear(inFeatures: 4 * 25, outFeatures: 2))
-    let rows = ModuleSummary.record(m, input: Tensor.zeros([1, 3, 5, 5]))
-    #expect(rows.map(\.type) == ["Conv2d", "ReLU", "Flatten", "Linear"])
-    #expect(rows[0].outputShape == [1, 4, 5, 5] && rows[0].parameters == 4 * 27 + 4 && rows[0].macs == 100 * 27)
-    #expect(rows[3].parameters == 202 && rows[3].macs == 200)
 }

@@ -1,0 +1,80 @@
+// Element-wise exp-based loops written so that clang vectorises them: Cephes-style range
+// reduction (n = round(x/ln2) by the 1.5·2^23 trick, r = x − n·ln2 in two parts), degree-6
+// polynomial, 2^n through the exponent bits. Relative error below 1e-7; inputs are clamped to
+// [−87.34, 88.72] (so e^x of a very negative x is ~1e−38, not 0) and NaN is not propagated.
+#include "ckernels.h"
+#include <stdint.h>
+#include <string.h>
+
+#define EXP_BODY                                                            \
+    float v = x > 88.7228f ? 88.7228f : (x < -87.3365f ? -87.3365f : x);   \
+    float t = v * 1.44269504088896341f + 12582912.0f;                       \
+    float fx = t - 12582912.0f;                                             \
+    v = v - fx * 0.693359375f;                                              \
+    v = v + fx * 2.12194440e-4f;                                            \
+    float z = v * v;                                                        \
+    float p = 1.9875691500e-4f;                                             \
+    p = p * v + 1.3981999507e-3f;                                           \
+    p = p * v + 8.3334519073e-3f;                                           \
+    p = p * v + 4.1665795894e-2f;                                           \
+    p = p * v + 1.6666665459e-1f;                                           \
+    p = p * v + 5.0000001201e-1f;                                           \
+    p = p * z + v + 1.0f;                                                   \
+    uint32_t tb; memcpy(&tb, &t, 4);                                        \
+    uint32_t bits = (tb - 0x4B400000u + 127u) << 23;                        \
+    float scale; memcpy(&scale, &bits, 4);                                  \
+    return p * scale;
+
+static inline float e_generic(float x) { EXP_BODY }
+
+#if defined(__x86_64__) && defined(__clang__)
+#define AVX2 __attribute__((target("avx2,fma")))
+static inline AVX2 float e_avx2(float x) { EXP_BODY }
+#define DEFINE_LOOPS(suffix, attr, EXP)                                                         \
+    static attr void exp_##suffix(const float *x, float *y, long n) {                            \
+        for (long i = 0; i < n; i++) y[i] = EXP(x[i]);                                           \
+    }                                                                                            \
+    static attr void sigmoid_##suffix(const float *x, float *y, long n) {                        \
+        for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + EXP(-x[i]));                          \
+    }                                                                                            \
+    static attr void tanh_##suffix(const float *x, float *y, long n) {                           \
+        for (long i = 0; i < n; i++) {                                                           \
+            float a = x[i] < 0 ? -x[i] : x[i];                                                   \
+            float r = 1.0f - 2.0f / (EXP(2.0f * a) + 1.0f);                                      \
+            y[i] = x[i] < 0 ? -r : r;                                                            \
+        }                                                                                        \
+    }                                                                                            \
+    static attr void silu_##suffix(const float *x, float *y, long n) {                           \
+        for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + EXP(-x[i]));                          \
+    }                                                                                            \
+    static attr float expsum_##suffix(const float *x, float *y, long n, float s) {               \
+        float total = 0;                                                                         \
+        for (long i = 0; i < n; i++) { y[i] = EXP(x[i] - s); }                                   \
+        for (long i = 0; i < n; i++) total += y[i];                                              \
+        return total;                                                                            \
+    }
+DEFINE_LOOPS(avx2, AVX2, e_avx2)
+DEFINE_LOOPS(generic, , e_generic)
+
+static int has_avx2(void) {
+    static int cached = -1;
+    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
+    return cached;
+}
+#define DISPATCH(name, ...) (has_avx2() ? name##_avx2(__VA_ARGS__) : name##_generic(__VA_ARGS__))
+#else
+#define DEFINE_LOOPS(suffix, attr, EXP)                                                         \
+    static void exp_##suffix(const float *x, float *y, long n) { for (long i = 0; i < n; i++) y[i] = EXP(x[i]); } \
+    static void sigmoid_##suffix(const float *x, float *y, long n) { for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + EXP(-x[i])); } \
+    static void tanh_##suffix(const float *x, float *y, long n) { for (long i = 0; i < n; i++) { float a = x[i] < 0 ? -x[i] : x[i]; float r = 1.0f - 2.0f / (EXP(2.0f * a) + 1.0f); y[i] = x[i] < 0 ? -r : r; } } \
+    static void silu_##suffix(const float *x, float *y, long n) { for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + EXP(-x[i])); } \
+    static float expsum_##suffix(const float *x, float *y, long n, float s) { float t = 0; for (long i = 0; i < n; i++) { y[i] = EXP(x[i] - s); t += y[i]; } return t; }
+DEFINE_LOOPS(generic, , e_generic)
+#define DISPATCH(name, ...) name##_generic(__VA_ARGS__)
+#endif
+
+void azoo_exp(const float *x, float *y, long n) { DISPATCH(exp, x, y, n); }
+void azoo_sigmoid(const float *x, float *y, long n) { DISPATCH(sigmoid, x, y, n); }
+void azoo_tanh(const float *x, float *y, long n) { DISPATCH(tanh, x, y, n); }
+void azoo_silu(const float *x, float *y, long n) { DISPATCH(silu, x, y, n); }
+float azoo_exp_shift_sum(const float *x, float *y, long n, float shift) { return DISPATCH(expsum, x, y, n, shift); }

@@ -1,0 +1,13 @@
+import Attention
+import Foundation
+import TensorCore
+
+/// One named benchmark: a closure to time and its floating-point operation count (0 if n/a).
+struct Benchmark {
+    let name: String
+    let flops: Double
+    let run: () -> Void
+}
+
+/// Median wall-clock milliseconds of `repetitions` runs after one warm-up (the zoo's timer).
+func medianMs(repetitions: Int, _ body: () -> Void) -> Double { ZooBenchmark.medianMs(repetitions: repetitions, body) }

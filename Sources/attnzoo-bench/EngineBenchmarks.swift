@@ -1,0 +1,47 @@
+import CBLAS
+import Foundation
+import Kernels
+import TensorCore
+
+/// The engine benchmarks of issue 2, with the same names as scripts/bench/torch_bench.py.
+func engineBenchmarks() -> [Benchmark] {
+    var list: [Benchmark] = []
+    func rand(_ s: [Int], _ seed: UInt64) -> Tensor { RandomGenerator.withSeed(seed) { Tensor.randn(s) } }
+
+    for n in [1024, 2048] {
+        let a = rand([n, n], 1), b = rand([n, n], 2)
+        let c = Tensor.zeros([n, n])
+        let flops = 2 * Double(n) * Double(n) * Double(n)
+        list.append(Benchmark(name: "openblas_sgemm_\(n)", flops: flops) {
+            cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a.data, Int32(n), b.data, Int32(n), 0, c.data, Int32(n))
+        })
+        list.append(Benchmark(name: "matmul_\(n)", flops: flops) { _ = withNoGrad { a.matmul(b) } })
+    }
+    let convs: [(String, [Int], [Int], (Int, Int), Int)] = [
+        ("conv3x3", [8, 256, 56, 56], [256, 256, 3, 3], (1, 1), 1),
+        ("conv1x1", [8, 1024, 14, 14], [256, 1024, 1, 1], (0, 0), 1),
+        ("dwconv3x3", [8, 256, 56, 56], [256, 1, 3, 3], (1, 1), 256),
+    ]
+    for (name, xs, ws, pad, groups) in convs {
+        let x = rand(xs, 3), w = rand(ws, 4), bias = rand([ws[0]], 5)
+        let outHW = Double(xs[2] * xs[3])
+        let flops = 2 * Double(xs[0]) * Double(ws[0]) * outHW * Double(ws[1] * ws[2] * ws[3])
+        list.append(Benchmark(name: "\(name)_fwd", flops: flops) {
+            _ = withNoGrad { x.conv2d(weight: w, bias: bias, padding: pad, groups: groups) }
+        })
+        let xg = x.requiringGrad(), wg = w.requiringGrad(), bg = bias.requiringGrad()
+        list.append(Benchmark(name: "\(name)_fwd_bwd", flops: 3 * flops) {
+            let y = xg.conv2d(weight: wg, bias: bg, padding: pad, groups: groups)
+            y.backward(Tensor.ones(like: y))
+            xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
+        })
+    }
+    let s = rand([50, 512, 49], 6)
+    list.append(Benchmark(name: "softmax_50x512x49", flops: 0) { _ = withNoGrad { s.softmax(axis: -1) } })
+    list.append(Benchmark(name: "sum_axis_50x512x49", flops: 0) { _ = withNoGrad { s.sum(axis: -1) } })
+    let t = rand([50, 512, 7, 7], 7), u = rand([50, 512, 1, 1], 8)
+    list.append(Benchmark(name: "mul_bcast_50x512x7x7", flops: 0) { _ = withNoGrad { t * u } })
+    list.append(Benchmark(name: "adaptive_avg_50x512x7x7", flops: 0) { _ = withNoGrad { t.adaptiveAvgPool2d(1) } })
+    list.append(Benchmark(name: "sigmoid_50x512x7x7", flops: 0) { _ = withNoGrad { t.sigmoid() } })
+    return list
+}

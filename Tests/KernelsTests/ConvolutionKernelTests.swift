@@ -1,0 +1,96 @@
+import Kernels
+import Testing
+
+/// Naive direct convolution (the definition) for checking the fast paths.
+func naiveConv(_ g: Conv2dGeometry, _ x: [Float], _ w: [Float], _ b: [Float]?) -> [Float] {
+    let oh = g.outH, ow = g.outW, cpg = g.inChannels / g.groups, opg = g.outChannels / g.groups
+    var y = [Float](repeating: 0, count: g.batch * g.outChannels * oh * ow)
+    for n in 0..<g.batch { for o in 0..<g.outChannels { for oy in 0..<oh { for ox in 0..<ow {
+        var s: Float = b?[o] ?? 0
+        let grp = o / opg
+        for c in 0..<cpg { for i in 0..<g.kernelH { for j in 0..<g.kernelW {
+            let iy = oy * g.strideH - g.padH + i * g.dilationH, ix = ox * g.strideW - g.padW + j * g.dilationW
+            if iy < 0 || iy >= g.height || ix < 0 || ix >= g.width { continue }
+            s += x[((n * g.inChannels + grp * cpg + c) * g.height + iy) * g.width + ix] * w[((o * cpg + c) * g.kernelH + i) * g.kernelW + j]
+        } } }
+        y[((n * g.outChannels + o) * oh + oy) * ow + ox] = s
+    } } } }
+    return y
+}
+
+func pseudoRandom(_ n: Int, _ seed: UInt64) -> [Float] {
+    var s = seed
+    return (0..<n).map { _ in s = s &* 6364136223846793005 &+ 1442695040888963407; return Float(Int(s >> 40) % 2001 - 1000) / 1000 }
+}
+
+func dot(_ a: [Float], _ b: [Float]) -> Double { zip(a, b).reduce(0) { $0 + Double($1.0) * Double($1.1) } }
+
+let geometries: [Conv2dGeometry] = [
+    // general, strided + dilated, grouped, 1×1 pointwise, 1×1 of 1×1 maps, depthwise, depthwise multiplier
+    .init(batch: 2, inChannels: 3, height: 7, width: 6, outChannels: 4, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 2, inChannels: 4, height: 9, width: 8, outChannels: 6, kernelH: 3, kernelW: 2, strideH: 2, strideW: 3, padH: 2, padW: 1, dilationH: 2, dilationW: 1, groups: 1),
+    .init(batch: 1, inChannels: 6, height: 5, width: 5, outChannels: 4, kernelH: 3, kernelW: 3, strideH: 1, strideW: 2, padH: 0, padW: 1, dilationH: 1, dilationW: 1, groups: 2),
+    .init(batch: 3, inChannels: 8, height: 4, width: 5, outChannels: 5, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 5, inChannels: 8, height: 1, width: 1, outChannels: 3, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 2, inChannels: 5, height: 9, width: 11, outChannels: 5, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 5),
+    .init(batch: 2, inChannels: 3, height: 8, width: 7, outChannels: 6, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1, dilationH: 2, dilationW: 1, groups: 3),
+]
+
+@Test("conv2d forward (im2col, 1×1, dense, depthwise paths) equals the direct definition", arguments: geometries.indices)
+func convForward(i: Int) {
+    let g = geometries[i]
+    let x = pseudoRandom(g.batch * g.inChannels * g.height * g.width, 1)
+    let w = pseudoRandom(g.outChannels * g.inChannels / g.groups * g.kernelH * g.kernelW, 2)
+    let b = pseudoRandom(g.outChannels, 3)
+    var y = [Float](repeating: .nan, count: g.batch * g.outChannels * g.outH * g.outW)
+    y.withUnsafeMutableBufferPointer { conv2dForward(g, input: x, weight: w, bias: b, output: $0.baseAddress!) }
+    for (a, e) in zip(y, naiveConv(g, x, w, b)) { #expect(abs(a - e) <= 1e-4 + 1e-4 * abs(e)) }
+}
+
+@Test("conv2d backward kernels are the adjoints of the forward: ⟨conv(x), gy⟩ = ⟨x, dX(gy)⟩ = ⟨w, dW(x, gy)⟩",
+      arguments: geometries.indices)
+func convAdjoint(i: Int) {
+    let g = geometries[i]
+    let x = pseudoRandom(g.batch * g.inChannels * g.height * g.width, 4)
+    let w = pseudoRandom(g.outChannels * g.inChannels / g.groups * g.kernelH * g.kernelW, 5)
+    let gy = pseudoRandom(g.batch * g.outChannels * g.outH * g.outW, 6)
+    let y = naiveConv(g, x, w, nil)
+    var gx = [Float](repeating: .nan, count: x.count), gw = [Float](repeating: .nan, count: w.count)
+    var gb = [Float](repeating: .nan, count: g.outChannels)
+    gx.withUnsafeMutableBufferPointer { conv2dBackwardInput(g, gradOutput: gy, weight: w, gradInput: $0.baseAddress!) }
+    gw.withUnsafeMutableBufferPointer { wp in gb.withUnsafeMutableBufferPointer { bp in
+        conv2dBackwardWeight(g, input: x, gradOutput: gy, gradWeight: wp.baseAddress!, gradBias: bp.baseAddress!)
+    } }
+    let lhs = dot(y, gy)
+    #expect(abs(dot(x, gx) - lhs) <= 1e-3 * max(1, abs(lhs)))
+    #expect(abs(dot(w, gw) - lhs) <= 1e-3 * max(1, abs(lhs)))
+    let p = g.outH * g.outW
+    for o in 0..<g.outChannels {
+        var s = 0.0
+        for n in 0..<g.batch { for q in 0..<p { s += Double(gy[(n * g.outChannels + o) * p + q]) } }
+        #expect(abs(Double(gb[o]) - s) <= 1e-3)
+    }
+}
+
+@Test("vectorised exp/sigmoid/silu stay within 2e-7 relative of libm; tanh within 1e-7 absolute near 0")
+func vectorMath() {
+    let x: [Float] = (0..<1000).map { Float($0) / 25 - 20 }
+    for f in [VectorMath.Function.exp, .sigmoid, .tanh, .silu] {
+        var y = [Float](repeating: 0, count: x.count)
+        y.withUnsafeMutableBufferPointer { VectorMath.apply(f, x, $0.baseAddress!, count: x.count) }
+        for (xi, yi) in zip(x, y) {
+            let d = Double(xi)
+            let ref: Double
+            switch f {
+            case .exp: ref = Foundation.exp(d)
+            case .sigmoid: ref = 1 / (1 + Foundation.exp(-d))
+            case .tanh: ref = Foundation.tanh(d)
+            case .silu: ref = d / (1 + Foundation.exp(-d))
+            }
+            let absolute = f == .tanh ? 1e-7 : 1e-9
+            #expect(abs(Double(yi) - ref) <= 2e-7 * max(abs(ref), 1e-3) + absolute, "\(f) at \(xi)")
+        }
+    }
+}
+
+import Foundation

@@ -1,0 +1,55 @@
+"""PyTorch side of the engine benchmarks: same names as attnzoo-bench, JSON lines."""
+import json
+import statistics
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
+
+
+def median_ms(fn):
+    fn()
+    ts = []
+    for _ in range(reps):
+        t0 = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(ts)
+
+
+def emit(name, fn, flops=0.0):
+    ms = median_ms(fn)
+    print(json.dumps({"name": name, "ms": round(ms, 4), "gflops": round(flops / (ms * 1e6), 2) if flops else 0.0}), flush=True)
+
+
+torch.manual_seed(0)
+for n in (1024, 2048):
+    a, b = torch.randn(n, n), torch.randn(n, n)
+    with torch.no_grad():
+        emit(f"matmul_{n}", lambda: a @ b, 2.0 * n ** 3)
+for name, xs, ws, pad, groups in [("conv3x3", (8, 256, 56, 56), (256, 256, 3, 3), 1, 1),
+                                  ("conv1x1", (8, 1024, 14, 14), (256, 1024, 1, 1), 0, 1),
+                                  ("dwconv3x3", (8, 256, 56, 56), (256, 1, 3, 3), 1, 256)]:
+    x, w, bias = torch.randn(xs), torch.randn(ws), torch.randn(ws[0])
+    flops = 2.0 * xs[0] * ws[0] * xs[2] * xs[3] * ws[1] * ws[2] * ws[3]
+    with torch.no_grad():
+        emit(f"{name}_fwd", lambda: F.conv2d(x, w, bias, padding=pad, groups=groups), flops)
+    xg, wg, bg = x.clone().requires_grad_(), w.clone().requires_grad_(), bias.clone().requires_grad_()
+
+    def fb():
+        xg.grad = wg.grad = bg.grad = None
+        y = F.conv2d(xg, wg, bg, padding=pad, groups=groups)
+        y.backward(torch.ones_like(y))
+    emit(f"{name}_fwd_bwd", fb, 3 * flops)
+s = torch.randn(50, 512, 49)
+t, u = torch.randn(50, 512, 7, 7), torch.randn(50, 512, 1, 1)
+with torch.no_grad():
+    emit("softmax_50x512x49", lambda: s.softmax(-1))
+    emit("sum_axis_50x512x49", lambda: s.sum(-1))
+    emit("mul_bcast_50x512x7x7", lambda: t * u)
+    emit("adaptive_avg_50x512x7x7", lambda: F.adaptive_avg_pool2d(t, 1))
+    emit("sigmoid_50x512x7x7", lambda: t.sigmoid())
