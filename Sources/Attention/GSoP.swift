@@ -41,8 +41,19 @@ public final class GSoP: Module {
     public func channelAttention(_ x: Tensor) -> Tensor {
         let z = bnForDR(convForDR(x.relu())).relu()
         let cov = MPNCOV.covariance(z)
-        let rows = rowBn(cov.reshaped(x.shape[0], attDim, attDim, 1))
-        return fcAdaptChannels(rowConvGroup(rows).relu()).sigmoid()
+        let b = x.shape[0], d = attDim
+        let rows = rowBn(cov.reshaped(b, d, d, 1))
+        return fcAdaptChannels(rowConvolution(rows.reshaped(b, d, d)).relu()).sigmoid()
+    }
+
+    /// `row_conv_group` (groups = d, kernel (d, 1)) as one batched product over the d rows:
+    /// out[b, 4i + o] = Σ_j W[4i + o, j] · rows[b, i, j] + bias, (B, d, d) → (B, 4d, 1, 1).
+    func rowConvolution(_ rows: Tensor) -> Tensor {
+        let b = rows.shape[0], d = attDim
+        let w = rowConvGroup.weight.value.reshaped(d, 4, d).transposed(1, 2)            // (d, d, 4)
+        let out = rows.permuted(1, 0, 2).bmm(w).permuted(1, 0, 2).reshaped(b, 4 * d, 1, 1)  // (B, d, 4) → (B, 4d)
+        guard let bias = rowConvGroup.bias else { return out }
+        return out + bias.value.reshaped(1, 4 * d, 1, 1)
     }
 
     public override func forward(_ x: Tensor) -> Tensor { x * channelAttention(x) }

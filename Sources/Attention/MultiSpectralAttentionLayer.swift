@@ -42,7 +42,22 @@ public final class MultiSpectralAttentionLayer: Module {
             return Tensor(values, shape: [channel, h, w])
         }
 
-        public override func forward(_ x: Tensor) -> Tensor { (x * weight.value).sum(axes: [2, 3]) }
+        /// Σ_hw x · weight per (n, c), fused: one pass, no (N, C, H, W) temporary; the filters are fixed,
+        /// so only the input gets a gradient (g[n, c] · weight[c]).
+        public override func forward(_ x: Tensor) -> Tensor {
+            let w = weight.value
+            checkShape(x.rank == 4 && Array(x.shape[1...]) == w.shape,
+                       "MultiSpectralDCTLayer: input \(x.shape) does not match the filters \(w.shape)")
+            let n = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3]
+            let out = Tensor(uninitializedShape: [n, c])
+            let xp = UncheckedPointer(x.data), wp = UncheckedPointer(w.data), op = UncheckedPointer(out.data)
+            RowKernels.forRows(n * c, rowLength: hw) { range in
+                for i in range { op.p[i] = RowKernels.dot(xp.p + i * hw, wp.p + (i % c) * hw, hw) }
+            }
+            return Tensor.differentiable("dctPool", inputs: [x], output: out) { g in
+                [g.reshaped(n, c, 1, 1) * w]
+            }
+        }
     }
 
     /// The accepted `freq_sel_method` values.
@@ -81,6 +96,6 @@ public final class MultiSpectralAttentionLayer: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         let n = x.shape[0], c = x.shape[1]
         let pooled = (x.shape[2] != dctH || x.shape[3] != dctW) ? x.adaptiveAvgPool2d(outputSize: (dctH, dctW)) : x
-        return x * fc(dctLayer(pooled)).reshaped(n, c, 1, 1)
+        return x.channelGated(fc(dctLayer(pooled)).reshaped(n, c, 1, 1))
     }
 }
