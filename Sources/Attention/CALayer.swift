@@ -20,5 +20,5 @@ public final class CALayer: Module {
         super.init()
     }
 
-    public override func forward(_ x: Tensor) -> Tensor { x * convDu(avgPool(x)) }
+    public override func forward(_ x: Tensor) -> Tensor { x.channelGated(convDu(avgPool(x))) }
 }

@@ -37,13 +37,12 @@ public final class GCT: Module {
         let embedding: Tensor, norm: Tensor
         switch mode {
         case .l2:
-            embedding = (x.square().sum(axes: [2, 3], keepDims: true) + epsilon).sqrt() * alpha.value
-            norm = gamma.value / (embedding.square().mean(axis: 1, keepDims: true) + epsilon).sqrt()
+            embedding = (x.rowReduced(.sumOfSquares) + epsilon).sqrt() * alpha.value
+            norm = gamma.value / ((embedding * embedding).mean(axis: 1, keepDims: true) + epsilon).sqrt()
         case .l1:
-            let ax = afterRelu ? x : x.abs()
-            embedding = ax.sum(axes: [2, 3], keepDims: true) * alpha.value
+            embedding = x.rowReduced(afterRelu ? .sum : .absSum) * alpha.value
             norm = gamma.value / (embedding.abs().mean(axis: 1, keepDims: true) + epsilon)
         }
-        return x * ((embedding * norm + beta.value).tanh() + 1)
+        return x.channelGated((embedding * norm + beta.value).tanh() + 1)
     }
 }

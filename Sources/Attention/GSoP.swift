@@ -56,5 +56,5 @@ public final class GSoP: Module {
         return out + bias.value.reshaped(1, 4 * d, 1, 1)
     }
 
-    public override func forward(_ x: Tensor) -> Tensor { x * channelAttention(x) }
+    public override func forward(_ x: Tensor) -> Tensor { x.channelGated(channelAttention(x)) }
 }

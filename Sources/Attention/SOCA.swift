@@ -33,6 +33,6 @@ public final class SOCA: Module {
         if h > 1000 { sub = sub.slice(axis: 2, start: (h - 1000) / 2, end: (h - 1000) / 2 + 1000) }
         if w > 1000 { sub = sub.slice(axis: 3, start: (w - 1000) / 2, end: (w - 1000) / 2 + 1000) }
         let s = MPNCOV.sqrtm(MPNCOV.covariance(sub), iterations: 5)
-        return convDu(s.mean(axis: 1).reshaped(b, c, 1, 1)) * x
+        return x.channelGated(convDu(s.mean(axis: 1).reshaped(b, c, 1, 1)))
     }
 }

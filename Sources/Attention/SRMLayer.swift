@@ -28,6 +28,6 @@ public final class SRMLayer: Module {
         let flat = x.reshaped(b, c, x.shape[2] * x.shape[3])
         let u = Tensor.cat([flat.mean(axis: 2, keepDims: true), flat.std(axes: [2], keepDims: true)], axis: 2)
         let g = bn(cfc(u)).sigmoid()
-        return x * g.reshaped(b, c, 1, 1)
+        return x.channelGated(g.reshaped(b, c, 1, 1))
     }
 }

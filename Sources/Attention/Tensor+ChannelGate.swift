@@ -60,3 +60,34 @@ extension Tensor {
         }
     }
 }
+
+/// What `rowReduced` sums over each (n, c) row.
+enum RowReduction { case sumOfSquares, absSum, sum }
+
+extension Tensor {
+    /// Σ_hw x², Σ_hw |x| or Σ_hw x per (n, c) of (N, C, H, W), as (N, C, 1, 1), in one pass without
+    /// a full-size temporary; the backward is 2x·g, sign(x)·g (0 at 0, as PyTorch) or g.
+    func rowReduced(_ kind: RowReduction) -> Tensor {
+        let n = shape[0], c = shape[1], rows = n * c, hw = count / Swift.max(rows, 1)
+        let out = Tensor(uninitializedShape: [n, c, 1, 1])
+        let xp = UncheckedPointer(data), op = UncheckedPointer(out.data)
+        RowKernels.forRows(rows, rowLength: hw) { range in
+            for i in range {
+                let xr = xp.p + i * hw
+                switch kind {
+                case .sumOfSquares: op.p[i] = RowKernels.dot(xr, xr, hw)
+                case .absSum: var s: Float = 0; for k in 0..<hw { s += Swift.abs(xr[k]) }; op.p[i] = s
+                case .sum: var s: Float = 0; for k in 0..<hw { s += xr[k] }; op.p[i] = s
+                }
+            }
+        }
+        let x = self.detach()
+        return Tensor.differentiable("rowReduced", inputs: [self], output: out) { g in
+            switch kind {
+            case .sumOfSquares: return [x.channelGated(g * 2)]
+            case .absSum: return [x.sign().channelGated(g)]
+            case .sum: return [g.expanded(x.shape)]
+            }
+        }
+    }
+}
