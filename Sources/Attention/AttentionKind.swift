@@ -10,9 +10,11 @@ public enum AttentionKind: String, CaseIterable, Sendable {
     case seBlock = "se-block", cbam, bam, sk, skUnit = "sk-unit", splat, resnextBlock = "resnext-block"
     // Seeds 003/004 (taxonomy posts with code).
     case ecaAdaptive = "eca-adaptive", gsop, srm, gct, fca, enc, rcanCA = "rcan-ca", dia, soca
+    // Seed 003 group C (official implementations).
+    case simam, scse, pam, cam, triplet, stripPool = "strip-pool", scconv
 
     /// Every entry contributed by the module files.
-    public static let entries: [ZooEntry] = seed002Entries + seed000Entries + seed004Entries
+    public static let entries: [ZooEntry] = seed002Entries + seed000Entries + seed004Entries + seed003CEntries
 
     /// This module's registry row.
     public var entry: ZooEntry {

@@ -57,9 +57,10 @@ public final class SimAM: Module {
         let saved = stats
         // With s = σ(y), gy = g·x·s(1−s), a_i = ∂L/∂d_i = gy_i/den + K, K = −(4/(M−1))·Σ gy·d / den²:
         // ∂L/∂x_k = g_k s_k + 2(x_k − μ) a_k − (2/M) Σ_i a_i (x_i − μ).
+        // The pullback holds `x` and `gate` themselves (not only their pointers) so their storage lives as long as the tape.
         return Tensor.differentiable("simam", inputs: [x], output: out) { g in
             let gx = Tensor(uninitializedShape: x.shape)
-            let gp = g.data, dp = gx.data
+            let xp = x.data, sp = gate.data, gp = g.data, dp = gx.data
             Threading.parallelFor(planes, minChunk: max(1, 4096 / max(m, 1))) { r in
                 for p in r {
                     let xs = xp + p * m, ss = sp + p * m, gs = gp + p * m, ds = dp + p * m
