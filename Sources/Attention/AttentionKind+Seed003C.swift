@@ -73,6 +73,23 @@ extension AttentionKind {
             return ZooInstance(module: SCConv(inplanes: c, planes: planes, stride: stride, padding: padding, dilation: dilation,
                                               groups: groups, poolingR: r), inputShape: [nil, c, nil, nil])
         },
+        ZooEntry(key: "gala", catalogueID: "D37", className: "GALA",
+                 paper: "Learning what and where to attend (ICLR 2019)",
+                 reference: "the paper's GALA equations (official serre-lab code is TensorFlow); scripts/fixtures/zoo_seed003C.py GALA",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W)", seedShape: [8, 512, 14, 14]) { a in
+            let c = try a.int("channel", 512), r = try a.int("reduction", 16)
+            try reduced003C(c, r, "channel", "gala")
+            return ZooInstance(module: GALA(channel: c, reduction: r), inputShape: [nil, c, nil, nil])
+        },
+        ZooEntry(key: "bilinear", catalogueID: "D15", className: "BilinearAttention",
+                 paper: "Bilinear Attention Networks for Person Retrieval (ICCV 2019)",
+                 reference: "official PengfeiFANGanu/Attention-in-Attention-Networks models/bilinear_baseline_AIA.py BilinearAttention",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W), C = inChannels = outChannels ≥ 16", seedShape: [8, 480, 16, 8]) { a in
+            let c = try a.int("inChannels", 480), out = try a.int("outChannels", 480)
+            guard c >= 16 else { throw ModuleArgumentError("argument inChannels=\(c) of bilinear must be at least 16 (the pooled width is inChannels // 16)") }
+            guard out == c else { throw ModuleArgumentError("argument outChannels=\(out) of bilinear must equal inChannels=\(c) (the mask multiplies the input)") }
+            return ZooInstance(module: BilinearAttention(inChannels: c, outChannels: out), inputShape: [nil, c, nil, nil])
+        },
     ]
 
     private static func positive003C(_ v: Int, _ name: String, _ key: String) throws {

@@ -11,7 +11,7 @@ public enum AttentionKind: String, CaseIterable, Sendable {
     // Seeds 003/004 (taxonomy posts with code).
     case ecaAdaptive = "eca-adaptive", gsop, srm, gct, fca, enc, rcanCA = "rcan-ca", dia, soca
     // Seed 003 group C (official implementations).
-    case simam, scse, pam, cam, triplet, stripPool = "strip-pool", scconv
+    case simam, scse, pam, cam, triplet, stripPool = "strip-pool", scconv, gala, bilinear
 
     /// Every entry contributed by the module files.
     public static let entries: [ZooEntry] = seed002Entries + seed000Entries + seed004Entries + seed003CEntries

@@ -54,7 +54,10 @@ struct Seed003CTests {
                       ("scconv", ["planes": "32"], "planes"),
                       ("scconv", ["padding": "2"], "padding"),
                       ("scconv", ["groups": "3"], "groups"),
-                      ("triplet", ["no_spatial": "maybe"], "no_spatial")])
+                      ("triplet", ["no_spatial": "maybe"], "no_spatial"),
+                      ("gala", ["channel": "8", "reduction": "16"], "reduction"),
+                      ("bilinear", ["inChannels": "8", "outChannels": "8"], "inChannels"),
+                      ("bilinear", ["inChannels": "32", "outChannels": "16"], "outChannels")])
     func badArguments(key: String, args: [String: String], name: String) {
         do {
             _ = try build(key, args)
