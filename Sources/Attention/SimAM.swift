@@ -40,11 +40,9 @@ public final class SimAM: Module {
             Threading.parallelFor(planes, minChunk: max(1, 4096 / max(m, 1))) { r in
                 for p in r {
                     let xs = xp + p * m, ys = sp + p * m, os = op + p * m
-                    var s: Float = 0
-                    for i in 0..<m { s += xs[i] }
-                    let mu = s * mean1
-                    var sd: Float = 0
-                    for i in 0..<m { let d = xs[i] - mu; sd += d * d }
+                    let mu = SimAM.reduce(m, { SimAM.load(xs, $0) }, { xs[$0] }) * mean1
+                    let mu8 = SIMD8<Float>(repeating: mu)
+                    let sd = SimAM.reduce(m, { let d = SimAM.load(xs, $0) - mu8; return d * d }, { let d = xs[$0] - mu; return d * d })
                     let denom = 4 * (sd * nInv + eLambda), inv = 1 / denom
                     for i in 0..<m { let d = xs[i] - mu; ys[i] = d * d * inv + 0.5 }
                     VectorMath.apply(.sigmoid, ys, ys, count: m)
@@ -65,21 +63,13 @@ public final class SimAM: Module {
                 for p in r {
                     let xs = xp + p * m, ss = sp + p * m, gs = gp + p * m, ds = dp + p * m
                     let mu = saved[2 * p], den = saved[2 * p + 1], inv = 1 / den
-                    var sgd: Float = 0
-                    for i in 0..<m {
-                        let s = ss[i], c = xs[i] - mu
-                        let gy = gs[i] * xs[i] * s * (1 - s)
-                        ds[i] = gy                      // keep gy for the second pass
-                        sgd += gy * c * c
-                    }
+                    let mu8 = SIMD8<Float>(repeating: mu)
+                    for i in 0..<m { let s = ss[i]; ds[i] = gs[i] * xs[i] * s * (1 - s) }   // gy, kept for the next passes
+                    let sgd = SimAM.reduce(m, { let c = SimAM.load(xs, $0) - mu8; return SimAM.load(ds, $0) * c * c },
+                                           { let c = xs[$0] - mu; return ds[$0] * c * c })
                     let k = -4 * nInv * sgd * inv * inv
-                    var sac: Float = 0
-                    for i in 0..<m {
-                        let c = xs[i] - mu
-                        let a = ds[i] * inv + k
-                        ds[i] = a
-                        sac += a * c
-                    }
+                    for i in 0..<m { ds[i] = ds[i] * inv + k }                                  // a
+                    let sac = SimAM.reduce(m, { SimAM.load(ds, $0) * (SimAM.load(xs, $0) - mu8) }, { ds[$0] * (xs[$0] - mu) })
                     let corr = 2 * mean1 * sac
                     for i in 0..<m {
                         let c = xs[i] - mu
@@ -89,5 +79,23 @@ public final class SimAM: Module {
             }
             return [gx]
         }
+    }
+
+    /// Loads eight floats at `p + i`.
+    @inline(__always)
+    static func load(_ p: UnsafeMutablePointer<Float>, _ i: Int) -> SIMD8<Float> {
+        UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self)
+    }
+
+    /// Σ over `count` elements: `lanes(i)` eight at a time into eight independent accumulators (the
+    /// compiler cannot reassociate a serial float sum itself), then `scalar(i)` for the tail.
+    @inline(__always)
+    static func reduce(_ count: Int, _ lanes: (Int) -> SIMD8<Float>, _ scalar: (Int) -> Float) -> Float {
+        var acc = SIMD8<Float>()
+        var i = 0
+        while i + 8 <= count { acc += lanes(i); i += 8 }
+        var total = acc.sum()
+        while i < count { total += scalar(i); i += 1 }
+        return total
     }
 }
