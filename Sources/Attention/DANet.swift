@@ -146,14 +146,18 @@ enum DANetKernels {
     /// In-place softmax of `rows` contiguous rows of `length`, split over the worker threads.
     static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, length: Int) {
         Threading.parallelFor(rows, minChunk: max(1, 8192 / max(length, 1))) { range in
-            for r in range {
-                let row = p + r * length
-                var m8 = SIMD8<Float>(repeating: -.infinity), j = 0
-                while j + 8 <= length { m8 = pointwiseMax(m8, SimAM.load(row, j)); j += 8 }
-                var m = m8.max()
-                while j < length { m = Swift.max(m, row[j]); j += 1 }
-                let inv = 1 / VectorMath.expShiftSum(row, row, count: length, shift: m)
-                for j in 0..<length { row[j] *= inv }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: length) { scratch in
+                let e = scratch.baseAddress!
+                for r in range {
+                    let row = p + r * length
+                    var m8 = SIMD8<Float>(repeating: -.infinity), j = 0
+                    while j + 8 <= length { m8 = pointwiseMax(m8, SimAM.load(row, j)); j += 8 }
+                    var m = m8.max()
+                    while j < length { m = Swift.max(m, row[j]); j += 1 }
+                    // Out of place: the vector exp path needs distinct buffers.
+                    let inv = 1 / VectorMath.expShiftSum(row, e, count: length, shift: m)
+                    for j in 0..<length { row[j] = e[j] * inv }
+                }
             }
         }
     }

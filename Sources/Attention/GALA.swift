@@ -54,44 +54,63 @@ extension Tensor {
     func galaGated(alpha: Tensor, beta: Tensor, local l: Tensor) -> Tensor {
         let n = shape[0], c = shape[1], hw = count / Swift.max(n * c, 1)
         checkShape(alpha.count == n * c && beta.count == n * c && l.count == n * hw, "galaGated: shapes do not fit \(shape)")
-        let out = Tensor(uninitializedShape: shape), gate = Tensor(uninitializedShape: shape)
+        let out = Tensor(uninitializedShape: shape)
         let xp = UncheckedPointer(data), ap = UncheckedPointer(alpha.data), bp = UncheckedPointer(beta.data)
-        let lp = UncheckedPointer(l.data), op = UncheckedPointer(out.data), tp = UncheckedPointer(gate.data)
+        let lp = UncheckedPointer(l.data), op = UncheckedPointer(out.data)
+        // tanh is recomputed per row into an L1-sized scratch (forward and pullback) instead of keeping a full-size buffer.
         RowKernels.forRows(n * c, rowLength: hw) { range in
-            for row in range {
-                let al = ap.p[row], be = bp.p[row], lr = lp.p + (row / c) * hw
-                let t = tp.p + row * hw, xr = xp.p + row * hw, o = op.p + row * hw
-                for k in 0..<hw { t[k] = al + be * lr[k] }
-                VectorMath.apply(.tanh, t, t, count: hw)
-                for k in 0..<hw { o[k] = xr[k] * t[k] }
+            withUnsafeTemporaryAllocation(of: Float.self, capacity: hw) { scratch in
+                let t = scratch.baseAddress!
+                for row in range {
+                    let al = ap.p[row], be = bp.p[row], lr = lp.p + (row / c) * hw, xr = xp.p + row * hw, o = op.p + row * hw
+                    for k in 0..<hw { o[k] = al + be * lr[k] }
+                    VectorMath.apply(.tanh, o, t, count: hw)   // out of place: the vector path needs distinct buffers
+                    for k in 0..<hw { o[k] = xr[k] * t[k] }
+                }
             }
         }
         let x = self
         return Tensor.differentiable("galaGated", inputs: [self, alpha, beta, l], output: out) { g in
             let gx = Tensor(uninitializedShape: x.shape), ga = Tensor(uninitializedShape: alpha.shape)
             let gb = Tensor(uninitializedShape: beta.shape), gl = Tensor.zeros(l.shape)
-            let gp = UncheckedPointer(g.data), xq = UncheckedPointer(x.data), tq = UncheckedPointer(gate.data)
+            let gp = UncheckedPointer(g.data), xq = UncheckedPointer(x.data), aq = UncheckedPointer(alpha.data)
             let lq = UncheckedPointer(l.data), bq = UncheckedPointer(beta.data)
             let gxp = UncheckedPointer(gx.data), gap = UncheckedPointer(ga.data), gbp = UncheckedPointer(gb.data)
             let glp = UncheckedPointer(gl.data)
             // Rows of one sample share l's gradient row: split the work by sample so no two workers write it.
             RowKernels.forRows(n, rowLength: c * hw) { samples in
-                for s in samples {
-                    let lr = lq.p + s * hw, glr = glp.p + s * hw
-                    for ch in 0..<c {
-                        let row = s * c + ch, off = row * hw, be = bq.p[row]
-                        let gr = gp.p + off, xr = xq.p + off, t = tq.p + off, gxr = gxp.p + off
-                        var sa: Float = 0, sb: Float = 0
-                        for k in 0..<hw {
-                            let tk = t[k], gk = gr[k]
-                            gxr[k] = gk * tk
-                            let p = gk * xr[k] * (1 - tk * tk)
-                            sa += p
-                            sb += p * lr[k]
-                            glr[k] += p * be
+                withUnsafeTemporaryAllocation(of: Float.self, capacity: 2 * hw) { scratch in
+                    let t = scratch.baseAddress!, pre = t + hw
+                    for s in samples {
+                        let lr = lq.p + s * hw, glr = glp.p + s * hw
+                        for ch in 0..<c {
+                            let row = s * c + ch, off = row * hw, al = aq.p[row], be = bq.p[row]
+                            let gr = gp.p + off, xr = xq.p + off, gxr = gxp.p + off
+                            for k in 0..<hw { pre[k] = al + be * lr[k] }
+                            VectorMath.apply(.tanh, pre, t, count: hw)
+                            var sa = SIMD8<Float>(), sb = SIMD8<Float>(), k = 0
+                            while k + 8 <= hw {
+                                let tk = SimAM.load(t, k), gk = SimAM.load(gr, k)
+                                UnsafeMutableRawPointer(gxr + k).storeBytes(of: gk * tk, as: SIMD8<Float>.self)
+                                let p = gk * SimAM.load(xr, k) * (1 - tk * tk)
+                                sa += p
+                                sb += p * SimAM.load(lr, k)
+                                UnsafeMutableRawPointer(glr + k).storeBytes(of: SimAM.load(glr, k) + p * be, as: SIMD8<Float>.self)
+                                k += 8
+                            }
+                            var fa = sa.sum(), fb = sb.sum()
+                            while k < hw {
+                                let tk = t[k], gk = gr[k]
+                                gxr[k] = gk * tk
+                                let p = gk * xr[k] * (1 - tk * tk)
+                                fa += p
+                                fb += p * lr[k]
+                                glr[k] += p * be
+                                k += 1
+                            }
+                            gap.p[row] = fa
+                            gbp.p[row] = fb
                         }
-                        gap.p[row] = sa
-                        gbp.p[row] = sb
                     }
                 }
             }

@@ -44,8 +44,8 @@ public final class SimAM: Module {
                     let mu8 = SIMD8<Float>(repeating: mu)
                     let sd = SimAM.reduce(m, { let d = SimAM.load(xs, $0) - mu8; return d * d }, { let d = xs[$0] - mu; return d * d })
                     let denom = 4 * (sd * nInv + eLambda), inv = 1 / denom
-                    for i in 0..<m { let d = xs[i] - mu; ys[i] = d * d * inv + 0.5 }
-                    VectorMath.apply(.sigmoid, ys, ys, count: m)
+                    for i in 0..<m { let d = xs[i] - mu; os[i] = d * d * inv + 0.5 }
+                    VectorMath.apply(.sigmoid, os, ys, count: m)   // out of place: the vector path needs distinct buffers
                     for i in 0..<m { os[i] = xs[i] * ys[i] }
                     stp[2 * p] = mu
                     stp[2 * p + 1] = denom
