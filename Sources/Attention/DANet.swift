@@ -30,12 +30,9 @@ public final class PAMModule: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         checkShape(x.rank == 4, "PAM_Module: expected a (N, C, H, W) input, got \(x.shape)")
         let b = x.shape[0], c = x.shape[1], hw = x.shape[2] * x.shape[3]
-        // The three 1×1 convolutions as one (their weights stacked), so X is read by a single GEMM.
-        let convs = [queryConv, keyConv, valueConv]
-        let weight = Tensor.cat(convs.map { $0.weight.value }, axis: 0)
-        let bias = Tensor.cat(convs.map { $0.bias!.value }, axis: 0)
-        let qkv = x.conv2d(weight: weight, bias: bias).reshaped(b, -1, hw)
-        return gamma.value * DANetKernels.positionAttention(qkv: qkv, keyDim: queryConv.weight.value.shape[0]).reshaped(x.shape) + x
+        let q = queryConv(x).reshaped(b, -1, hw), k = keyConv(x).reshaped(b, -1, hw)
+        let v = valueConv(x).reshaped(b, c, hw)
+        return gamma.value * DANetKernels.positionAttention(query: q, key: k, value: v).reshaped(x.shape) + x
     }
 }
 
@@ -71,32 +68,36 @@ public final class CAMModule: Module {
 /// Fused DANet attention products on raw storage (BLAS GEMMs with transposed operands, no permuted
 /// copies, row softmax with eight-lane reductions), each with its hand-written pullback.
 enum DANetKernels {
-    /// out = V · softmax_rows(Qᵀ K)ᵀ for Q, K (B, d, n) and V (B, c, n) stacked as `qkv` (B, 2d + c, n) → (B, c, n).
+    /// out = V · softmax_rows(Qᵀ K)ᵀ for Q, K (B, d, n) and V (B, c, n) → (B, c, n).
     /// With A the attention and G the output gradient: ∂V = G A, ∂A = Gᵀ V, ∂E = A ⊙ (∂A − rowsum(∂A ⊙ A)),
     /// ∂Q = K ∂Eᵀ, ∂K = Q ∂E.
-    static func positionAttention(qkv: Tensor, keyDim d: Int) -> Tensor {
-        let b = qkv.shape[0], n = qkv.shape[2], c = qkv.shape[1] - 2 * d, stride = (2 * d + c) * n
+    static func positionAttention(query q: Tensor, key k: Tensor, value v: Tensor) -> Tensor {
+        let b = q.shape[0], d = q.shape[1], n = q.shape[2], c = v.shape[1]
         let attention = Tensor(uninitializedShape: [b, n, n]), out = Tensor(uninitializedShape: [b, c, n])
         for i in 0..<b {
-            let a = attention.data + i * n * n, q = qkv.data + i * stride, k = q + d * n, v = k + d * n
-            sgemm(transA: true, transB: false, m: n, n: n, k: d, alpha: 1, a: q, lda: n, b: k, ldb: n, beta: 0, c: a, ldc: n)
+            let a = attention.data + i * n * n
+            sgemm(transA: true, transB: false, m: n, n: n, k: d, alpha: 1, a: q.data + i * d * n, lda: n,
+                  b: k.data + i * d * n, ldb: n, beta: 0, c: a, ldc: n)
             softmaxRows(a, rows: n, length: n)
-            sgemm(transA: false, transB: true, m: c, n: n, k: n, alpha: 1, a: v, lda: n, b: a, ldb: n, beta: 0,
-                  c: out.data + i * c * n, ldc: n)
+            sgemm(transA: false, transB: true, m: c, n: n, k: n, alpha: 1, a: v.data + i * c * n, lda: n,
+                  b: a, ldb: n, beta: 0, c: out.data + i * c * n, ldc: n)
         }
-        return Tensor.differentiable("pamAttention", inputs: [qkv], output: out) { g in
-            let gqkv = Tensor(uninitializedShape: qkv.shape), ge = Tensor(uninitializedShape: [n, n])
+        return Tensor.differentiable("pamAttention", inputs: [q, k, v], output: out) { g in
+            let gq = Tensor(uninitializedShape: q.shape), gk = Tensor(uninitializedShape: k.shape)
+            let gv = Tensor(uninitializedShape: v.shape), ge = Tensor(uninitializedShape: [n, n])
             for i in 0..<b {
-                let a = attention.data + i * n * n, gi = g.data + i * c * n
-                let q = qkv.data + i * stride, k = q + d * n, v = k + d * n
-                let gq = gqkv.data + i * stride, gk = gq + d * n, gv = gk + d * n
-                sgemm(transA: false, transB: false, m: c, n: n, k: n, alpha: 1, a: gi, lda: n, b: a, ldb: n, beta: 0, c: gv, ldc: n)
-                sgemm(transA: true, transB: false, m: n, n: n, k: c, alpha: 1, a: gi, lda: n, b: v, ldb: n, beta: 0, c: ge.data, ldc: n)
+                let a = attention.data + i * n * n, gi = g.data + i * c * n, vi = v.data + i * c * n
+                sgemm(transA: false, transB: false, m: c, n: n, k: n, alpha: 1, a: gi, lda: n, b: a, ldb: n,
+                      beta: 0, c: gv.data + i * c * n, ldc: n)
+                sgemm(transA: true, transB: false, m: n, n: n, k: c, alpha: 1, a: gi, lda: n, b: vi, ldb: n,
+                      beta: 0, c: ge.data, ldc: n)
                 softmaxRowsBackward(a, gradient: ge.data, rows: n, length: n)
-                sgemm(transA: false, transB: true, m: d, n: n, k: n, alpha: 1, a: k, lda: n, b: ge.data, ldb: n, beta: 0, c: gq, ldc: n)
-                sgemm(transA: false, transB: false, m: d, n: n, k: n, alpha: 1, a: q, lda: n, b: ge.data, ldb: n, beta: 0, c: gk, ldc: n)
+                sgemm(transA: false, transB: true, m: d, n: n, k: n, alpha: 1, a: k.data + i * d * n, lda: n,
+                      b: ge.data, ldb: n, beta: 0, c: gq.data + i * d * n, ldc: n)
+                sgemm(transA: false, transB: false, m: d, n: n, k: n, alpha: 1, a: q.data + i * d * n, lda: n,
+                      b: ge.data, ldb: n, beta: 0, c: gk.data + i * d * n, ldc: n)
             }
-            return [gqkv]
+            return [gq, gk, gv]
         }
     }
 
