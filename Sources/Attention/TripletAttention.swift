@@ -42,9 +42,7 @@ public final class TripletAttention: Module {
     /// Channel max ‖ channel mean, (N, C, H, W) → (N, 2, H, W).
     public final class ZPool: Module {
         public override init() { super.init() }
-        public override func forward(_ x: Tensor) -> Tensor {
-            Tensor.cat([x.maxValues(axis: 1, keepDims: true), x.mean(axis: 1, keepDims: true)], axis: 1)
-        }
+        public override func forward(_ x: Tensor) -> Tensor { x.tripletZPool(axis: 1) }
     }
 
     /// Z-pool → 7×7 BasicConv (no ReLU) → σ, multiplied onto the input.

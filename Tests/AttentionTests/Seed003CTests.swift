@@ -44,6 +44,18 @@ struct Seed003CTests {
         #expect(keys.contains("cw.conv.conv.weight") && keys.contains("hc.conv.bn.num_batches_tracked"))
     }
 
+    @Test("D32 Triplet: the fused ZPool equals channel max ‖ channel mean, values and gradients")
+    func zpoolMatchesEngineOps() throws {
+        let x = Tensor.randn([2, 5, 4, 3]), g = Tensor.randn([2, 2, 4, 3])
+        let a = x.requiringGrad(), b = x.requiringGrad()
+        let fused = TripletAttention.ZPool()(a)
+        let plain = Tensor.cat([b.maxValues(axis: 1, keepDims: true), b.mean(axis: 1, keepDims: true)], axis: 1)
+        expectClose(fused, plain, rtol: 1e-6, atol: 1e-6, "zpool values")
+        (fused * g).sum().backward()
+        (plain * g).sum().backward()
+        expectClose(try #require(a.grad), try #require(b.grad), rtol: 1e-6, atol: 1e-6, "zpool gradients")
+    }
+
     @Test("bad arguments are rejected with a message naming the argument",
           arguments: [("scse", ["mode": "sum"], "mode"),
                       ("scse", ["in_channels": "8", "reduction": "16"], "reduction"),
