@@ -21,6 +21,11 @@ func engineBenchmarks() -> [Benchmark] {
         ("conv3x3", [8, 256, 56, 56], [256, 256, 3, 3], (1, 1), 1),
         ("conv1x1", [8, 1024, 14, 14], [256, 1024, 1, 1], (0, 0), 1),
         ("dwconv3x3", [8, 256, 56, 56], [256, 1, 3, 3], (1, 1), 256),
+        // Shapes inside zoo modules: GAM's 7×7 convs, ResNeXt's grouped 3×3, SplAt's radix-2 3×3, SK's 3×3 g32.
+        ("gam_conv7x7_64to16", [8, 64, 32, 32], [16, 64, 7, 7], (3, 3), 1),
+        ("gam_conv7x7_16to64", [8, 16, 32, 32], [64, 16, 7, 7], (3, 3), 1),
+        ("resnext_gconv3x3_g32", [2, 512, 14, 14], [512, 16, 3, 3], (1, 1), 32),
+        ("splat_gconv3x3_g2", [2, 64, 56, 56], [128, 32, 3, 3], (1, 1), 2),
     ]
     for (name, xs, ws, pad, groups) in convs {
         let x = rand(xs, 3), w = rand(ws, 4), bias = rand([ws[0]], 5)
@@ -35,6 +40,21 @@ func engineBenchmarks() -> [Benchmark] {
             y.backward(Tensor.ones(like: y))
             xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
         })
+        if name.hasPrefix("gam") || name.hasPrefix("resnext") || name.hasPrefix("splat") {
+            // The same convolution through im2col + GEMM, to show what the direct kernels gain.
+            list.append(Benchmark(name: "\(name)_fwd_im2col", flops: flops) {
+                ConvolutionPaths.directStrideOne = false
+                defer { ConvolutionPaths.directStrideOne = true }
+                _ = withNoGrad { x.conv2d(weight: w, bias: bias, padding: pad, groups: groups) }
+            })
+            list.append(Benchmark(name: "\(name)_fwd_bwd_im2col", flops: 3 * flops) {
+                ConvolutionPaths.directStrideOne = false
+                defer { ConvolutionPaths.directStrideOne = true }
+                let y = xg.conv2d(weight: wg, bias: bg, padding: pad, groups: groups)
+                y.backward(Tensor.ones(like: y))
+                xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
+            })
+        }
     }
     let s = rand([50, 512, 49], 6)
     list.append(Benchmark(name: "softmax_50x512x49", flops: 0) { _ = withNoGrad { s.softmax(axis: -1) } })
