@@ -29,7 +29,7 @@ let package = Package(
         .target(name: "TensorCore", dependencies: ["Kernels"], swiftSettings: fast),
         .target(name: "TensorIO", swiftSettings: fast),
         .target(name: "NN", dependencies: ["TensorCore", "TensorIO"], swiftSettings: fast),
-        .target(name: "Attention", dependencies: ["NN"], swiftSettings: fast),
+        .target(name: "Attention", dependencies: ["NN", "Kernels"], swiftSettings: fast),
         .target(name: "Boxes", dependencies: ["TensorCore", "CPNG"], swiftSettings: fast),
         .target(name: "COCOEval", swiftSettings: fast),
         .target(name: "TestSupport", dependencies: ["TensorCore", "TensorIO", "NN"]),
