@@ -1,7 +1,7 @@
 // Direct stride-1 convolution kernels over zero-padded planes, for the shapes where im2col + GEMM
 // is poor: few output channels per group (GEMM with a short M dimension reads a column matrix
-// k·k times the size of the input) and many small groups. Register tiles of 4 output channels ×
-// 16 columns (eight 8-lane accumulators) over input channels and taps, with 8-lane vector
+// k·k times the size of the input) and many small groups. Register tiles of 6 output channels ×
+// 16 columns (twelve 8-lane accumulators) over input channels and taps, with 8-lane vector
 // extensions compiled for AVX2/FMA when the CPU has them (chosen at run time), portable otherwise.
 #include "ckernels.h"
 #include <string.h>
@@ -18,65 +18,49 @@ static inline __attribute__((always_inline)) void store_row(float *dst, v8 a, v8
     memcpy(dst, tmp, (size_t)n * sizeof(float));
 }
 
+// One register tile: cb output channels (constant at each call site) × 16 columns of row oy.
+static inline __attribute__((always_inline)) void conv_tile(
+    const float *in, long cin, long plane, long wp, const float *w0, long wstride, long kh, long kw, long dh, long dw,
+    const float *bias, long co, float *out, long oh, long ow, long oy, long ox, const int cb) {
+    const long taps = kh * kw;
+    v8 a[6][2];
+    for (int q = 0; q < cb; q++) { const float b = bias ? bias[co + q] : 0; a[q][0] = b; a[q][1] = b; }
+    for (long c = 0; c < cin; c++) {
+        const float *ip = in + c * plane + oy * wp + ox;
+        const float *wc = w0 + c * taps;
+        for (long i = 0; i < kh; i++) {
+            const float *row = ip + i * dh * wp;
+            const float *wr = wc + i * kw;
+            for (long j = 0; j < kw; j++) {
+                const v8 x0 = load8(row + j * dw), x1 = load8(row + j * dw + 8);
+                for (int q = 0; q < cb; q++) {
+                    const float s = wr[j + q * wstride];
+                    a[q][0] += x0 * s; a[q][1] += x1 * s;
+                }
+            }
+        }
+    }
+    const long n = ow - ox;
+    for (int q = 0; q < cb; q++) store_row(out + (co + q) * oh * ow + oy * ow + ox, a[q][0], a[q][1], n);
+}
+
 // Output channels co0..<co1 of one image and one group. See ckernels.h for the layouts.
+// Tiles of 6 channels (twelve 8-lane accumulators hide the FMA latency), then 4, 2, 1.
 static inline __attribute__((always_inline)) void conv_s1_body(
     const float *in, long cin, long hp, long wp, const float *w, long kh, long kw, long dh, long dw,
     const float *bias, float *out, long oh, long ow, long co0, long co1) {
-    const long taps = kh * kw, plane = hp * wp, wstride = cin * taps;
+    const long plane = hp * wp, wstride = cin * kh * kw;
     long co = co0;
-    for (; co + 4 <= co1; co += 4) {
-        const float *w0 = w + co * wstride;
-        const float b0 = bias ? bias[co] : 0, b1 = bias ? bias[co + 1] : 0;
-        const float b2 = bias ? bias[co + 2] : 0, b3 = bias ? bias[co + 3] : 0;
-        for (long oy = 0; oy < oh; oy++) {
-            for (long ox = 0; ox < ow; ox += 16) {
-                v8 a0 = b0, a1 = b0, c0 = b1, c1 = b1, d0 = b2, d1 = b2, e0 = b3, e1 = b3;
-                for (long c = 0; c < cin; c++) {
-                    const float *ip = in + c * plane + oy * wp + ox;
-                    const float *wc = w0 + c * taps;
-                    for (long i = 0; i < kh; i++) {
-                        const float *row = ip + i * dh * wp;
-                        const float *wr = wc + i * kw;
-                        for (long j = 0; j < kw; j++) {
-                            const v8 x0 = load8(row + j * dw), x1 = load8(row + j * dw + 8);
-                            const float s0 = wr[j], s1 = wr[j + wstride], s2 = wr[j + 2 * wstride], s3 = wr[j + 3 * wstride];
-                            a0 += x0 * s0; a1 += x1 * s0;
-                            c0 += x0 * s1; c1 += x1 * s1;
-                            d0 += x0 * s2; d1 += x1 * s2;
-                            e0 += x0 * s3; e1 += x1 * s3;
-                        }
-                    }
-                }
-                const long n = ow - ox;
-                float *o = out + co * oh * ow + oy * ow + ox;
-                store_row(o, a0, a1, n);
-                store_row(o + oh * ow, c0, c1, n);
-                store_row(o + 2 * oh * ow, d0, d1, n);
-                store_row(o + 3 * oh * ow, e0, e1, n);
-            }
-        }
-    }
-    for (; co < co1; co++) {
-        const float *w0 = w + co * wstride;
-        const float b0 = bias ? bias[co] : 0;
-        for (long oy = 0; oy < oh; oy++) {
-            for (long ox = 0; ox < ow; ox += 16) {
-                v8 a0 = b0, a1 = b0;
-                for (long c = 0; c < cin; c++) {
-                    const float *ip = in + c * plane + oy * wp + ox;
-                    const float *wc = w0 + c * taps;
-                    for (long i = 0; i < kh; i++) {
-                        const float *row = ip + i * dh * wp;
-                        for (long j = 0; j < kw; j++) {
-                            const float s = wc[i * kw + j];
-                            a0 += load8(row + j * dw) * s; a1 += load8(row + j * dw + 8) * s;
-                        }
-                    }
-                }
-                store_row(out + co * oh * ow + oy * ow + ox, a0, a1, ow - ox);
-            }
-        }
-    }
+#define TILES(cb)                                                                                         \
+    for (; co + cb <= co1; co += cb)                                                                      \
+        for (long oy = 0; oy < oh; oy++)                                                                  \
+            for (long ox = 0; ox < ow; ox += 16)                                                          \
+                conv_tile(in, cin, plane, wp, w + co * wstride, wstride, kh, kw, dh, dw, bias, co, out, oh, ow, oy, ox, cb);
+    TILES(6)
+    TILES(4)
+    TILES(2)
+    TILES(1)
+#undef TILES
 }
 
 // One tile of the weight gradient: cb (1 or 2) output channels × jb (1..4) taps of kernel row i,
