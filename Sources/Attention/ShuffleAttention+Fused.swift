@@ -30,19 +30,15 @@ extension ShuffleAttention {
                 let base = (item / groups) * c + (item % groups) * 2 * k
                 for j in 0..<k {
                     let plane = base + j, src = xp.value + plane * p, dst = op.value + outPlane(plane) * p
-                    var s: Float = 0
-                    for e in 0..<p { s += src[e] }
+                    let s = RowKernels.sum(src, p)
                     let gate = 1 / (1 + Foundation.exp(-(cw.data[j] * (s / Float(p)) + cb.data[j])))
                     gp.value[plane] = gate
                     for e in 0..<p { dst[e] = src[e] * gate }
                 }
                 for j in 0..<k {
                     let plane = base + k + j, src = xp.value + plane * p, pre = sp.value + plane * p
-                    var s: Float = 0
-                    for e in 0..<p { s += src[e] }
-                    let m = s / Float(p)
-                    var v: Float = 0
-                    for e in 0..<p { let d = src[e] - m; v += d * d }
+                    let m = RowKernels.sum(src, p) / Float(p)
+                    let v = RowKernels.squaredDeviation(src, mean: m, p)
                     let r = 1 / (v / Float(p) + eps).squareRoot()
                     mp.value[plane] = m; rp.value[plane] = r
                     let a = sw.data[j] * (gw?.data[j] ?? 1) * r, b0 = sw.data[j] * (gb?.data[j] ?? 0) + sb.data[j]
@@ -73,8 +69,7 @@ extension ShuffleAttention {
                     for j in 0..<k {
                         let plane = base + j, src = xp.value + plane * p, g = gyp.value + outPlane(plane) * p
                         let d = dxp.value + plane * p, gate = gp.value[plane]
-                        var dot: Float = 0, s: Float = 0
-                        for e in 0..<p { dot += g[e] * src[e]; s += src[e] }
+                        let dot = RowKernels.dot(g, src, p), s = RowKernels.sum(src, p)
                         let da = dot * gate * (1 - gate)
                         let spread = da * cw.data[j] / Float(p)
                         for e in 0..<p { d[e] = g[e] * gate + spread }

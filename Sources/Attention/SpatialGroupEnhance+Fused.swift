@@ -25,15 +25,11 @@ extension SpatialGroupEnhance {
                 for e in 0..<p { t[e] = 0 }
                 for ch in 0..<cg {
                     let row = xs + ch * p
-                    var s: Float = 0
-                    for e in 0..<p { s += row[e] }
-                    let m = s / Float(p)
+                    let m = RowKernels.sum(row, p) / Float(p)
                     mp.value[item * cg + ch] = m
                     for e in 0..<p { t[e] += row[e] * m }
                 }
-                var s: Float = 0
-                for e in 0..<p { s += t[e] }
-                let mean = s / Float(p)
+                let mean = RowKernels.sum(t, p) / Float(p)
                 var v: Float = 0
                 for e in 0..<p { t[e] -= mean; v += t[e] * t[e] }
                 let sd = (v / Float(p - 1)).squareRoot()
@@ -90,9 +86,7 @@ extension SpatialGroupEnhance {
                     // t_e = Σ_c x[c,e]·m_c, m_c = mean_e x[c,e].
                     for ch in 0..<cg {
                         let row = xs + ch * p, drow = d + ch * p, m = mq.value[item * cg + ch]
-                        var s: Float = 0
-                        for e in 0..<p { s += dt[e] * row[e] }
-                        let spread = s / Float(p)
+                        let spread = RowKernels.dot(dt, row, p) / Float(p)
                         for e in 0..<p { drow[e] += dt[e] * m + spread }
                     }
                 }
