@@ -5,17 +5,22 @@ import TensorCore
 
 /// The engine benchmarks of issue 2, with the same names as scripts/bench/torch_bench.py.
 func engineBenchmarks() -> [Benchmark] {
-    var list: [Benchmark] = []
+    var list: [Benchmark] = [], rawBLAS: [Benchmark] = []
     func rand(_ s: [Int], _ seed: UInt64) -> Tensor { RandomGenerator.withSeed(seed) { Tensor.randn(s) } }
 
     for n in [1024, 2048] {
         let a = rand([n, n], 1), b = rand([n, n], 2)
         let c = Tensor.zeros([n, n])
         let flops = 2 * Double(n) * Double(n) * Double(n)
-        list.append(Benchmark(name: "openblas_sgemm_\(n)", flops: flops) {
+        list.append(Benchmark(name: "matmul_\(n)", flops: flops) { _ = withNoGrad { a.matmul(b) } })
+        // OpenBLAS's own threading (2 threads) on the same product, for the ≥ 85% target. The engine
+        // keeps OpenBLAS single-threaded and splits products itself; these run last because the
+        // OpenBLAS worker keeps spinning after each call.
+        rawBLAS.append(Benchmark(name: "openblas_sgemm_\(n)", flops: flops) {
+            openblas_set_num_threads(Int32(Threading.workerCount))
+            defer { openblas_set_num_threads(1) }
             cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, Int32(n), Int32(n), Int32(n), 1, a.data, Int32(n), b.data, Int32(n), 0, c.data, Int32(n))
         })
-        list.append(Benchmark(name: "matmul_\(n)", flops: flops) { _ = withNoGrad { a.matmul(b) } })
     }
     let convs: [(String, [Int], [Int], (Int, Int), Int)] = [
         ("conv3x3", [8, 256, 56, 56], [256, 256, 3, 3], (1, 1), 1),
@@ -63,5 +68,5 @@ func engineBenchmarks() -> [Benchmark] {
     list.append(Benchmark(name: "mul_bcast_50x512x7x7", flops: 0) { _ = withNoGrad { t * u } })
     list.append(Benchmark(name: "adaptive_avg_50x512x7x7", flops: 0) { _ = withNoGrad { t.adaptiveAvgPool2d(1) } })
     list.append(Benchmark(name: "sigmoid_50x512x7x7", flops: 0) { _ = withNoGrad { t.sigmoid() } })
-    return list
+    return list + rawBLAS
 }
