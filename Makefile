@@ -1,6 +1,5 @@
 # The README's two commands: `make run` (the main job) and `make test` (all tests).
 SWIFT ?= swift
-REF_VENV_SCRIPT ?= ../shared/tools/ref-venv.sh
 BIN = .build/release
 
 .PHONY: setup build run test bench fixtures clean

@@ -37,8 +37,15 @@ public final class ShuffleAttention: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
+        checkShape(x.rank == 4 && x.shape[1] % (2 * groups) == 0,
+                   "ShuffleAttention: input \(x.shape) is not (N, C, H, W) with C divisible by 2·G = \(2 * groups)")
+        return fusedForward(x)  // ShuffleAttention+Fused.swift: `composedForward` in one pass
+    }
+
+    /// The composed form of the forward (the reference's steps), kept as the specification of
+    /// `fusedForward` and checked against it in tests.
+    public func composedForward(_ x: Tensor) -> Tensor {
         let b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
-        checkShape(c % (2 * groups) == 0, "ShuffleAttention: input \(x.shape) channels not divisible by 2·G = \(2 * groups)")
         let parts = x.reshaped(b * groups, c / groups, h, w).chunked(2, axis: 1)
         let xc = parts[0] * sigmoid(cweight.value * avgPool(parts[0]) + cbias.value)
         let xs = parts[1] * sigmoid(sweight.value * gn(parts[1]) + sbias.value)

@@ -26,8 +26,15 @@ public final class SpatialGroupEnhance: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
+        checkShape(x.rank == 4 && x.shape[1] % groups == 0,
+                   "SpatialGroupEnhance: input \(x.shape) is not (N, C, H, W) with C divisible by \(groups) groups")
+        return fusedForward(x)  // SpatialGroupEnhance+Fused.swift: `composedForward` in one pass
+    }
+
+    /// The composed form of the forward (the reference's steps), kept as the specification of
+    /// `fusedForward` and checked against it in tests.
+    public func composedForward(_ x: Tensor) -> Tensor {
         let b = x.shape[0], c = x.shape[1], h = x.shape[2], w = x.shape[3]
-        checkShape(c % groups == 0, "SpatialGroupEnhance: input \(x.shape) channels not divisible by \(groups) groups")
         let xg = x.reshaped(b * groups, c / groups, h, w)
         var t = (xg * avgPool(xg)).sum(axis: 1).reshaped(b * groups, h * w)
         t = t - t.mean(axis: 1, keepDims: true)

@@ -16,6 +16,27 @@ enum RowKernels {
         }
     }
 
+    /// Σ a[k] with eight-lane partial sums.
+    static func sum(_ a: UnsafePointer<Float>, _ count: Int) -> Float {
+        var acc = SIMD8<Float>()
+        var k = 0
+        while k + 8 <= count { acc += UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self); k += 8 }
+        var s = acc.sum()
+        while k < count { s += a[k]; k += 1 }
+        return s
+    }
+
+    /// Σ (a[k] − mean)² with eight-lane partial sums.
+    static func squaredDeviation(_ a: UnsafePointer<Float>, mean: Float, _ count: Int) -> Float {
+        var acc = SIMD8<Float>()
+        let m = SIMD8<Float>(repeating: mean)
+        var k = 0
+        while k + 8 <= count { let d = UnsafeRawPointer(a + k).loadUnaligned(as: SIMD8<Float>.self) - m; acc += d * d; k += 8 }
+        var s = acc.sum()
+        while k < count { let d = a[k] - mean; s += d * d; k += 1 }
+        return s
+    }
+
     /// Σ a[k]·b[k] with eight-lane partial sums.
     static func dot(_ a: UnsafeMutablePointer<Float>, _ b: UnsafeMutablePointer<Float>, _ count: Int) -> Float {
         var acc = SIMD8<Float>()

@@ -6,6 +6,10 @@
 #include <stdint.h>
 #include <string.h>
 
+// Element-wise maps: y[i] depends on x[i] only, so in-place calls (y == x) vectorise too
+// (without this, the overlap check sends them to the scalar loop).
+#define VEC _Pragma("clang loop vectorize(assume_safety)")
+
 #define EXP_BODY                                                            \
     float v = x > 88.7228f ? 88.7228f : (x < -87.3365f ? -87.3365f : x);   \
     float t = v * 1.44269504088896341f + 12582912.0f;                       \
@@ -32,25 +36,25 @@ static inline float e_generic(float x) { EXP_BODY }
 static inline AVX2 float e_avx2(float x) { EXP_BODY }
 #define DEFINE_LOOPS(suffix, attr, EXP)                                                         \
     static attr void exp_##suffix(const float *x, float *y, long n) {                            \
-        for (long i = 0; i < n; i++) y[i] = EXP(x[i]);                                           \
+        VEC for (long i = 0; i < n; i++) y[i] = EXP(x[i]);                                           \
     }                                                                                            \
     static attr void sigmoid_##suffix(const float *x, float *y, long n) {                        \
-        for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + EXP(-x[i]));                          \
+        VEC for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + EXP(-x[i]));                          \
     }                                                                                            \
     static attr void tanh_##suffix(const float *x, float *y, long n) {                           \
-        for (long i = 0; i < n; i++) {                                                           \
+        VEC for (long i = 0; i < n; i++) {                                                           \
             float a = x[i] < 0 ? -x[i] : x[i];                                                   \
             float r = 1.0f - 2.0f / (EXP(2.0f * a) + 1.0f);                                      \
             y[i] = x[i] < 0 ? -r : r;                                                            \
         }                                                                                        \
     }                                                                                            \
     static attr void silu_##suffix(const float *x, float *y, long n) {                           \
-        for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + EXP(-x[i]));                          \
+        VEC for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + EXP(-x[i]));                          \
     }                                                                                            \
     static attr float expsum_##suffix(const float *x, float *y, long n, float s) {               \
         float total = 0;                                                                         \
-        for (long i = 0; i < n; i++) { y[i] = EXP(x[i] - s); }                                   \
-        for (long i = 0; i < n; i++) total += y[i];                                              \
+        VEC for (long i = 0; i < n; i++) { y[i] = EXP(x[i] - s); }                                   \
+        VEC for (long i = 0; i < n; i++) total += y[i];                                              \
         return total;                                                                            \
     }
 DEFINE_LOOPS(avx2, AVX2, e_avx2)
@@ -64,11 +68,11 @@ static int has_avx2(void) {
 #define DISPATCH(name, ...) (has_avx2() ? name##_avx2(__VA_ARGS__) : name##_generic(__VA_ARGS__))
 #else
 #define DEFINE_LOOPS(suffix, attr, EXP)                                                         \
-    static void exp_##suffix(const float *x, float *y, long n) { for (long i = 0; i < n; i++) y[i] = EXP(x[i]); } \
-    static void sigmoid_##suffix(const float *x, float *y, long n) { for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + EXP(-x[i])); } \
-    static void tanh_##suffix(const float *x, float *y, long n) { for (long i = 0; i < n; i++) { float a = x[i] < 0 ? -x[i] : x[i]; float r = 1.0f - 2.0f / (EXP(2.0f * a) + 1.0f); y[i] = x[i] < 0 ? -r : r; } } \
-    static void silu_##suffix(const float *x, float *y, long n) { for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + EXP(-x[i])); } \
-    static float expsum_##suffix(const float *x, float *y, long n, float s) { float t = 0; for (long i = 0; i < n; i++) { y[i] = EXP(x[i] - s); t += y[i]; } return t; }
+    static void exp_##suffix(const float *x, float *y, long n) { VEC for (long i = 0; i < n; i++) y[i] = EXP(x[i]); } \
+    static void sigmoid_##suffix(const float *x, float *y, long n) { VEC for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + EXP(-x[i])); } \
+    static void tanh_##suffix(const float *x, float *y, long n) { VEC for (long i = 0; i < n; i++) { float a = x[i] < 0 ? -x[i] : x[i]; float r = 1.0f - 2.0f / (EXP(2.0f * a) + 1.0f); y[i] = x[i] < 0 ? -r : r; } } \
+    static void silu_##suffix(const float *x, float *y, long n) { VEC for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + EXP(-x[i])); } \
+    static float expsum_##suffix(const float *x, float *y, long n, float s) { float t = 0; VEC for (long i = 0; i < n; i++) { y[i] = EXP(x[i] - s); t += y[i]; } return t; }
 DEFINE_LOOPS(generic, , e_generic)
 #define DISPATCH(name, ...) name##_generic(__VA_ARGS__)
 #endif

@@ -95,6 +95,10 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
         depthwiseForward(g, input, weight, bias, output)
         return
     }
+    if g.usesDirect {
+        directForward(g, input, weight, bias, output)
+        return
+    }
     if g.isDense {
         // Y (N×O) = X (N×C) · Wᵀ
         sgemm(transA: false, transB: true, m: g.batch, n: g.outChannels, k: g.inChannels, alpha: 1,
@@ -132,6 +136,10 @@ public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<F
     let p = g.outH * g.outW, hw = g.height * g.width
     if g.isDepthwise {
         depthwiseBackwardInput(g, gradOutput, weight, gradInput)
+        return
+    }
+    if g.directInputGradient {
+        directBackwardInput(g, gradOutput, weight, gradInput)
         return
     }
     if g.isDense {
@@ -179,6 +187,10 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
     }
     if g.isDepthwise {
         depthwiseBackwardWeight(g, input, gradOutput, gradWeight)
+        return
+    }
+    if g.usesDirect {
+        directBackwardWeight(g, input, gradOutput, gradWeight)
         return
     }
     if g.isDense {

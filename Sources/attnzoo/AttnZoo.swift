@@ -22,4 +22,20 @@ struct AttnZoo: ParsableCommand {
             DrawCommand.self,
         ]
     )
+
+    /// Parses and runs; every failure becomes one line on stderr (`attnzoo: …`) and a non-zero exit,
+    /// including argument errors, which swift-argument-parser would follow with help and usage text.
+    static func main() {
+        do {
+            var command = try parseAsRoot()
+            try command.run()
+        } catch {
+            let code = exitCode(for: error)
+            if code == .success { exit(withError: error) }  // --help, --version
+            let first = message(for: error).split(separator: "\n").first.map(String.init) ?? "\(error)"
+            let line = first.hasPrefix("Error: ") ? String(first.dropFirst(7)) : first
+            FileHandle.standardError.write(Data("attnzoo: \(line)\n".utf8))
+            Foundation.exit(code.rawValue)
+        }
+    }
 }

@@ -18,6 +18,24 @@ func naiveConv(_ g: Conv2dGeometry, _ x: [Float], _ w: [Float], _ b: [Float]?) -
     return y
 }
 
+/// Gradients of ⟨conv(x, w), gy⟩ with respect to x and w by the definition.
+func naiveConvGradients(_ g: Conv2dGeometry, _ x: [Float], _ w: [Float], _ gy: [Float]) -> (gx: [Float], gw: [Float]) {
+    let oh = g.outH, ow = g.outW, cpg = g.inChannels / g.groups, opg = g.outChannels / g.groups
+    var gx = [Float](repeating: 0, count: x.count), gw = [Float](repeating: 0, count: w.count)
+    for n in 0..<g.batch { for o in 0..<g.outChannels { for oy in 0..<oh { for ox in 0..<ow {
+        let d = gy[((n * g.outChannels + o) * oh + oy) * ow + ox], grp = o / opg
+        for c in 0..<cpg { for i in 0..<g.kernelH { for j in 0..<g.kernelW {
+            let iy = oy * g.strideH - g.padH + i * g.dilationH, ix = ox * g.strideW - g.padW + j * g.dilationW
+            if iy < 0 || iy >= g.height || ix < 0 || ix >= g.width { continue }
+            let xi = ((n * g.inChannels + grp * cpg + c) * g.height + iy) * g.width + ix
+            let wi = ((o * cpg + c) * g.kernelH + i) * g.kernelW + j
+            gx[xi] += w[wi] * d
+            gw[wi] += x[xi] * d
+        } } }
+    } } } }
+    return (gx, gw)
+}
+
 func pseudoRandom(_ n: Int, _ seed: UInt64) -> [Float] {
     var s = seed
     return (0..<n).map { _ in s = s &* 6364136223846793005 &+ 1442695040888963407; return Float(Int(s >> 40) % 2001 - 1000) / 1000 }
@@ -34,9 +52,16 @@ let geometries: [Conv2dGeometry] = [
     .init(batch: 5, inChannels: 8, height: 1, width: 1, outChannels: 3, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1),
     .init(batch: 2, inChannels: 5, height: 9, width: 11, outChannels: 5, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 5),
     .init(batch: 2, inChannels: 3, height: 8, width: 7, outChannels: 6, kernelH: 3, kernelW: 3, strideH: 2, strideW: 2, padH: 1, padW: 1, dilationH: 2, dilationW: 1, groups: 3),
+    // Direct stride-1 kernels: 4-channel tiles plus a remainder, rows longer than one 16-column tile,
+    // dilation with groups, no padding, a padding larger than the kernel reach (GEMM input gradient), narrow maps.
+    .init(batch: 2, inChannels: 5, height: 9, width: 19, outChannels: 6, kernelH: 7, kernelW: 7, strideH: 1, strideW: 1, padH: 3, padW: 3, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 2, inChannels: 8, height: 10, width: 17, outChannels: 12, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 2, padW: 2, dilationH: 2, dilationW: 2, groups: 4),
+    .init(batch: 1, inChannels: 3, height: 6, width: 9, outChannels: 9, kernelH: 2, kernelW: 3, strideH: 1, strideW: 1, padH: 0, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 2, inChannels: 4, height: 5, width: 6, outChannels: 5, kernelH: 1, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 3, inChannels: 2, height: 4, width: 3, outChannels: 7, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
 ]
 
-@Test("conv2d forward (im2col, 1×1, dense, depthwise paths) equals the direct definition", arguments: geometries.indices)
+@Test("conv2d forward (im2col, 1×1, dense, depthwise, direct stride-1 paths) equals the definition", arguments: geometries.indices)
 func convForward(i: Int) {
     let g = geometries[i]
     let x = pseudoRandom(g.batch * g.inChannels * g.height * g.width, 1)
@@ -47,7 +72,7 @@ func convForward(i: Int) {
     for (a, e) in zip(y, naiveConv(g, x, w, b)) { #expect(abs(a - e) <= 1e-4 + 1e-4 * abs(e)) }
 }
 
-@Test("conv2d backward kernels are the adjoints of the forward: ⟨conv(x), gy⟩ = ⟨x, dX(gy)⟩ = ⟨w, dW(x, gy)⟩",
+@Test("conv2d backward kernels equal the definition and are the adjoints of the forward: ⟨conv(x), gy⟩ = ⟨x, dX(gy)⟩ = ⟨w, dW(x, gy)⟩",
       arguments: geometries.indices)
 func convAdjoint(i: Int) {
     let g = geometries[i]
@@ -61,6 +86,9 @@ func convAdjoint(i: Int) {
     gw.withUnsafeMutableBufferPointer { wp in gb.withUnsafeMutableBufferPointer { bp in
         conv2dBackwardWeight(g, input: x, gradOutput: gy, gradWeight: wp.baseAddress!, gradBias: bp.baseAddress!)
     } }
+    let (ex, ew) = naiveConvGradients(g, x, w, gy)
+    #expect(zip(gx, ex).allSatisfy { abs($0 - $1) <= 1e-4 + 1e-4 * abs($1) }, "input gradient equals the definition")
+    #expect(zip(gw, ew).allSatisfy { abs($0 - $1) <= 1e-3 + 1e-4 * abs($1) }, "weight gradient equals the definition")
     let lhs = dot(y, gy)
     #expect(abs(dot(x, gx) - lhs) <= 1e-3 * max(1, abs(lhs)))
     #expect(abs(dot(w, gw) - lhs) <= 1e-3 * max(1, abs(lhs)))
