@@ -6,9 +6,13 @@
 public enum AttentionKind: String, CaseIterable, Sendable {
     // Seed 002 (External-Attention-pytorch forms).
     case se, cbamBlock = "cbam-block", bamBlock = "bam-block", eca, sa, psaP = "psa-p", psaS = "psa-s", sge, coord, gam
+    // Seeds 000/001 (SE, CBAM, BAM, SK, ResNeSt, ResNeXt as the blogs and official code write them).
+    case seBlock = "se-block", cbam, bam, sk, skUnit = "sk-unit", splat, resnextBlock = "resnext-block"
+    // Seeds 003/004 (taxonomy posts with code).
+    case ecaAdaptive = "eca-adaptive", gsop, srm, gct, fca, enc, rcanCA = "rcan-ca", dia, soca
 
     /// Every entry contributed by the module files.
-    public static let entries: [ZooEntry] = seed002Entries
+    public static let entries: [ZooEntry] = seed002Entries + seed000Entries + seed004Entries
 
     /// This module's registry row.
     public var entry: ZooEntry {

@@ -16,6 +16,10 @@ struct AttnZoo: ParsableCommand {
             RunModule.self,
             SummaryCommand.self,
             BenchModules.self,
+            IouCommand.self,
+            NmsCommand.self,
+            BoxLossCommand.self,
+            DrawCommand.self,
         ]
     )
 }
