@@ -1,0 +1,28 @@
+/// Registry rows of the seed-003 group-A modules (DCN v2, STN, non-local, ViT, RAM).
+extension AttentionKind {
+    static let seed003AEntries: [ZooEntry] = [
+        ZooEntry(key: "dcn", catalogueID: "D21", className: "ModulatedDeformConv2dPack",
+                 paper: "Deformable ConvNets v2: More Deformable, Better Results (CVPR 2019)",
+                 reference: "mmcv mmcv/ops/modulated_deform_conv.py ModulatedDeformConv2dPack (torchvision deform_conv2d sampling)",
+                 shapeContract: "(N, in, H, W) → (N, out, Ho, Wo)", seedShape: [2, 64, 28, 28]) { a in
+            let cin = try a.int("in_channels", 64), cout = try a.int("out_channels", 64), k = try a.int("kernel_size", 3)
+            let stride = try a.int("stride", 1), padding = try a.int("padding", 1), dilation = try a.int("dilation", 1)
+            let groups = try a.int("groups", 1), dg = try a.int("deform_groups", 1)
+            for (v, n) in [(cin, "in_channels"), (cout, "out_channels"), (k, "kernel_size"), (stride, "stride"),
+                           (dilation, "dilation"), (groups, "groups"), (dg, "deform_groups")] { try positive(v, n, "dcn") }
+            guard padding >= 0 else { throw ModuleArgumentError("argument padding=\(padding) of dcn must be non-negative") }
+            guard cin % groups == 0, cout % groups == 0 else {
+                throw ModuleArgumentError("argument groups=\(groups) of dcn must divide in_channels=\(cin) and out_channels=\(cout)")
+            }
+            guard cin % dg == 0 else { throw ModuleArgumentError("argument deform_groups=\(dg) of dcn must divide in_channels=\(cin)") }
+            return ZooInstance(module: ModulatedDeformConv2dPack(inChannels: cin, outChannels: cout, kernelSize: k, stride: stride,
+                                                                padding: padding, dilation: dilation, groups: groups,
+                                                                deformGroups: dg, bias: try a.bool("bias", true)),
+                               inputShape: [nil, cin, nil, nil])
+        },
+    ]
+
+    private static func positive(_ v: Int, _ name: String, _ key: String) throws {
+        guard v > 0 else { throw ModuleArgumentError("argument \(name)=\(v) of \(key) must be positive") }
+    }
+}
