@@ -20,6 +20,26 @@ extension AttentionKind {
                                                                 deformGroups: dg, bias: try a.bool("bias", true)),
                                inputShape: [nil, cin, nil, nil])
         },
+        ZooEntry(key: "stn", catalogueID: "D20", className: "STN",
+                 paper: "Spatial Transformer Networks (NeurIPS 2015)",
+                 reference: "PyTorch spatial transformer tutorial (Net.localization / fc_loc / stn), parameterised by in_channels and size",
+                 shapeContract: "(N, C, size, size) → (N, C, size, size), size ≥ 18", seedShape: [64, 1, 28, 28]) { a in
+            let c = try a.int("in_channels", 1), size = try a.int("size", 28)
+            try positive(c, "in_channels", "stn")
+            guard size >= 18 else { throw ModuleArgumentError("argument size=\(size) of stn must be at least 18 (the localisation network needs it)") }
+            return ZooInstance(module: STN(inChannels: c, size: size), inputShape: [nil, c, size, size])
+        },
+        ZooEntry(key: "non-local", catalogueID: "D22", className: "NONLocalBlock2D",
+                 paper: "Non-local Neural Networks (CVPR 2018)",
+                 reference: "AlexHex7/Non-local_pytorch lib/non_local_embedded_gaussian.py NONLocalBlock2D (embedded Gaussian)",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W), H, W ≥ 2 with sub_sample", seedShape: [2, 512, 28, 28]) { a in
+            let c = try a.int("in_channels", 512), ic = try a.optionalInt("inter_channels", nil)
+            try positive(c, "in_channels", "non-local")
+            if let ic { try positive(ic, "inter_channels", "non-local") }
+            return ZooInstance(module: NONLocalBlock2D(inChannels: c, interChannels: ic, subSample: try a.bool("sub_sample", true),
+                                                       bnLayer: try a.bool("bn_layer", true)),
+                               inputShape: [nil, c, nil, nil])
+        },
     ]
 
     private static func positive(_ v: Int, _ name: String, _ key: String) throws {
