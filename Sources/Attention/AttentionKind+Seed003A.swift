@@ -40,6 +40,22 @@ extension AttentionKind {
                                                        bnLayer: try a.bool("bn_layer", true)),
                                inputShape: [nil, c, nil, nil])
         },
+        ZooEntry(key: "vit", catalogueID: "D23", className: "VisionTransformer",
+                 paper: "An Image is Worth 16x16 Words: Transformers for Image Recognition at Scale (ICLR 2021)",
+                 reference: "timm timm/models/vision_transformer.py VisionTransformer (class-token pooling)",
+                 shapeContract: "(N, in_chans, img_size, img_size) → (N, num_classes)", seedShape: [8, 3, 32, 32]) { a in
+            let img = try a.int("img_size", 32), patch = try a.int("patch_size", 8), c = try a.int("in_chans", 3)
+            let classes = try a.int("num_classes", 10), dim = try a.int("embed_dim", 64), depth = try a.int("depth", 2)
+            let heads = try a.int("num_heads", 4), ratio = try a.float("mlp_ratio", 4)
+            for (v, n) in [(img, "img_size"), (patch, "patch_size"), (c, "in_chans"), (classes, "num_classes"), (dim, "embed_dim"),
+                           (depth, "depth"), (heads, "num_heads")] { try positive(v, n, "vit") }
+            guard img % patch == 0 else { throw ModuleArgumentError("argument patch_size=\(patch) of vit must divide img_size=\(img)") }
+            guard dim % heads == 0 else { throw ModuleArgumentError("argument num_heads=\(heads) of vit must divide embed_dim=\(dim)") }
+            guard ratio > 0, Int(Float(dim) * ratio) > 0 else { throw ModuleArgumentError("argument mlp_ratio=\(ratio) of vit must be positive") }
+            return ZooInstance(module: VisionTransformer(imgSize: img, patchSize: patch, inChans: c, numClasses: classes, embedDim: dim,
+                                                         depth: depth, numHeads: heads, mlpRatio: ratio, qkvBias: try a.bool("qkv_bias", true)),
+                               inputShape: [nil, c, img, img])
+        },
     ]
 
     private static func positive(_ v: Int, _ name: String, _ key: String) throws {
