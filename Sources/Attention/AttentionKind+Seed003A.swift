@@ -56,6 +56,29 @@ extension AttentionKind {
                                                          depth: depth, numHeads: heads, mlpRatio: ratio, qkvBias: try a.bool("qkv_bias", true)),
                                inputShape: [nil, c, img, img])
         },
+        ZooEntry(key: "ram", catalogueID: "D19", className: "RecurrentAttention",
+                 paper: "Recurrent Models of Visual Attention (NeurIPS 2014)",
+                 reference: "kevinzakka/recurrent-visual-attention model.py / modules.py RecurrentAttention (deterministic: l_t = mean, l_0 = 0)",
+                 shapeContract: "(N, c, H, W) → (N, num_classes) log-probabilities", seedShape: [32, 1, 28, 28]) { a in
+            let g = try a.int("g", 8), k = try a.int("k", 3), s = try a.float("s", 2), c = try a.int("c", 1)
+            let hG = try a.int("h_g", 128), hL = try a.int("h_l", 128), hidden = try a.int("hidden_size", 256)
+            let classes = try a.int("num_classes", 10), glimpses = try a.int("num_glimpses", 6)
+            _ = try a.float("std", 0.05)
+            for (v, n) in [(g, "g"), (k, "k"), (c, "c"), (hG, "h_g"), (hL, "h_l"), (hidden, "hidden_size"), (classes, "num_classes"),
+                           (glimpses, "num_glimpses")] { try positive(v, n, "ram") }
+            guard hidden == hG + hL else {
+                throw ModuleArgumentError("argument hidden_size=\(hidden) of ram must equal h_g + h_l = \(hG + hL) (the core's input is the glimpse)")
+            }
+            guard hidden >= 2 else { throw ModuleArgumentError("argument hidden_size=\(hidden) of ram must be at least 2") }
+            guard s.isFinite, s >= 1 else { throw ModuleArgumentError("argument s=\(s) of ram must be at least 1") }
+            let sizes = RecurrentAttention.GlimpseNetwork.patchSizes(g: g, k: k, s: s)
+            guard sizes.allSatisfy({ $0 % g == 0 && $0 % 2 == 0 }) else {
+                throw ModuleArgumentError("arguments g=\(g), s=\(s) of ram give patch sizes \(sizes): each must be even and a multiple of g")
+            }
+            return ZooInstance(module: RecurrentAttention(g: g, k: k, s: s, c: c, hG: hG, hL: hL, hiddenSize: hidden,
+                                                          numClasses: classes, numGlimpses: glimpses),
+                               inputShape: [nil, c, nil, nil])
+        },
     ]
 
     private static func positive(_ v: Int, _ name: String, _ key: String) throws {

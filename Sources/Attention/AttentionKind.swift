@@ -11,7 +11,7 @@ public enum AttentionKind: String, CaseIterable, Sendable {
     // Seeds 003/004 (taxonomy posts with code).
     case ecaAdaptive = "eca-adaptive", gsop, srm, gct, fca, enc, rcanCA = "rcan-ca", dia, soca
     // Seed 003 group A (official implementations: mmcv DCN v2, STN tutorial, non-local, timm ViT, RAM).
-    case dcn, stn, nonLocal = "non-local", vit
+    case dcn, stn, nonLocal = "non-local", vit, ram
 
     /// Every entry contributed by the module files.
     public static let entries: [ZooEntry] = seed002Entries + seed000Entries + seed004Entries + seed003AEntries
