@@ -48,13 +48,25 @@ public final class NONLocalBlock2D: Module, @unchecked Sendable {
         super.init()
     }
 
+    /// The 1×1 convolutions inside `g` and `phi` (behind the max-pool when sub-sampling).
+    private var gConv: Conv2d { (g as? Conv2d) ?? (g as! Sequential).layers[0] as! Conv2d }
+    private var phiConv: Conv2d { (phi as? Conv2d) ?? (phi as! Sequential).layers[0] as! Conv2d }
+
     public override func forward(_ x: Tensor) -> Tensor {
-        let b = x.shape[0], n = x.shape[2] * x.shape[3]
-        let gx = g(x).reshaped(b, interChannels, -1)                      // (b, ic, m)
-        let thetaX = theta(x).reshaped(b, interChannels, n)               // (b, ic, n)
-        let phiX = phi(x).reshaped(b, interChannels, -1)                  // (b, ic, m)
-        let f = thetaX.transposed(1, 2).matmul(phiX).softmax(axis: -1)    // (b, n, m)
-        let y = gx.matmul(f.transposed(1, 2)).reshaped(x.shape[0], interChannels, x.shape[2], x.shape[3])
+        let b = x.shape[0], h = x.shape[2], wd = x.shape[3], n = h * wd, ic = interChannels
+        // θ, g and φ read the same input: one 1×1 convolution with the three weights stacked,
+        // then one max-pool over the g and φ channels (the same maps the separate layers give).
+        let convs = [theta, gConv, phiConv]
+        let weight = Tensor.cat(convs.map { $0.weight.value }, axis: 0)
+        let bias = Tensor.cat(convs.map { $0.bias!.value }, axis: 0)
+        let all = x.conv2d(weight: weight, bias: bias)
+        let thetaX = all.slice(axis: 1, start: 0, end: ic).reshaped(b, ic, n)               // (b, ic, n)
+        var gp = all.slice(axis: 1, start: ic, end: 3 * ic)
+        if g is Sequential { gp = gp.maxPool2x2(relu: false) }
+        let gx = gp.slice(axis: 1, start: 0, end: ic).reshaped(b, ic, -1)                    // (b, ic, m)
+        let phiX = gp.slice(axis: 1, start: ic, end: 2 * ic).reshaped(b, ic, -1)             // (b, ic, m)
+        let f = thetaX.transposed(1, 2).matmul(phiX).softmax(axis: -1)                       // (b, n, m)
+        let y = gx.matmul(f.transposed(1, 2)).reshaped(b, ic, h, wd)
         return w(y) + x
     }
 }

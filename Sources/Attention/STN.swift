@@ -35,7 +35,11 @@ public final class STN: Module, @unchecked Sendable {
 
     /// The affine transforms (N, 2, 3) the localisation network predicts for `x`.
     public func theta(_ x: Tensor) -> Tensor {
-        fcLoc(localization(x).reshaped(x.shape[0], flat)).reshaped(x.shape[0], 2, 3)
+        let l = localization.layers
+        // conv → max-pool 2 → ReLU twice, with pool and ReLU fused (same values and gradients).
+        let y1 = (l[0](x)).maxPool2x2(relu: true)
+        let y2 = (l[3](y1)).maxPool2x2(relu: true)
+        return fcLoc(y2.reshaped(x.shape[0], flat)).reshaped(x.shape[0], 2, 3)
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
