@@ -3,7 +3,7 @@ import TensorCore
 extension Tensor {
     /// `max_pool2d(kernel_size=2)` (stride 2, no padding, floor), optionally followed by ReLU,
     /// in one pass over (…, H, W). The gradient goes to the first maximum of each window in
-    /// row-major order, as PyTorch's, and is zero where the ReLU clipped.
+    /// row-major order, as PyTorch's (NaN wins and propagates), and is zero where the ReLU clipped.
     func maxPool2x2(relu: Bool) -> Tensor {
         let h = shape[rank - 2], w = shape[rank - 1], ho = h / 2, wo = w / 2
         let planes = count / Swift.max(h * w, 1)
@@ -18,9 +18,9 @@ extension Tensor {
                     for ox in 0..<wo {
                         let i0 = 2 * oy * w + 2 * ox
                         var best = plane[i0], at = i0
-                        for i in [i0 + 1, i0 + w, i0 + w + 1] where plane[i] > best { best = plane[i]; at = i }
+                        for i in [i0 + 1, i0 + w, i0 + w + 1] where plane[i] > best || plane[i].isNaN { best = plane[i]; at = i }
                         let o = (p * ho + oy) * wo + ox
-                        if relu && !(best > 0) {
+                        if relu && best <= 0 {
                             dst[o] = 0
                         } else {
                             dst[o] = best
