@@ -65,8 +65,19 @@ public final class NONLocalBlock2D: Module, @unchecked Sendable {
         if g is Sequential { gp = gp.maxPool2x2(relu: false) }
         let gx = gp.slice(axis: 1, start: 0, end: ic).reshaped(b, ic, -1)                    // (b, ic, m)
         let phiX = gp.slice(axis: 1, start: ic, end: 2 * ic).reshaped(b, ic, -1)             // (b, ic, m)
-        let f = thetaX.transposed(1, 2).matmul(phiX).softmax(axis: -1)                       // (b, n, m)
-        let y = gx.matmul(f.transposed(1, 2)).reshaped(b, ic, h, wd)
-        return w(y) + x
+        let m = gx.shape[2], c = inChannels
+        let fT = thetaX.transposed(1, 2).matmul(phiX).softmax(axis: -1).transposed(1, 2)     // (b, m, n)
+        // W's 1×1 convolution is linear: W·(g·fᵀ) = (W·g)·fᵀ, cheaper when g is sub-sampled
+        // (fewer multiply-adds: c·ic·m + c·m·n against c·ic·n + ic·m·n).
+        guard c * ic * m + c * m * n < c * ic * n + ic * m * n else {
+            return w(gx.matmul(fT).reshaped(b, ic, h, wd)) + x
+        }
+        let z = wConv.weight.value.reshaped(c, ic).matmul(gx).matmul(fT) + wConv.bias!.value.reshaped(1, c, 1)
+        let zMap = z.reshaped(b, c, h, wd)
+        if let seq = w as? Sequential { return seq.layers[1](zMap) + x }
+        return zMap + x
     }
+
+    /// W's 1×1 convolution (followed by BatchNorm when `bn_layer`).
+    private var wConv: Conv2d { (w as? Conv2d) ?? (w as! Sequential).layers[0] as! Conv2d }
 }
