@@ -16,6 +16,8 @@ import TensorCore
 /// `bn_layer`), `theta.*`, `phi.0.*` (`phi.*`).
 /// Reference: AlexHex7/Non-local_pytorch `lib/non_local_embedded_gaussian.py`
 /// (`_NonLocalBlockND`, dimension 2), the implementation most PyTorch code copies.
+/// Implementation: θ, g, φ run as one stacked 1×1 convolution, and W's convolution is applied
+/// before the product with the attention map when that is cheaper; equal up to rounding.
 public final class NONLocalBlock2D: Module, @unchecked Sendable {
     public let g: Module
     public let w: Module
