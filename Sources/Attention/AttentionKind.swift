@@ -10,11 +10,14 @@ public enum AttentionKind: String, CaseIterable, Sendable {
     case seBlock = "se-block", cbam, bam, sk, skUnit = "sk-unit", splat, resnextBlock = "resnext-block"
     // Seeds 003/004 (taxonomy posts with code).
     case ecaAdaptive = "eca-adaptive", gsop, srm, gct, fca, enc, rcanCA = "rcan-ca", dia, soca
+    // Seed 003 group A (official implementations: mmcv DCN v2, STN tutorial, non-local, timm ViT, RAM).
+    case dcn, stn, nonLocal = "non-local", vit, ram
     // Seed 003 group C (official implementations).
     case simam, scse, pam, cam, triplet, stripPool = "strip-pool", scconv, gala, bilinear
 
     /// Every entry contributed by the module files.
-    public static let entries: [ZooEntry] = seed002Entries + seed000Entries + seed004Entries + seed003CEntries
+    public static let entries: [ZooEntry] = seed002Entries + seed000Entries + seed004Entries + seed003AEntries
+        + seed003CEntries
 
     /// This module's registry row.
     public var entry: ZooEntry {
