@@ -10,7 +10,8 @@ import CKernels
 public enum ConvolutionPaths {
     /// Whether stride-1 convolutions with at most 64 output channels per group use the direct
     /// kernels (default) instead of im2col + GEMM.
-    nonisolated(unsafe) public static var directStrideOne = true
+    /// Task-local (no global mutable state): `ConvolutionPaths.$directStrideOne.withValue(false) { … }`.
+    @TaskLocal public static var directStrideOne = true
 }
 
 extension Conv2dGeometry {

@@ -48,16 +48,16 @@ func engineBenchmarks() -> [Benchmark] {
         if name.hasPrefix("gam") || name.hasPrefix("resnext") || name.hasPrefix("splat") {
             // The same convolution through im2col + GEMM, to show what the direct kernels gain.
             list.append(Benchmark(name: "\(name)_fwd_im2col", flops: flops) {
-                ConvolutionPaths.directStrideOne = false
-                defer { ConvolutionPaths.directStrideOne = true }
-                _ = withNoGrad { x.conv2d(weight: w, bias: bias, padding: pad, groups: groups) }
+                ConvolutionPaths.$directStrideOne.withValue(false) {
+                    _ = withNoGrad { x.conv2d(weight: w, bias: bias, padding: pad, groups: groups) }
+                }
             })
             list.append(Benchmark(name: "\(name)_fwd_bwd_im2col", flops: 3 * flops) {
-                ConvolutionPaths.directStrideOne = false
-                defer { ConvolutionPaths.directStrideOne = true }
-                let y = xg.conv2d(weight: wg, bias: bg, padding: pad, groups: groups)
-                y.backward(Tensor.ones(like: y))
-                xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
+                ConvolutionPaths.$directStrideOne.withValue(false) {
+                    let y = xg.conv2d(weight: wg, bias: bg, padding: pad, groups: groups)
+                    y.backward(Tensor.ones(like: y))
+                    xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
+                }
             })
         }
     }
