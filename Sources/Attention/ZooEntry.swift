@@ -6,10 +6,28 @@ public struct ZooInstance {
     public let module: Module
     /// The input shape the module expects, with `nil` for free extents (e.g. `[nil, 512, nil, nil]`).
     public let inputShape: [Int?]
+    /// A further requirement on the whole input shape (a minimum spatial size, a batch that is a
+    /// multiple of the clip length, ...): returns a readable reason when `shape` fails it, or nil.
+    /// Checked by `mismatch(for:)` after the rank and fixed extents, so the CLI answers one line
+    /// instead of trapping inside an op.
+    public let requirement: (@Sendable ([Int]) -> String?)?
 
-    public init(module: Module, inputShape: [Int?]) {
+    public init(module: Module, inputShape: [Int?], requirement: (@Sendable ([Int]) -> String?)? = nil) {
         self.module = module
         self.inputShape = inputShape
+        self.requirement = requirement
+    }
+
+    /// A requirement that the trailing `minimum.count` axes are at least `minimum`, e.g.
+    /// `atLeast([3, 3], because: "the 3×3 kernel without padding")` on an (N, C, H, W) input.
+    public static func atLeast(_ minimum: [Int], because reason: String) -> @Sendable ([Int]) -> String? {
+        { shape in
+            let tail = Array(shape.suffix(minimum.count))
+            guard tail.count == minimum.count, zip(tail, minimum).allSatisfy({ $0 >= $1 }) else {
+                return "input of shape \(shape) is too small: the last \(minimum.count) axes must be at least \(minimum) (\(reason))"
+            }
+            return nil
+        }
     }
 
     /// A readable reason why `shape` does not fit, or nil.
@@ -21,7 +39,7 @@ public struct ZooInstance {
             if let want, want != got { return "input of shape \(shape) has \(got) at axis \(i), expected \(want) \(ZooInstance.describe(inputShape))" }
             if got <= 0 { return "input of shape \(shape) has an empty axis \(i)" }
         }
-        return nil
+        return requirement?(shape)
     }
 
     static func describe(_ s: [Int?]) -> String { "(" + s.map { $0.map(String.init) ?? "*" }.joined(separator: ", ") + ")" }
