@@ -82,3 +82,13 @@ void azoo_sigmoid(const float *x, float *y, long n) { DISPATCH(sigmoid, x, y, n)
 void azoo_tanh(const float *x, float *y, long n) { DISPATCH(tanh, x, y, n); }
 void azoo_silu(const float *x, float *y, long n) { DISPATCH(silu, x, y, n); }
 float azoo_exp_shift_sum(const float *x, float *y, long n, float shift) { return DISPATCH(expsum, x, y, n, shift); }
+
+/* ReLU that propagates NaN (as PyTorch's), and its pullback `dx = out <= 0 ? 0 : g` (PyTorch's
+   threshold_backward: a NaN output passes the gradient). Plain loops: memory-bound, vectorised
+   by the compiler at any ISA level. */
+void azoo_relu(const float *x, float *y, long n) {
+    VEC for (long i = 0; i < n; i++) { float v = x[i]; y[i] = (v > 0.0f || v != v) ? v : 0.0f; }
+}
+void azoo_relu_backward(const float *g, const float *out, float *dx, long n) {
+    VEC for (long i = 0; i < n; i++) dx[i] = out[i] <= 0.0f ? 0.0f : g[i];
+}

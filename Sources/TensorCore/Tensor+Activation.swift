@@ -4,9 +4,13 @@ import Kernels
 /// Activation functions with PyTorch's gradient conventions (ReLU's gradient at 0 is 0).
 extension Tensor {
     public func relu() -> Tensor {
-        let out = mapApply(self) { $0 > 0 ? $0 : ($0.isNaN ? $0 : 0) }
-        // d relu = [x > 0] dx
-        return Tensor.differentiable("relu", inputs: [self], output: out) { g in [g * out.gt(0)] }
+        let out = vectorApply(self, .relu)  // NaN propagates, as PyTorch's
+        // d relu = [out > 0] dx (PyTorch's threshold_backward: 0 where out <= 0)
+        return Tensor.differentiable("relu", inputs: [self], output: out) { g in
+            let dx = Tensor(uninitializedShape: out.shape)
+            VectorMath.reluBackward(g.data, out.data, dx.data, count: out.count)
+            return [dx]
+        }
     }
 
     public func relu6() -> Tensor { hardtanh(min: 0, max: 6) }

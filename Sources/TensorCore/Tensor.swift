@@ -103,7 +103,26 @@ public func shapeCount(_ shape: [Int]) -> Int {
 /// (`precondition` is compiled out under `-Ounchecked`). Messages name the op and the shapes.
 @inline(__always)
 public func checkShape(_ condition: Bool, _ message: @autoclosure () -> String) {
-    if !condition { fatalError(message()) }
+    if !condition { ShapeCheck.fail(message()) }
+}
+
+/// What a failed shape check does with its message. A library traps (`fatalError`); a
+/// command-line front end installs, once at start-up before any tensor work, a reporter that
+/// prints the message as one line and exits non-zero, so a shape the up-front checks did not
+/// foresee (a too-small input deep inside a module, train-mode BatchNorm on one value per
+/// channel) still reaches its user as one readable line rather than a crash trace.
+public enum ShapeCheck {
+    // Written once by `installReporter` before any other thread exists; read-only afterwards.
+    nonisolated(unsafe) private static var reporter: (@Sendable (String) -> Never)?
+
+    /// Installs the process's reporter. Call at most once, at start-up, before any tensor work.
+    public static func installReporter(_ report: @escaping @Sendable (String) -> Never) { reporter = report }
+
+    /// Reports `message` and does not return.
+    public static func fail(_ message: String) -> Never {
+        if let reporter { reporter(message) }
+        fatalError(message)
+    }
 }
 
 /// Maps a possibly negative axis into `0..<rank`, trapping with the op's name when out of range.

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import TensorCore
 
 /// The `attnzoo` command line: thin wrappers over the library targets.
 @main
@@ -26,6 +27,12 @@ struct AttnZoo: ParsableCommand {
     /// Parses and runs; every failure becomes one line on stderr (`attnzoo: …`) and a non-zero exit,
     /// including argument errors, which swift-argument-parser would follow with help and usage text.
     static func main() {
+        // A shape check failing deep inside a module (an input too small for a kernel, train-mode
+        // BatchNorm over one value per channel) ends the run with one line, not a crash trace.
+        ShapeCheck.installReporter { message in
+            FileHandle.standardError.write(Data("attnzoo: \(message)\n".utf8))
+            Foundation.exit(1)
+        }
         do {
             var command = try parseAsRoot()
             try command.run()

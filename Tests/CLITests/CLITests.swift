@@ -95,3 +95,20 @@ func mismatches() throws {
                                 "--weights", weights.path])
     #expect(rc != 0 && err.contains("fc.2.weight") && err.contains(weights.lastPathComponent), "stderr: \(err)")
 }
+
+@Test("a shape the module cannot take deep inside (too small for a kernel, train-mode BatchNorm over one value per channel) is one line, not a crash",
+      arguments: [
+        (["bam-block"], [1, 512, 3, 3], "conv2d"),
+        (["bam", "--train"], [1, 64, 5, 5], "batch_norm"),
+        (["scconv"], [1, 64, 3, 3], "avg_pool2d"),
+      ])
+func deepShapeErrors(args: [String], shape: [Int], mention: String) throws {
+    let input = tempURL("small.npy"), output = tempURL("small-out.npy")
+    defer { for u in [input, output] { try? FileManager.default.removeItem(at: u) } }
+    try NPY.write(HostArray(float32: [Float](repeating: 0.25, count: shape.reduce(1, *)), shape: shape), to: input)
+    let (rc, _, err) = try attnzoo(["run", args[0], "--input", input.path, "--output", output.path] + args.dropFirst())
+    #expect(rc == 1, "stderr: \(err)")
+    let lines = err.split(separator: "\n").filter { !$0.isEmpty }
+    #expect(lines.count == 1 && err.hasPrefix("attnzoo: ") && err.contains(mention), "stderr: \(err)")
+    #expect(!FileManager.default.fileExists(atPath: output.path))
+}

@@ -100,10 +100,21 @@ func convAdjoint(i: Int) {
     }
 }
 
+@Test("ReLU propagates NaN as PyTorch's; its pullback passes the gradient where the output is not ≤ 0")
+func reluKernels() {
+    let x: [Float] = [-1, 0, 2, .nan, -0.0, 3]
+    var y = [Float](repeating: 7, count: x.count), dx = y
+    y.withUnsafeMutableBufferPointer { VectorMath.apply(.relu, x, $0.baseAddress!, count: x.count) }
+    #expect(y[0] == 0 && y[1] == 0 && y[2] == 2 && y[3].isNaN && y[4] == 0 && y[5] == 3)
+    let g: [Float] = [1, 2, 3, 4, 5, 6]
+    dx.withUnsafeMutableBufferPointer { VectorMath.reluBackward(g, y, $0.baseAddress!, count: g.count) }
+    #expect(dx == [0, 0, 3, 4, 0, 6])
+}
+
 @Test("vectorised exp/sigmoid/silu stay within 2e-7 relative of libm; tanh within 1e-7 absolute near 0")
 func vectorMath() {
     let x: [Float] = (0..<1000).map { Float($0) / 25 - 20 }
-    for f in [VectorMath.Function.exp, .sigmoid, .tanh, .silu] {
+    for f in [VectorMath.Function.exp, .sigmoid, .tanh, .silu, .relu] {
         var y = [Float](repeating: 0, count: x.count)
         y.withUnsafeMutableBufferPointer { VectorMath.apply(f, x, $0.baseAddress!, count: x.count) }
         for (xi, yi) in zip(x, y) {
@@ -114,6 +125,7 @@ func vectorMath() {
             case .sigmoid: ref = 1 / (1 + Foundation.exp(-d))
             case .tanh: ref = Foundation.tanh(d)
             case .silu: ref = d / (1 + Foundation.exp(-d))
+            case .relu: ref = max(d, 0)
             }
             let absolute = f == .tanh ? 1e-7 : 1e-9
             #expect(abs(Double(yi) - ref) <= 2e-7 * max(abs(ref), 1e-3) + absolute, "\(f) at \(xi)")

@@ -8,6 +8,8 @@ void azoo_tanh(const float *x, float *y, long n);
 void azoo_silu(const float *x, float *y, long n);
 /// y = exp(x − shift); returns Σ y (for softmax rows).
 float azoo_exp_shift_sum(const float *x, float *y, long n, float shift);
+void azoo_relu(const float *x, float *y, long n);
+void azoo_relu_backward(const float *g, const float *out, float *dx, long n);
 
 /// Direct stride-1 convolution of one image and one group: output channels co0..<co1 of
 /// `out` (co, oh, ow) = bias + Σ_c Σ_taps w[co][c][i][j] · in[c][oy + i·dh][ox + j·dw].
