@@ -27,6 +27,14 @@ public enum AttentionKind: String, CaseIterable, Sendable {
         return e
     }
 
+    /// The kinds a `--filter` selects: exactly `key` when it is one, else every key containing it
+    /// (all when nil).
+    public static func matching(_ filter: String?) -> [AttentionKind] {
+        guard let filter else { return allCases }
+        if let exact = AttentionKind(rawValue: filter) { return [exact] }
+        return allCases.filter { $0.rawValue.contains(filter) }
+    }
+
     /// Looks a key up, throwing a readable error listing the known keys.
     public static func named(_ key: String) throws -> AttentionKind {
         guard let k = AttentionKind(rawValue: key) else {

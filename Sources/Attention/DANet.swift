@@ -152,10 +152,7 @@ enum DANetKernels {
                 let e = scratch.baseAddress!
                 for r in range {
                     let row = p + r * length
-                    var m8 = SIMD8<Float>(repeating: -.infinity), j = 0
-                    while j + 8 <= length { m8 = pointwiseMax(m8, SimAM.load(row, j)); j += 8 }
-                    var m = m8.max()
-                    while j < length { m = Swift.max(m, row[j]); j += 1 }
+                    let m = VectorMath.max(row, count: length)
                     // Out of place: the vector exp path needs distinct buffers.
                     let inv = 1 / VectorMath.expShiftSum(row, e, count: length, shift: m)
                     for j in 0..<length { row[j] = e[j] * inv }

@@ -5,17 +5,41 @@ import CKernels
 public enum VectorMath {
     public enum Function: Sendable { case exp, sigmoid, tanh, silu, relu }
 
-    public static func apply(_ f: Function, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int) {
-        Threading.parallelFor(count, minChunk: 1 << 15) { r in
-            let s = src + r.lowerBound, d = dst + r.lowerBound, n = r.count
-            switch f {
-            case .exp: azoo_exp(s, d, n)
-            case .sigmoid: azoo_sigmoid(s, d, n)
-            case .tanh: azoo_tanh(s, d, n)
-            case .silu: azoo_silu(s, d, n)
-            case .relu: azoo_relu(s, d, n)
-            }
+    /// `f` element-wise; in parallel over both cores for long arrays unless `parallel` is false
+    /// (callers already inside a parallel loop).
+    public static func apply(_ f: Function, _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, count: Int,
+                             parallel: Bool = true) {
+        guard parallel else { run(f, src, dst, count); return }
+        Threading.parallelFor(count, minChunk: 1 << 15) { r in run(f, src + r.lowerBound, dst + r.lowerBound, r.count) }
+    }
+
+    @inline(__always)
+    private static func run(_ f: Function, _ s: UnsafePointer<Float>, _ d: UnsafeMutablePointer<Float>, _ n: Int) {
+        switch f {
+        case .exp: azoo_exp(s, d, n)
+        case .sigmoid: azoo_sigmoid(s, d, n)
+        case .tanh: azoo_tanh(s, d, n)
+        case .silu: azoo_silu(s, d, n)
+        case .relu: azoo_relu(s, d, n)
         }
+    }
+
+    /// The largest of `count` floats (−∞ when empty), with eight-lane compare-and-blend partial
+    /// maxima: a scalar max loop is a serial dependency chain, and the standard library's
+    /// `pointwiseMax` on SIMD8 runs lane by lane.
+    @inline(__always)
+    public static func max(_ x: UnsafePointer<Float>, count n: Int) -> Float {
+        var acc = SIMD8<Float>(repeating: -.infinity)
+        var j = 0
+        while j + 8 <= n {
+            let v = UnsafeRawPointer(x + j).loadUnaligned(as: SIMD8<Float>.self)
+            acc.replace(with: v, where: v .> acc)
+            j += 8
+        }
+        var m = acc[0]
+        for l in 1..<8 where acc[l] > m { m = acc[l] }
+        while j < n { if x[j] > m { m = x[j] }; j += 1 }
+        return m
     }
 
     /// ReLU's pullback: `dx = out <= 0 ? 0 : g` (PyTorch's threshold_backward). `dx` may equal `g`.

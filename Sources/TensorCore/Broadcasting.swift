@@ -52,6 +52,12 @@ func forEachBroadcastRun(out: [Int], a: [Int], b: [Int], _ body: (Int, Int, Int,
     let outerDims = Array(plan.dims.dropLast())
     let osa = Array(plan.sa.dropLast()), osb = Array(plan.sb.dropLast())
     Threading.parallelFor(shapeCount(outerDims), minChunk: max(1, (1 << 15) / max(inner, 1))) { range in
+        if outerDims.count == 1 {
+            // The common (N·C, H·W) ⊙ (N·C, 1) gate: offsets without index decomposition.
+            let sa0 = osa[0], sb0 = osb[0]
+            for o in range { body(o * sa0, o * sb0, o * inner, inner, ia, ib) }
+            return
+        }
         for o in range {
             var rem = o, offA = 0, offB = 0
             for d in stride(from: outerDims.count - 1, through: 0, by: -1) {

@@ -25,14 +25,8 @@ func reduceAxis(_ t: Tensor, axis a: Int, kind: ReduceKind) -> Tensor {
                     var s = acc.sum()
                     while j < n { s += row[j]; j += 1 }
                     dst[o] = s
-                case .max:
-                    var m = -Float.infinity
-                    for j in 0..<n { let v = row[j]; if v > m || v.isNaN { m = v; if v.isNaN { break } } }
-                    dst[o] = n == 0 ? -.infinity : m
-                case .min:
-                    var m = Float.infinity
-                    for j in 0..<n { let v = row[j]; if v < m || v.isNaN { m = v; if v.isNaN { break } } }
-                    dst[o] = n == 0 ? .infinity : m
+                case .max: dst[o] = rowExtreme(row, n, largest: true)
+                case .min: dst[o] = rowExtreme(row, n, largest: false)
                 }
             }
         }
@@ -52,14 +46,32 @@ func reduceAxis(_ t: Tensor, axis a: Int, kind: ReduceKind) -> Tensor {
                 let s = base + r * inner
                 switch kind {
                 case .sum: for i in i0..<i1 { d[i] += s[i] }
-                case .max: for i in i0..<i1 { let v = s[i]; if v > d[i] || v.isNaN { d[i] = v } }
-                case .min: for i in i0..<i1 { let v = s[i]; if v < d[i] || v.isNaN { d[i] = v } }
+                // Branch-free selects, so the column loops vectorise; NaN propagates as PyTorch's.
+                case .max: for i in i0..<i1 { let v = s[i], m = d[i]; d[i] = (v > m || v != v) ? v : m }
+                case .min: for i in i0..<i1 { let v = s[i], m = d[i]; d[i] = (v < m || v != v) ? v : m }
                 }
             }
             idx += i1 - i0
         }
     }
     return out
+}
+
+/// Max (or min) of a contiguous row with eight-lane compare-and-blend partial results; NaN
+/// propagates (a NaN lane stays NaN), ±∞ for an empty row, as PyTorch's amax/amin.
+@inline(__always)
+func rowExtreme(_ row: UnsafePointer<Float>, _ n: Int, largest: Bool) -> Float {
+    var acc = SIMD8<Float>(repeating: largest ? -.infinity : .infinity)
+    var j = 0
+    while j + 8 <= n {
+        let v = UnsafeRawPointer(row + j).loadUnaligned(as: SIMD8<Float>.self)
+        acc.replace(with: v, where: (largest ? v .> acc : v .< acc) .| (v .!= v))
+        j += 8
+    }
+    var m = acc[0]
+    for l in 1..<8 { let v = acc[l]; if (largest ? v > m : v < m) || v != v || m != m { m = m != m ? m : v } }
+    while j < n { let v = row[j]; if (largest ? v > m : v < m) || v != v { m = m != m ? m : v }; j += 1 }
+    return m
 }
 
 extension Tensor {

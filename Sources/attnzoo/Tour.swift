@@ -10,7 +10,7 @@ struct Tour: ParsableCommand {
         abstract: "Run the main job: every attention module on its seed shape with output shape, parameters and timings.")
 
     @Option(help: "Timed repetitions per measurement.") var repetitions: Int = 3
-    @Option(help: "Only modules whose key contains this text.") var filter: String?
+    @Option(help: "Only the module with exactly this key, or else those whose key contains this text.") var filter: String?
 
     func validate() throws {
         guard repetitions > 0 else { throw ValidationError("--repetitions must be positive") }
@@ -21,7 +21,7 @@ struct Tour: ParsableCommand {
         print(pad("key", 20) + pad("id", 5) + pad("class", 34) + pad("input", 18) + pad("output", 18)
               + pad("params", 10) + pad("fwd ms", 9) + "fwd+bwd ms")
         var failures = 0
-        for kind in AttentionKind.allCases where filter == nil || kind.rawValue.contains(filter!) {
+        for kind in AttentionKind.matching(filter) {
             let e = kind.entry
             do {
                 let t = try ZooBenchmark.run(e, repetitions: repetitions)

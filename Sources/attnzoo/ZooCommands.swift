@@ -88,7 +88,7 @@ struct BenchModules: ParsableCommand {
         commandName: "bench", abstract: "Time every module at its seed shape (median ms, eval forward and train forward+backward).")
 
     @Option(help: "Also write the timings as JSON to this file.") var json: String?
-    @Option(help: "Only modules whose key contains this text.") var filter: String?
+    @Option(help: "Only the module with exactly this key, or else those whose key contains this text.") var filter: String?
     @Option(help: "Timed repetitions per measurement.") var repetitions: Int = 10
 
     func validate() throws {
@@ -96,7 +96,7 @@ struct BenchModules: ParsableCommand {
     }
 
     func run() throws {
-        let kinds = AttentionKind.allCases.filter { filter == nil || $0.rawValue.contains(filter!) }
+        let kinds = AttentionKind.matching(filter)
         if kinds.isEmpty { throw CLIError("--filter \(filter ?? ""): no module key matches") }
         var timings: [ZooTiming] = []
         print(pad("key", 14) + pad("shape", 20) + pad("fwd ms", 10) + "fwd+bwd ms")

@@ -23,6 +23,22 @@ func reductionParity() throws {
     ])
 }
 
+@Test("long rows, wide slabs and NaN in softmax, log-softmax, amax and amin match PyTorch")
+func wideReductionParity() throws {
+    try replay("reduction_wide", [
+        "softmax_row37": { $0[0].softmax(axis: 1) },
+        "softmax_slab": { $0[0].softmax(axis: 1) },
+        "softmax_wide": { $0[0].softmax(axis: 0) },
+        "log_softmax_slab": { $0[0].logSoftmax(axis: 1) },
+        "log_softmax_row": { $0[0].logSoftmax(axis: -1) },
+        "amax_row_nan": { $0[0].amax(axes: [1]) },
+        "amin_row_nan": { $0[0].amin(axes: [1]) },
+        "amax_col_nan": { $0[0].amax(axes: [0]) },
+        "amax_row": { $0[0].amax(axes: [-1]) },
+        "amin_col": { $0[0].amin(axes: [1]) },
+    ])
+}
+
 @Test("max(dim) returns PyTorch's indices (first maximum)")
 func maxIndices() {
     let x = Tensor([1, 5, 5, 2, 0, -1, 3, 3], shape: [2, 4])

@@ -75,7 +75,7 @@ def main():
     rows = []
     print(f"{'key':14}{'shape':20}{'ours fwd':>10}{'torch fwd':>10}{'ratio':>7}  {'ours f+b':>10}{'torch f+b':>10}{'ratio':>7}")
     for key, t in ours.items():
-        if a.filter and a.filter not in key:
+        if a.filter and (a.filter != key if a.filter in ours else a.filter not in key):
             continue
         if key not in zoo:
             print(f"{key:14}{'(no PyTorch reference)':20}")
