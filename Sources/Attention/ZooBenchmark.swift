@@ -30,8 +30,8 @@ public enum ZooBenchmark {
     }
 
     /// Builds `entry`'s default configuration (seeded) and times it at `shape` (default: the
-    /// seed's test shape).
-    public static func run(_ entry: ZooEntry, shape: [Int]? = nil, repetitions: Int = 10) throws -> ZooTiming {
+    /// seed's test shape). `forwardOnly` skips the forward+backward timing (reported as 0).
+    public static func run(_ entry: ZooEntry, shape: [Int]? = nil, repetitions: Int = 10, forwardOnly: Bool = false) throws -> ZooTiming {
         let s = shape ?? entry.seedShape
         let instance = try RandomGenerator.withSeed(0) { try entry.buildDefault() }
         let module = instance.module
@@ -41,7 +41,7 @@ public enum ZooBenchmark {
         let fwd = medianMs(repetitions: repetitions) { outShape = withNoGrad { module(x) }.shape }
         module.train()
         let xg = x.requiringGrad()
-        let fwdBwd = medianMs(repetitions: repetitions) {
+        let fwdBwd = forwardOnly ? 0 : medianMs(repetitions: repetitions) {
             module.zeroGrad()
             xg.zeroGrad()
             module(xg).sum().backward()

@@ -90,5 +90,6 @@ void azoo_relu(const float *x, float *y, long n) {
     VEC for (long i = 0; i < n; i++) { float v = x[i]; y[i] = (v > 0.0f || v != v) ? v : 0.0f; }
 }
 void azoo_relu_backward(const float *g, const float *out, float *dx, long n) {
-    VEC for (long i = 0; i < n; i++) dx[i] = out[i] <= 0.0f ? 0.0f : g[i];
+    /* g is loaded unconditionally: a conditional load compiles to a per-lane masked gather. */
+    VEC for (long i = 0; i < n; i++) { float gv = g[i]; dx[i] = out[i] <= 0.0f ? 0.0f : gv; }
 }

@@ -57,6 +57,22 @@ private func forChannelRanges(_ outChannels: Int, perGroup: Int, _ body: (Int, I
     }
 }
 
+/// Runs `body(image, group, co0, co1)` over every (image, group, channel range) of `batch`
+/// images × `outChannels` channels split into groups of `perGroup`, in one parallel region over
+/// both cores (one region for the whole batch, not one per image).
+private func forImageChannelRanges(batch: Int, _ outChannels: Int, perGroup: Int, _ body: (Int, Int, Int, Int) -> Void) {
+    Threading.parallelFor(batch * outChannels) { r in
+        var o = r.lowerBound
+        while o < r.upperBound {
+            let n = o / outChannels, oc = o % outChannels
+            let grp = oc / perGroup, co0 = oc % perGroup
+            let co1 = min(perGroup, co0 + (r.upperBound - o))
+            body(n, grp, co0, co1)
+            o += co1 - co0
+        }
+    }
+}
+
 /// Forward: `output` (N, O, outH, outW) is overwritten.
 func directForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                    _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
@@ -64,13 +80,11 @@ func directForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight:
     let hp = g.height + 2 * g.padH, wp = roundUp(ow, 16) + (g.kernelW - 1) * g.dilationW
     let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW, hp: hp, wp: wp)
     let wPerGroup = g.opg * g.cpg * g.taps
-    for n in 0..<g.batch {
-        forChannelRanges(g.outChannels, perGroup: g.opg) { grp, co0, co1 in
-            azoo_conv2d_s1(padded.pointer + (n * g.inChannels + grp * g.cpg) * hp * wp, g.cpg, hp, wp,
-                           weight + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
-                           bias.map { $0 + grp * g.opg }, output + (n * g.outChannels + grp * g.opg) * oh * ow,
-                           oh, ow, co0, co1)
-        }
+    forImageChannelRanges(batch: g.batch, g.outChannels, perGroup: g.opg) { n, grp, co0, co1 in
+        azoo_conv2d_s1(padded.pointer + (n * g.inChannels + grp * g.cpg) * hp * wp, g.cpg, hp, wp,
+                       weight + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
+                       bias.map { $0 + grp * g.opg }, output + (n * g.outChannels + grp * g.opg) * oh * ow,
+                       oh, ow, co0, co1)
     }
 }
 
@@ -93,12 +107,10 @@ func directBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Float>
             }
         }
     }
-    for n in 0..<g.batch {
-        forChannelRanges(g.inChannels, perGroup: g.cpg) { grp, ci0, ci1 in
-            azoo_conv2d_s1(padded.pointer + (n * g.outChannels + grp * g.opg) * hp * wp, g.opg, hp, wp,
-                           flipped.pointer + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
-                           nil, gradInput + (n * g.inChannels + grp * g.cpg) * h * w, h, w, ci0, ci1)
-        }
+    forImageChannelRanges(batch: g.batch, g.inChannels, perGroup: g.cpg) { n, grp, ci0, ci1 in
+        azoo_conv2d_s1(padded.pointer + (n * g.outChannels + grp * g.opg) * hp * wp, g.opg, hp, wp,
+                       flipped.pointer + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
+                       nil, gradInput + (n * g.inChannels + grp * g.cpg) * h * w, h, w, ci0, ci1)
     }
 }
 

@@ -31,6 +31,7 @@ func engineBenchmarks() -> [Benchmark] {
         ("gam_conv7x7_16to64", [8, 16, 32, 32], [64, 16, 7, 7], (3, 3), 1),
         ("resnext_gconv3x3_g32", [2, 512, 14, 14], [512, 16, 3, 3], (1, 1), 32),
         ("splat_gconv3x3_g2", [2, 64, 56, 56], [128, 32, 3, 3], (1, 1), 2),
+        ("sk_conv3x3_32", [8, 32, 32, 32], [32, 32, 3, 3], (1, 1), 1),
     ]
     for (name, xs, ws, pad, groups) in convs {
         let x = rand(xs, 3), w = rand(ws, 4), bias = rand([ws[0]], 5)

@@ -90,6 +90,7 @@ struct BenchModules: ParsableCommand {
     @Option(help: "Also write the timings as JSON to this file.") var json: String?
     @Option(help: "Only the module with exactly this key, or else those whose key contains this text.") var filter: String?
     @Option(help: "Timed repetitions per measurement.") var repetitions: Int = 10
+    @Flag(help: "Time the eval forward pass only (for profiling); fwd+bwd is reported as 0.") var forwardOnly = false
 
     func validate() throws {
         guard repetitions > 0 else { throw ValidationError("--repetitions must be positive") }
@@ -101,7 +102,7 @@ struct BenchModules: ParsableCommand {
         var timings: [ZooTiming] = []
         print(pad("key", 14) + pad("shape", 20) + pad("fwd ms", 10) + "fwd+bwd ms")
         for kind in kinds {
-            let t = try ZooBenchmark.run(kind.entry, repetitions: repetitions)
+            let t = try ZooBenchmark.run(kind.entry, repetitions: repetitions, forwardOnly: forwardOnly)
             timings.append(t)
             print(pad(t.key, 14) + pad(t.shape.map(String.init).joined(separator: ","), 20)
                   + pad(String(format: "%.3f", t.forwardMs), 10) + String(format: "%.3f", t.forwardBackwardMs))
