@@ -118,3 +118,18 @@ struct RawDetections: Sendable {
         try s.expectEnd()
     }
 }
+
+/// Loads a ground-truth file and a detection file, parsing both at once (one core each).
+public func loadCOCOPair(groundTruth gtPath: String, detections dtPath: String) throws -> (COCOGroundTruth, COCODetections) {
+    nonisolated(unsafe) var gt: Result<COCOGroundTruth, Error>?
+    nonisolated(unsafe) var raw: Result<RawDetections, Error>?
+    DispatchQueue.concurrentPerform(iterations: 2) { i in
+        if i == 0 {
+            gt = Result { try COCOGroundTruth(path: gtPath) }
+        } else {
+            raw = Result { try withFileBytes(dtPath) { try RawDetections(bytes: $0, source: dtPath) } }
+        }
+    }
+    let g = try gt!.get()
+    return (g, try COCODetections(raw: try raw!.get(), groundTruth: g))
+}

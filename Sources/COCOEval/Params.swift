@@ -59,7 +59,7 @@ public struct COCOParams: Sendable, Equatable {
     }
 
     /// maxDets ascending (pycocotools sorts them before evaluating).
-    var sortedMaxDets: [Int] { maxDets.sorted() }
+    public var sortedMaxDets: [Int] { maxDets.sorted() }
 }
 
 /// An area range `[lo, hi]` (inclusive) with its summary label.

@@ -20,6 +20,7 @@ struct AttnZoo: ParsableCommand {
             NmsCommand.self,
             BoxLossCommand.self,
             DrawCommand.self,
+            CocoEvalCommand.self,
         ]
     )
 
