@@ -21,6 +21,7 @@ struct AttnZoo: ParsableCommand {
             NmsCommand.self,
             BoxLossCommand.self,
             DrawCommand.self,
+            CocoEvalCommand.self,
         ]
     )
 

@@ -1,0 +1,48 @@
+import COCOEval
+import Foundation
+import Testing
+
+@Suite("COCOeval parity with pycocotools (E/COCO)")
+struct ParityTests {
+    static let all = COCOFixtures.cases.flatMap { c in COCOFixtures.variants.map { (c, $0) } }
+
+    @Test("stats, summary lines, recall, precision and scores equal pycocotools' bit for bit", arguments: all)
+    func parity(testCase: String, variant: String) throws {
+        let gt = try COCOGroundTruth(path: COCOFixtures.gtPath(testCase))
+        let dt = try COCODetections(path: COCOFixtures.dtPath(testCase), groundTruth: gt)
+        let ev = try COCOEvaluation(groundTruth: gt, detections: dt, params: COCOFixtures.params(variant))
+        let x = try COCOFixtures.expected(testCase, variant)
+        let tag = "\(testCase)/\(variant)"
+        expectAllClose(ev.stats, x.stats, "\(tag) stats")
+        if !x.lines.isEmpty { #expect(ev.summary.text == x.lines.map { $0 + "\n" }.joined(), "\(tag) summary text") }
+        let acc = ev.accumulation
+        #expect([acc.T, acc.R, acc.K, acc.A, acc.M] == x.shape, "\(tag) shape")
+        expectAllClose(acc.recall, x.recall, "\(tag) recall")
+        expectAllClose(sumOverR(acc.precision, acc), x.precision_sum, tol: 1e-8, "\(tag) precision")
+        expectAllClose(sumOverR(acc.scores, acc), x.scores_sum, tol: 1e-8, "\(tag) scores")
+        let ours = ev.perClass()
+        #expect(ours.count == x.per_class.count, "\(tag) per-class rows")
+        for (row, want) in zip(ours, x.per_class) { expectAllClose(row.stats, want, "\(tag) class \(row.category.id)") }
+    }
+
+    /// Σ over the recall axis of a [T][R][K][A][M] array → [T][K][A][M].
+    func sumOverR(_ a: [Double], _ acc: COCOAccumulation) -> [Double] {
+        var out = [Double](repeating: 0, count: acc.T * acc.K * acc.A * acc.M)
+        for t in 0..<acc.T { for r in 0..<acc.R { for k in 0..<acc.K { for aa in 0..<acc.A { for m in 0..<acc.M {
+            out[((t * acc.K + k) * acc.A + aa) * acc.M + m] += a[acc.pIndex(t, r, k, aa, m)]
+        } } } } }
+        return out
+    }
+
+    @Test("evaluation is deterministic and the same from memory as from a file")
+    func deterministic() throws {
+        let gt = try COCOGroundTruth(path: COCOFixtures.gtPath("many"))
+        let dt = try COCODetections(path: COCOFixtures.dtPath("many"), groundTruth: gt)
+        let a = try COCOEvaluation(groundTruth: gt, detections: dt)
+        let gt2 = try COCOGroundTruth(data: Data(contentsOf: COCOFixtures.url("many.gt.json")), source: "gt")
+        let dt2 = try COCODetections(data: Data(contentsOf: COCOFixtures.url("many.dt.json")), source: "dt", groundTruth: gt2)
+        let b = try COCOEvaluation(groundTruth: gt2, detections: dt2)
+        #expect(a.accumulation.precision == b.accumulation.precision)
+        #expect(a.stats == b.stats)
+    }
+}
