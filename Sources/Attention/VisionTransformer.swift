@@ -73,7 +73,7 @@ public final class VisionTransformer: Module, @unchecked Sendable {
             super.init()
         }
 
-        public override func forward(_ x: Tensor) -> Tensor { fc2(VisionTransformer.gelu(fc1(x))) }
+        public override func forward(_ x: Tensor) -> Tensor { fc2(fc1(x).gelu()) }
     }
 
     /// Pre-norm Transformer block.
@@ -136,30 +136,5 @@ public final class VisionTransformer: Module, @unchecked Sendable {
 
     public override func forward(_ x: Tensor) -> Tensor {
         head(forwardFeatures(x).select(axis: 1, index: 0))
-    }
-
-    /// GELU x·Φ(x) (the exact, erf form) in single precision, keeping Φ(x) + x·φ(x) from the forward
-    /// pass for the backward pass; Φ from a rational erf approximation (absolute error ≤ 1e-7, below
-    /// Float32 resolution of Φ near 1) instead of the engine's two double-precision erf calls.
-    static func gelu(_ x: Tensor) -> Tensor {
-        let out = Tensor(uninitializedShape: x.shape), slope = Tensor(uninitializedShape: x.shape)
-        // Addresses as integers so that the two workers may share them (disjoint ranges).
-        let srcAddress = Int(bitPattern: x.data), dstAddress = Int(bitPattern: out.data), dAddress = Int(bitPattern: slope.data)
-        let invSqrt2: Float = 1 / Float(2).squareRoot(), invSqrt2Pi: Float = 1 / Float(2 * Float.pi).squareRoot()
-        let count = x.count, chunks = count >= 8192 ? 2 : 1
-        DispatchQueue.concurrentPerform(iterations: chunks) { c in
-            let src = UnsafeMutablePointer<Float>(bitPattern: srcAddress)!, dst = UnsafeMutablePointer<Float>(bitPattern: dstAddress)!
-            let d = UnsafeMutablePointer<Float>(bitPattern: dAddress)!
-            for i in (c * count / chunks)..<((c + 1) * count / chunks) {
-                // Φ(x) by Abramowitz–Stegun 7.1.26 (|error of erf| ≤ 1.5e-7), sharing e^{−x²/2} with φ(x).
-                let v = src[i], e = exp(-0.5 * v * v)
-                let t = 1 / (1 + 0.3275911 * invSqrt2 * abs(v))
-                let tail = 0.5 * e * t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
-                let cdf = v >= 0 ? 1 - tail : tail
-                dst[i] = v * cdf
-                d[i] = cdf + v * invSqrt2Pi * e
-            }
-        }
-        return Tensor.differentiable("gelu", inputs: [x], output: out) { g in [g * slope] }
     }
 }

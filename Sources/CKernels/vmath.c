@@ -51,6 +51,26 @@ static inline AVX2 float e_avx2(float x) { EXP_BODY }
     static attr void silu_##suffix(const float *x, float *y, long n) {                           \
         VEC for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + EXP(-x[i]));                          \
     }                                                                                            \
+    static attr void gelu_##suffix(const float *x, float *y, float *d, long n) {                \
+        /* x·Φ(x) with Φ from Abramowitz–Stegun 7.1.26 (|erf error| ≤ 1.5e-7), sharing e^{−x²/2} \
+           with φ(x) for the slope Φ(x) + x·φ(x) (written to d when d is not NULL). */          \
+        if (d) {                                                                                 \
+            VEC for (long i = 0; i < n; i++) {                                                   \
+                float v = x[i], a = v < 0 ? -v : v, e = EXP(-0.5f * v * v);                      \
+                float t = 1.0f / (1.0f + 0.2316419f * a);                                        \
+                float tail = 0.5f * e * t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f)))); \
+                float cdf = v >= 0 ? 1.0f - tail : tail;                                         \
+                y[i] = v * cdf; d[i] = cdf + v * 0.3989422804f * e;                              \
+            }                                                                                    \
+        } else {                                                                                 \
+            VEC for (long i = 0; i < n; i++) {                                                   \
+                float v = x[i], a = v < 0 ? -v : v, e = EXP(-0.5f * v * v);                      \
+                float t = 1.0f / (1.0f + 0.2316419f * a);                                        \
+                float tail = 0.5f * e * t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f)))); \
+                y[i] = v * (v >= 0 ? 1.0f - tail : tail);                                        \
+            }                                                                                    \
+        }                                                                                        \
+    }                                                                                            \
     static attr float expsum_##suffix(const float *x, float *y, long n, float s) {               \
         float total = 0;                                                                         \
         VEC for (long i = 0; i < n; i++) { y[i] = EXP(x[i] - s); }                                   \
@@ -72,7 +92,8 @@ static int has_avx2(void) {
     static void sigmoid_##suffix(const float *x, float *y, long n) { VEC for (long i = 0; i < n; i++) y[i] = 1.0f / (1.0f + EXP(-x[i])); } \
     static void tanh_##suffix(const float *x, float *y, long n) { VEC for (long i = 0; i < n; i++) { float a = x[i] < 0 ? -x[i] : x[i]; float r = 1.0f - 2.0f / (EXP(2.0f * a) + 1.0f); y[i] = x[i] < 0 ? -r : r; } } \
     static void silu_##suffix(const float *x, float *y, long n) { VEC for (long i = 0; i < n; i++) y[i] = x[i] / (1.0f + EXP(-x[i])); } \
-    static float expsum_##suffix(const float *x, float *y, long n, float s) { float t = 0; VEC for (long i = 0; i < n; i++) { y[i] = EXP(x[i] - s); t += y[i]; } return t; }
+    static float expsum_##suffix(const float *x, float *y, long n, float s) { float t = 0; VEC for (long i = 0; i < n; i++) { y[i] = EXP(x[i] - s); t += y[i]; } return t; } \
+    static void gelu_##suffix(const float *x, float *y, float *d, long n) { for (long i = 0; i < n; i++) { float v = x[i], a = v < 0 ? -v : v, e = EXP(-0.5f * v * v); float t = 1.0f / (1.0f + 0.2316419f * a); float tail = 0.5f * e * t * (0.254829592f + t * (-0.284496736f + t * (1.421413741f + t * (-1.453152027f + t * 1.061405429f)))); float cdf = v >= 0 ? 1.0f - tail : tail; y[i] = v * cdf; if (d) d[i] = cdf + v * 0.3989422804f * e; } }
 DEFINE_LOOPS(generic, , e_generic)
 #define DISPATCH(name, ...) name##_generic(__VA_ARGS__)
 #endif
@@ -82,6 +103,7 @@ void azoo_sigmoid(const float *x, float *y, long n) { DISPATCH(sigmoid, x, y, n)
 void azoo_tanh(const float *x, float *y, long n) { DISPATCH(tanh, x, y, n); }
 void azoo_silu(const float *x, float *y, long n) { DISPATCH(silu, x, y, n); }
 float azoo_exp_shift_sum(const float *x, float *y, long n, float shift) { return DISPATCH(expsum, x, y, n, shift); }
+void azoo_gelu(const float *x, float *y, float *slope, long n) { DISPATCH(gelu, x, y, slope, n); }
 
 /* ReLU that propagates NaN (as PyTorch's), and its pullback `dx = out <= 0 ? 0 : g` (PyTorch's
    threshold_backward: a NaN output passes the gradient). Plain loops: memory-bound, vectorised

@@ -42,6 +42,15 @@ public enum VectorMath {
         return m
     }
 
+    /// GELU (erf form) x·Φ(x) into `dst`, and Φ(x) + x·φ(x) into `slope` when given; Φ from
+    /// Abramowitz–Stegun 7.1.26 (|erf error| ≤ 1.5e-7), vectorised. In parallel for long arrays.
+    public static func gelu(_ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>, slope: UnsafeMutablePointer<Float>?,
+                            count: Int) {
+        Threading.parallelFor(count, minChunk: 1 << 14) { r in
+            azoo_gelu(src + r.lowerBound, dst + r.lowerBound, slope.map { $0 + r.lowerBound }, r.count)
+        }
+    }
+
     /// ReLU's pullback: `dx = out <= 0 ? 0 : g` (PyTorch's threshold_backward). `dx` may equal `g`.
     public static func reluBackward(_ g: UnsafePointer<Float>, _ out: UnsafePointer<Float>, _ dx: UnsafeMutablePointer<Float>, count: Int) {
         Threading.parallelFor(count, minChunk: 1 << 15) { r in

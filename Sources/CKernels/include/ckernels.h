@@ -9,6 +9,8 @@ void azoo_silu(const float *x, float *y, long n);
 /// y = exp(x − shift); returns Σ y (for softmax rows).
 float azoo_exp_shift_sum(const float *x, float *y, long n, float shift);
 void azoo_relu(const float *x, float *y, long n);
+/// GELU (erf form) x·Φ(x); when slope is not NULL also writes Φ(x) + x·φ(x).
+void azoo_gelu(const float *x, float *y, float *slope, long n);
 void azoo_relu_backward(const float *g, const float *out, float *dx, long n);
 
 /// Direct stride-1 convolution of one image and one group: output channels co0..<co1 of
