@@ -43,10 +43,12 @@ public func maxPool2dForward(_ g: Pool2dGeometry, input: UnsafePointer<Float>, o
                         for j in 0..<g.kernelW {
                             let jx = ox * g.strideW - g.padW + j * g.dilationW
                             if jx < 0 || jx >= w { continue }
-                            let v = x[iy * w + jx]
-                            if v > best || v.isNaN || bi < 0 { best = v; bi = iy * w + jx; if v.isNaN { break } }
+                            // A select, not a branch (each comparison is a coin flip on real data);
+                            // a later NaN wins, as PyTorch's kernel.
+                            let v = x[iy * w + jx], take = v > best || v != v || bi < 0
+                            best = take ? v : best
+                            bi = take ? iy * w + jx : bi
                         }
-                        if best.isNaN { break }
                     }
                     y[oy * ow + ox] = best
                     ix[oy * ow + ox] = Int32(max(bi, 0))
@@ -191,10 +193,11 @@ public func adaptiveMaxPool2dForward(planes: Int, inH: Int, inW: Int, outH: Int,
                 for ox in 0..<outW {
                     let (x0, x1) = adaptiveRange(ox, inW, outW)
                     var best = -Float.infinity, bi = y0 * inW + x0
-                    search: for iy in y0..<y1 {
+                    for iy in y0..<y1 {
                         for jx in x0..<x1 {
-                            let v = x[iy * inW + jx]
-                            if v > best || v.isNaN { best = v; bi = iy * inW + jx; if v.isNaN { break search } }
+                            let v = x[iy * inW + jx], take = v > best || v != v
+                            best = take ? v : best
+                            bi = take ? iy * inW + jx : bi
                         }
                     }
                     y[oy * outW + ox] = best
