@@ -176,6 +176,7 @@ struct JSONScanner {
             case 0x74: try literal("true")
             case 0x66: try literal("false")
             case 0x6E: try literal("null")
+            case 0x2D, 0x30...0x39: skipNumber()
             default: _ = try readNumber()
             }
             while let inObject = stack.last {
@@ -192,6 +193,14 @@ struct JSONScanner {
                 stack.removeLast()
             }
             if stack.isEmpty { return }
+        }
+    }
+
+    /// Moves past number characters without converting them (skipped values need no value).
+    private mutating func skipNumber() {
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c &- 0x30 < 10 || c == 0x2D || c == 0x2B || c == 0x2E || c | 0x20 == 0x65 { pos += 1 } else { return }
         }
     }
 
