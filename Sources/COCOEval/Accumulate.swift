@@ -47,7 +47,9 @@ extension COCOAccumulation {
                     let sa = ev.score[Int(a)], sb = ev.score[Int(b)]
                     return sa > sb || (sa == sb && a < b)
                 }
-                var rc = [Double](), pr = [Double](), tpMask = [UInt32](), igMask = [UInt32](), sortedScores = [Double]()
+                var tpMask = [UInt32](), igMask = [UInt32](), sortedScores = [Double]()
+                var events = [[TPEvent]](repeating: [], count: T)
+                var suffixMax = [Double]()
                 for a in 0..<A {
                     var npig = 0
                     for i in 0..<ev.imageCount { npig += Int(ev.npig[ev.cell(k, i) * A + a]) }
@@ -62,38 +64,70 @@ extension COCOAccumulation {
                             sortedScores.append(ev.score[Int(e)])
                         }
                         let nd = tpMask.count
-                        for t in 0..<T {
-                            let bit: UInt32 = 1 << UInt32(t)
-                            rc.removeAll(keepingCapacity: true)
-                            pr.removeAll(keepingCapacity: true)
-                            var tp = 0.0, fp = 0.0
-                            for j in 0..<nd {
-                                if igMask[j] & bit == 0 {
-                                    if tpMask[j] & bit != 0 { tp += 1 } else { fp += 1 }
-                                }
-                                rc.append(tp / Double(npig))
-                                pr.append(tp / (fp + tp + spacing))
-                            }
-                            recP[shape.rIndex(t, k, a, m)] = nd > 0 ? rc[nd - 1] : 0
-                            if nd > 1 {
-                                for j in stride(from: nd - 1, to: 0, by: -1) where pr[j] > pr[j - 1] { pr[j - 1] = pr[j] }
-                            }
-                            var pi = 0
-                            for r in 0..<R {
-                                while pi < nd, rc[pi] < recThrs[r] { pi += 1 }
-                                let idx = shape.pIndex(t, r, k, a, m)
-                                if pi < nd {
-                                    precP[idx] = pr[pi]
-                                    scoreP[idx] = sortedScores[pi]
+                        // Cumulative counts per threshold; a true positive is the only step where
+                        // recall rises and precision can rise, so only those steps are kept.
+                        var tpCount = [Int](repeating: 0, count: T), fpCount = [Int](repeating: 0, count: T)
+                        for t in 0..<T { events[t].removeAll(keepingCapacity: true) }
+                        for j in 0..<nd {
+                            let tpm = tpMask[j], counted = ~igMask[j]
+                            for t in 0..<T where counted & (1 << UInt32(t)) != 0 {
+                                if tpm & (1 << UInt32(t)) != 0 {
+                                    tpCount[t] += 1
+                                    events[t].append(TPEvent(position: j, tp: tpCount[t], fp: fpCount[t]))
                                 } else {
-                                    precP[idx] = 0
-                                    scoreP[idx] = 0
+                                    fpCount[t] += 1
                                 }
+                            }
+                        }
+                        for t in 0..<T {
+                            recP[shape.rIndex(t, k, a, m)] = nd > 0 ? Double(tpCount[t]) / Double(npig) : 0
+                            writeCurve(events[t], nd: nd, npig: npig, recThrs: recThrs, sortedScores: sortedScores,
+                                       suffixMax: &suffixMax, spacing: spacing) { r, p, s in
+                                let idx = shape.pIndex(t, r, k, a, m)
+                                precP[idx] = p
+                                scoreP[idx] = s
                             }
                         }
                     }
                 }
             }
         }}}
+    }
+}
+
+/// A true positive in the score-sorted list: its position and the counts up to it.
+struct TPEvent {
+    let position: Int
+    let tp: Int
+    let fp: Int
+}
+
+/// pycocotools' interpolated precision at the recall thresholds from the true-positive steps:
+/// `pr = tp / (fp + tp + eps)`, made non-increasing from the right, read at the first position
+/// whose recall `tp / npig` reaches each threshold (`searchsorted` left); 0 past the end.
+/// Between true positives recall is flat and precision falls, so the right-to-left maximum at
+/// such a position is the maximum over the true positives from there on: same values, bit for bit.
+@inline(__always)
+func writeCurve(_ events: [TPEvent], nd: Int, npig: Int, recThrs: [Double], sortedScores: [Double],
+                suffixMax: inout [Double], spacing: Double, _ write: (Int, Double, Double) -> Void) {
+    let n = events.count
+    suffixMax.removeAll(keepingCapacity: true)
+    suffixMax.append(contentsOf: repeatElement(0, count: n + 1))
+    var running = 0.0
+    for e in stride(from: n - 1, through: 0, by: -1) {
+        let ev = events[e]
+        let tp = Double(ev.tp)
+        let pr = tp / (Double(ev.fp) + tp + spacing)
+        if pr > running { running = pr }
+        suffixMax[e] = running
+    }
+    var e = 0
+    for (r, thr) in recThrs.enumerated() {
+        if nd == 0 { write(r, 0, 0); continue }
+        // recall ≥ thr ≤ 0 holds from position 0; above 0 it first holds at a true positive.
+        if thr <= 0 { write(r, suffixMax[0], sortedScores[0]); continue }
+        while e < n, Double(events[e].tp) / Double(npig) < thr { e += 1 }
+        if e == n { write(r, 0, 0); continue }
+        write(r, suffixMax[e], sortedScores[events[e].position])
     }
 }

@@ -99,7 +99,7 @@ struct RawDetections: Sendable {
                 case 0: image = try s.readInt("\(source): detection \(n): image_id")
                 case 1: category = try s.readInt("\(source): detection \(n): category_id")
                 case 2: box = try readBox(&s, "\(source): detection \(n)")
-                case 3: score = try s.readNumber()
+                case 3: score = try s.readNumber("\(source): detection \(n): score")
                 default: try s.skipValue()
                 }
                 if k >= 0 { have |= 1 << UInt8(k) }

@@ -199,7 +199,7 @@ struct RawAnnotations {
                 case 1: image = try s.readInt("\(at()): image_id")
                 case 2: category = try s.readInt("\(at()): category_id")
                 case 3: box = try readBox(&s, at())
-                case 4: a = try s.readNumber()
+                case 4: a = try s.readNumber("\(at()): area")
                 case 5: crowd = try s.readFlag() != 0
                 case 6: ign = try s.readFlag() != 0
                 default: try s.skipValue()
@@ -235,7 +235,7 @@ func readBox(_ s: inout JSONScanner, _ at: @autoclosure () -> String) throws -> 
     var n = 0
     var first = true
     while try s.hasNext(&first, close: 0x5D) {
-        let x = try s.readNumber()
+        let x = try s.readNumber("\(at()): bbox[\(n)]")
         switch n {
         case 0: v.0 = x
         case 1: v.1 = x

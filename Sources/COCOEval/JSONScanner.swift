@@ -63,8 +63,11 @@ struct JSONScanner {
             throw syntaxError("expected ',' or '\(Character(UnicodeScalar(close)))', found \(describeHere())")
         }
         pos += 1
-        if peek() == close { throw syntaxError("trailing comma") }
-        return true
+        switch peek() {
+        case nil: throw syntaxError("unexpected end of file")
+        case close: throw syntaxError("trailing comma")
+        default: return true
+        }
     }
 
     /// Reads an object key and its colon; returns the index of the key among `candidates`
@@ -176,6 +179,7 @@ struct JSONScanner {
             case 0x74: try literal("true")
             case 0x66: try literal("false")
             case 0x6E: try literal("null")
+            case 0x2D, 0x30...0x39: skipNumber()
             default: _ = try readNumber()
             }
             while let inObject = stack.last {
@@ -192,6 +196,14 @@ struct JSONScanner {
                 stack.removeLast()
             }
             if stack.isEmpty { return }
+        }
+    }
+
+    /// Moves past number characters without converting them (skipped values need no value).
+    private mutating func skipNumber() {
+        while pos < bytes.count {
+            let c = bytes[pos]
+            if c &- 0x30 < 10 || c == 0x2D || c == 0x2B || c == 0x2E || c | 0x20 == 0x65 { pos += 1 } else { return }
         }
     }
 
@@ -272,10 +284,22 @@ struct JSONScanner {
         return strtod(buf, nil)
     }
 
+    /// Reads a number field; a value of another kind is an error naming `what`.
+    mutating func readNumber(_ what: @autoclosure () -> String) throws -> Double {
+        switch peek() {
+        case 0x22: throw COCOError("\(what()) must be a number, got a string")
+        case 0x5B: throw COCOError("\(what()) must be a number, got a list")
+        case 0x7B: throw COCOError("\(what()) must be a number, got an object")
+        case 0x6E: throw COCOError("\(what()) must be a number, got null")
+        case 0x74, 0x66: throw COCOError("\(what()) must be a number, got a boolean")
+        default: return try readNumber()
+        }
+    }
+
     /// Reads an integer-valued number (ids); `what` names it in the error.
     mutating func readInt(_ what: @autoclosure () -> String) throws -> Int {
         let save = pos
-        let v = try readNumber()
+        let v = try readNumber(what())
         guard v.isFinite, v == v.rounded(), abs(v) < 9.007199254740992e15 else {
             pos = save
             throw COCOError("\(what()) must be an integer, got \(v)")

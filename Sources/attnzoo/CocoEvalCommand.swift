@@ -36,6 +36,7 @@ struct CocoEvalCommand: ParsableCommand {
     @Option(name: .customLong("pr-curves"), help: "Folder for precision–recall curves: pr_curves.csv, pr_all.svg, pr_<category id>.svg.")
     var prCurves: String?
     @Flag(help: "Print nothing on stdout and no warnings (use with --json).") var quiet = false
+    @Flag(help: "Print load, evaluation and report times (seconds) on stderr.") var timings = false
 
     func params() throws -> COCOParams {
         var p = COCOParams(preset: preset)
@@ -57,14 +58,24 @@ struct CocoEvalCommand: ParsableCommand {
 
     func run() throws {
         let p = try params()
+        let clock = ContinuousClock()
+        var t0 = clock.now
+        func lap(_ what: String) {
+            guard timings else { return }
+            let d = t0.duration(to: clock.now).components
+            FileHandle.standardError.write(Data(String(format: "%@ %.4f s\n", what, Double(d.seconds) + Double(d.attoseconds) * 1e-18).utf8))
+            t0 = clock.now
+        }
         do {
             let (groundTruth, detections) = try loadCOCOPair(groundTruth: gt, detections: dt)
+            lap("load")
             if !quiet {
                 for w in groundTruth.warnings + detections.warnings {
                     FileHandle.standardError.write(Data("attnzoo: warning: \(w)\n".utf8))
                 }
             }
             let result = try COCOEvaluation(groundTruth: groundTruth, detections: detections, params: p)
+            lap("evaluate")
             let rows = confusion || json != nil ? result.confusion(groundTruth: groundTruth, detections: detections) : nil
             if !quiet {
                 var text = result.summary.text
@@ -81,6 +92,7 @@ struct CocoEvalCommand: ParsableCommand {
                 }
             }
             if let prCurves { try result.writePRCurves(to: prCurves) }
+            lap("report")
         } catch let e as COCOError {
             throw CLIError(e.description)
         }
