@@ -14,10 +14,12 @@ public enum AttentionKind: String, CaseIterable, Sendable {
     case dcn, stn, nonLocal = "non-local", vit, ram
     // Seed 003 group C (official implementations).
     case simam, scse, pam, cam, triplet, stripPool = "strip-pool", scconv, gala, bilinear
+    // Seed 003 group B1 (official implementations / the papers' equations).
+    case highway, ge, condconv, dynconv
 
     /// Every entry contributed by the module files.
     public static let entries: [ZooEntry] = seed002Entries + seed000Entries + seed004Entries + seed003AEntries
-        + seed003CEntries
+        + seed003CEntries + seed003B1Entries
 
     /// This module's registry row.
     public var entry: ZooEntry {
