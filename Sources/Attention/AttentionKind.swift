@@ -14,12 +14,14 @@ public enum AttentionKind: String, CaseIterable, Sendable {
     case dcn, stn, nonLocal = "non-local", vit, ram
     // Seed 003 group C (official implementations).
     case simam, scse, pam, cam, triplet, stripPool = "strip-pool", scconv, gala, bilinear
-    // Seed 003 group B2 (official implementations; GLTR from its paper).
+    // Seed 003 group B1 (official implementations / the papers' equations).
+    case highway, ge, condconv, dynconv
+    // Seed 003 group B2 (official implementations).
     case residualAttention = "residual-attention", tam, gltr, psanet
 
     /// Every entry contributed by the module files.
     public static let entries: [ZooEntry] = seed002Entries + seed000Entries + seed004Entries + seed003AEntries
-        + seed003CEntries + seed003B2Entries
+        + seed003CEntries + seed003B1Entries + seed003B2Entries
 
     /// This module's registry row.
     public var entry: ZooEntry {
