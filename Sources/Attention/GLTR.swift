@@ -19,6 +19,7 @@ import TensorCore
 /// kernel_size=(3, C), dilation=(r, 1), padding=(r, 0), bias=False)` on the (N, 1, T, C) features with r = 1, 2, 3,
 /// concatenated with the features themselves, `Nonlocal_block0 = NonLocalBlock1D(4C)`, `.mean(dim=2)`) and
 /// `NonLocalBlock1D.py`; PyTorch transcription in `scripts/fixtures/zoo_seed003B2.py`.
+/// θ, φ and g run as one stacked 1×1 convolution (equal up to rounding).
 /// Deviation: the input is channels-first (N, C, T) (the official head receives (N, T, C) and transposes it into
 /// this layout as `x0`); the dilations are an argument (official: 1, 2, 3; the paper's text: 1, 2, 4); weights
 /// use our default initialisation (official: normal(0, 0.001) for `feat*`, zero BatchNorm in `W`, as here).
@@ -47,8 +48,14 @@ public final class GLTR: Module, @unchecked Sendable {
         }
 
         public override func forward(_ x: Tensor) -> Tensor {
-            let f = theta(x).transposed(1, 2).bmm(phi(x)).softmax(axis: -1)     // (N, T, T)
-            return w(g(x).bmm(f.transposed(1, 2))) + x                            // y[c, i] = Σⱼ f[i, j] g[c, j]
+            // θ, φ and g read the same input: one 1×1 convolution with the three weights stacked.
+            let ic = interChannels, convs = [theta, phi, g]
+            let all = x.conv1d(weight: Tensor.cat(convs.map { $0.weight.value }, axis: 0),
+                               bias: Tensor.cat(convs.map { $0.bias!.value }, axis: 0))
+            let thetaX = all.slice(axis: 1, start: 0, end: ic), phiX = all.slice(axis: 1, start: ic, end: 2 * ic)
+            let gX = all.slice(axis: 1, start: 2 * ic, end: 3 * ic)
+            let f = thetaX.transposed(1, 2).bmm(phiX).softmax(axis: -1)          // (N, T, T)
+            return w(gX.bmm(f.transposed(1, 2))) + x                              // y[c, i] = Σⱼ f[i, j] g[c, j]
         }
     }
 
