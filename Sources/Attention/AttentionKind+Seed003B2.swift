@@ -14,9 +14,9 @@ extension AttentionKind {
                  seedShape: [16, 64, 28, 28], make: makeTAM),
         ZooEntry(key: "gltr", catalogueID: "D26", className: "GLTR",
                  paper: "Global-Local Temporal Representations For Video Person Re-Identification (ICCV 2019)",
-                 reference: "the paper's DTP + TSA equations (no official code); scripts/fixtures/zoo_seed003B2.py GLTR",
-                 shapeContract: "(N, C, T) frame features → (N, len(dilations)·C) video feature, C = in_channels",
-                 seedShape: [16, 512, 8], make: makeGLTR),
+                 reference: "official ljn114514/GLTR resnet.py head (feat1..3 dilated temporal convs, Nonlocal_block0, temporal mean) + NonLocalBlock1D.py",
+                 shapeContract: "(N, C, T) frame features → (N, (1 + len(dilations))·C) video feature, C = in_channels",
+                 seedShape: [8, 128, 16], make: makeGLTR),
         ZooEntry(key: "psanet", catalogueID: "D25", className: "PSA",
                  paper: "PSANet: Point-wise Spatial Attention Network for Scene Parsing (ECCV 2018)",
                  reference: "official hszhao/semseg model/psanet.py PSA + lib/psa PSAMask (compiled-kernel semantics)",
@@ -67,15 +67,11 @@ extension AttentionKind {
 
 
     private static func makeGLTR(_ a: ModuleArguments) throws -> ZooInstance {
-        let c = try a.int("in_channels", 512), d = try a.ints("dilations", [1, 2, 4]), alpha = try a.int("alpha", 2)
+        let c = try a.int("in_channels", 128), d = try a.ints("dilations", [1, 2, 3])
         guard c >= 1 else { throw ModuleArgumentError("argument in_channels=\(c) of gltr must be positive") }
         guard d.allSatisfy({ $0 >= 1 }) else { throw ModuleArgumentError("argument dilations=\(d) of gltr must be positive integers") }
-        guard alpha >= 1, c * d.count / alpha >= 1 else {
-            throw ModuleArgumentError("argument alpha=\(alpha) of gltr must be positive and leave channels for the attention (len(dilations)·in_channels // alpha ≥ 1)")
-        }
-        return ZooInstance(module: GLTR(inChannels: c, dilations: d, alpha: alpha), inputShape: [nil, c, nil])
-        }
-
+        return ZooInstance(module: GLTR(inChannels: c, dilations: d), inputShape: [nil, c, nil])
+    }
 
     private static func makePSANet(_ a: ModuleArguments) throws -> ZooInstance {
         let c = try a.int("in_channels", 512), mid = try a.int("mid_channels", 128)

@@ -67,7 +67,7 @@ extension Tensor {
     /// and kernels K (N, C, k): `Y[n·T+t, c] = Σⱼ K[n,c,j]·A[n,c,s]·X[n·T+s, c]`, s = t+j−padding (zero outside).
     /// Pullback, with u[n,s,c] = Σⱼ K[n,c,j]·G[n·T+s−j+p, c]:  ∂X[n·T+s, c] = A[n,c,s]·u,  ∂A[n,c,s] = ⟨X[n·T+s, c], u⟩,
     /// ∂K[n,c,j] = Σₜ A[n,c,s]·⟨X[n·T+s, c], G[n·T+t, c]⟩.
-    func temporalAdaptiveConv(activation: Tensor, kernel: Tensor, padding: Int) -> Tensor {
+    public func temporalAdaptiveConv(activation: Tensor, kernel: Tensor, padding: Int) -> Tensor {
         let n = activation.shape[0], c = activation.shape[1], t = activation.shape[2], k = kernel.shape[2]
         checkShape(rank == 4 && shape[0] == n * t && shape[1] == c && kernel.shape == [n, c, k],
                    "temporalAdaptiveConv: input \(shape), activation \(activation.shape), kernel \(kernel.shape) do not fit")
