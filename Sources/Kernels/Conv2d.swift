@@ -21,6 +21,12 @@ public struct Conv2dGeometry: Sendable, Equatable {
     var isDepthwise: Bool { cpg == 1 && groups > 1 }
     /// A 1×1 convolution of 1×1 maps: one matrix product over the whole batch.
     var isDense: Bool { isPointwise && groups == 1 && height == 1 && width == 1 }
+    /// The per-image products are too small for `sgemm` to split (below its 2²¹ multiply-add
+    /// threshold, e.g. 1×1 and grouped convolutions on 7×7 or 14×14 maps): the GEMM paths then
+    /// give whole images to the workers instead of running them one after another on one core.
+    var imageParallel: Bool {
+        batch >= 2 && Threading.workerCount > 1 && outChannels * cpg * taps * outH * outW < (1 << 21)
+    }
 }
 
 /// Scratch column buffer reused by the im2col paths of one call.
@@ -31,9 +37,10 @@ final class ColumnBuffer {
 }
 
 /// Columns (cpg·kH·kW, outH·outW) of the input channels `c0..<c0+cpg` of one image.
-func im2col(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, firstChannel c0: Int) {
+func im2col(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, firstChannel c0: Int,
+            parallel: Bool = true) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width, p = oh * ow
-    Threading.parallelFor(g.cpg * g.taps, minChunk: max(1, 16384 / max(p, 1))) { range in
+    Threading.parallelFor(g.cpg * g.taps, minChunk: parallel ? max(1, 16384 / max(p, 1)) : Int.max) { range in
         for row in range {
             let c = row / g.taps, t = row % g.taps, i = t / g.kernelW, j = t % g.kernelW
             let plane = x + (c0 + c) * h * w
@@ -60,10 +67,11 @@ func im2col(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutable
 }
 
 /// Adds columns back into the input planes `c0..<c0+cpg` (the adjoint of `im2col`).
-func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, firstChannel c0: Int) {
+func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, firstChannel c0: Int,
+            parallel: Bool = true) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width, p = oh * ow
     // Parallel over channels: each channel's plane is written by its own taps only.
-    Threading.parallelFor(g.cpg) { range in
+    Threading.parallelFor(g.cpg, minChunk: parallel ? 1 : Int.max) { range in
         for c in range {
             let plane = x + (c0 + c) * h * w
             for t in 0..<g.taps {
@@ -107,26 +115,39 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
         return
     }
     let k = g.cpg * g.taps
-    let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
-    for n in 0..<g.batch {
-        let x = input + n * g.inChannels * hw
-        let y = output + n * g.outChannels * p
-        for grp in 0..<g.groups {
-            let b: UnsafePointer<Float>
-            if let scratch {
-                im2col(g, x, scratch.pointer, firstChannel: grp * g.cpg)
-                b = UnsafePointer(scratch.pointer)
-            } else {
-                b = x + grp * g.cpg * hw
+    let inner = !g.imageParallel  // parallel inside each image, or over images
+    forEachImage(g) { images in
+        let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
+        for n in images {
+            let x = input + n * g.inChannels * hw
+            let y = output + n * g.outChannels * p
+            for grp in 0..<g.groups {
+                let b: UnsafePointer<Float>
+                if let scratch {
+                    im2col(g, x, scratch.pointer, firstChannel: grp * g.cpg, parallel: inner)
+                    b = UnsafePointer(scratch.pointer)
+                } else {
+                    b = x + grp * g.cpg * hw
+                }
+                sgemm(transA: false, transB: false, m: g.opg, n: p, k: k, alpha: 1,
+                      a: weight + grp * g.opg * k, lda: k, b: b, ldb: p, beta: 0, c: y + grp * g.opg * p, ldc: p)
             }
-            sgemm(transA: false, transB: false, m: g.opg, n: p, k: k, alpha: 1,
-                  a: weight + grp * g.opg * k, lda: k, b: b, ldb: p, beta: 0, c: y + grp * g.opg * p, ldc: p)
-        }
-        if let bias {
-            Threading.parallelFor(g.outChannels, minChunk: max(1, 16384 / max(p, 1))) { r in
-                for o in r { let d = y + o * p, v = bias[o]; for q in 0..<p { d[q] += v } }
+            if let bias {
+                Threading.parallelFor(g.outChannels, minChunk: inner ? max(1, 16384 / max(p, 1)) : Int.max) { r in
+                    for o in r { let d = y + o * p, v = bias[o]; for q in 0..<p { d[q] += v } }
+                }
             }
         }
+    }
+}
+
+/// Runs `body` over all images: once with every image (the GEMMs and loops inside then use both
+/// cores), or, for `imageParallel` geometries, once per worker with its share of the images.
+private func forEachImage(_ g: Conv2dGeometry, _ body: (Range<Int>) -> Void) {
+    if g.imageParallel {
+        Threading.parallelFor(g.batch) { images in body(images) }
+    } else {
+        body(0..<g.batch)
     }
 }
 
@@ -149,17 +170,20 @@ public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<F
         return
     }
     let k = g.cpg * g.taps
-    let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
-    for n in 0..<g.batch {
-        let gx = gradInput + n * g.inChannels * hw
-        let gy = gradOutput + n * g.outChannels * p
-        if scratch != nil { gx.update(repeating: 0, count: g.inChannels * hw) }
-        for grp in 0..<g.groups {
-            // dcols = W_gᵀ · dY_g
-            let dst = scratch?.pointer ?? (gx + grp * g.cpg * hw)
-            sgemm(transA: true, transB: false, m: k, n: p, k: g.opg, alpha: 1,
-                  a: weight + grp * g.opg * k, lda: k, b: gy + grp * g.opg * p, ldb: p, beta: 0, c: dst, ldc: p)
-            if let scratch { col2im(g, scratch.pointer, gx, firstChannel: grp * g.cpg) }
+    let inner = !g.imageParallel
+    forEachImage(g) { images in
+        let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
+        for n in images {
+            let gx = gradInput + n * g.inChannels * hw
+            let gy = gradOutput + n * g.outChannels * p
+            if scratch != nil { gx.update(repeating: 0, count: g.inChannels * hw) }
+            for grp in 0..<g.groups {
+                // dcols = W_gᵀ · dY_g
+                let dst = scratch?.pointer ?? (gx + grp * g.cpg * hw)
+                sgemm(transA: true, transB: false, m: k, n: p, k: g.opg, alpha: 1,
+                      a: weight + grp * g.opg * k, lda: k, b: gy + grp * g.opg * p, ldb: p, beta: 0, c: dst, ldc: p)
+                if let scratch { col2im(g, scratch.pointer, gx, firstChannel: grp * g.cpg, parallel: inner) }
+            }
         }
     }
 }
@@ -169,19 +193,20 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
                                  gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
     let p = g.outH * g.outW, hw = g.height * g.width
     if let gradBias {
-        gradBias.update(repeating: 0, count: g.outChannels)
-        for n in 0..<g.batch {
-            let gy = gradOutput + n * g.outChannels * p
-            Threading.parallelFor(g.outChannels) { r in
-                for o in r {
-                    let s = gy + o * p
+        // One parallel region over channels, images inside (summed in image order as before).
+        Threading.parallelFor(g.outChannels, minChunk: max(1, 8192 / max(g.batch * p, 1))) { r in
+            for o in r {
+                var total: Float = 0
+                for n in 0..<g.batch {
+                    let s = gradOutput + (n * g.outChannels + o) * p
                     var acc = SIMD8<Float>(repeating: 0)
                     var q = 0
                     while q + 8 <= p { acc += UnsafeRawPointer(s + q).loadUnaligned(as: SIMD8<Float>.self); q += 8 }
                     var t = acc.sum()
                     while q < p { t += s[q]; q += 1 }
-                    gradBias[o] += t
+                    total += t
                 }
+                gradBias[o] = total
             }
         }
     }
@@ -199,23 +224,39 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
               a: gradOutput, lda: g.outChannels, b: input, ldb: g.inChannels, beta: 0, c: gradWeight, ldc: g.inChannels)
         return
     }
-    let k = g.cpg * g.taps
-    let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
-    for n in 0..<g.batch {
-        let x = input + n * g.inChannels * hw
-        let gy = gradOutput + n * g.outChannels * p
-        for grp in 0..<g.groups {
-            let b: UnsafePointer<Float>
-            if let scratch {
-                im2col(g, x, scratch.pointer, firstChannel: grp * g.cpg)
-                b = UnsafePointer(scratch.pointer)
-            } else {
-                b = x + grp * g.cpg * hw
+    let k = g.cpg * g.taps, wCount = g.outChannels * k
+    // Images in fixed parts (one per worker for imageParallel geometries), each summing into its
+    // own buffer (part 0 into gradWeight), then the parts added in order: deterministic.
+    let parts = g.imageParallel ? min(Threading.workerCount, g.batch) : 1
+    let partials = parts > 1 ? ColumnBuffer(count: (parts - 1) * wCount) : nil
+    Threading.parallelFor(parts) { range in
+        for part in range {
+            let dstW = part == 0 ? gradWeight : partials!.pointer + (part - 1) * wCount
+            let scratch = g.isPointwise ? nil : ColumnBuffer(count: k * p)
+            let first = part * g.batch / parts, last = (part + 1) * g.batch / parts
+            for n in first..<last {
+                let x = input + n * g.inChannels * hw
+                let gy = gradOutput + n * g.outChannels * p
+                for grp in 0..<g.groups {
+                    let b: UnsafePointer<Float>
+                    if let scratch {
+                        im2col(g, x, scratch.pointer, firstChannel: grp * g.cpg, parallel: parts == 1)
+                        b = UnsafePointer(scratch.pointer)
+                    } else {
+                        b = x + grp * g.cpg * hw
+                    }
+                    // dW_g (+)= dY_g · colsᵀ
+                    sgemm(transA: false, transB: true, m: g.opg, n: k, k: p, alpha: 1,
+                          a: gy + grp * g.opg * p, lda: p, b: b, ldb: p, beta: n == first ? 0 : 1,
+                          c: dstW + grp * g.opg * k, ldc: k)
+                }
             }
-            // dW_g (+)= dY_g · colsᵀ
-            sgemm(transA: false, transB: true, m: g.opg, n: k, k: p, alpha: 1,
-                  a: gy + grp * g.opg * p, lda: p, b: b, ldb: p, beta: n == 0 ? 0 : 1,
-                  c: gradWeight + grp * g.opg * k, ldc: k)
+        }
+    }
+    if let partials {
+        for part in 1..<parts {
+            let src = partials.pointer + (part - 1) * wCount
+            for i in 0..<wCount { gradWeight[i] += src[i] }
         }
     }
 }
