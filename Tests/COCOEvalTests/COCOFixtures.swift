@@ -4,7 +4,7 @@ import Testing
 
 /// The committed pycocotools fixtures (scripts/fixtures/make_coco.py).
 enum COCOFixtures {
-    static let cases = ["basic", "crowd", "ties", "many", "tiny"]
+    static let cases = ["basic", "crowd", "ties", "many", "tiny", "quirks"]
     static let variants = ["default", "nocats", "maxdets", "mmdet", "honoured"]
 
     static func url(_ name: String) -> URL {
