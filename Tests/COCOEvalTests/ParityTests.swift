@@ -36,6 +36,24 @@ struct ParityTests {
         return out
     }
 
+    @Test("'ignore' is overwritten by 'iscrowd' as in pycocotools; useIgnoreFlag honours it")
+    func ignoreFlag() throws {
+        let gt = try groundTruth("""
+            {"images": [{"id": 1}],
+             "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0, "ignore": 1},
+                             {"id": 2, "image_id": 1, "category_id": 1, "bbox": [50, 50, 10, 10], "area": 100, "iscrowd": 0}],
+             "categories": [{"id": 1, "name": "a"}]}
+            """)
+        let dt = try detections(#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9}]"#, gt)
+        let plain = try COCOEvaluation(groundTruth: gt, detections: dt)
+        #expect(plain.stats[8] == 0.5, "both ground truths count, one found")
+        var p = COCOParams()
+        p.useIgnoreFlag = true
+        let honoured = try COCOEvaluation(groundTruth: gt, detections: dt, params: p)
+        #expect(honoured.stats[8] == 0, "the ignored one and its detection drop out; the other is missed")
+        #expect(honoured.stats[0] == 0)
+    }
+
     @Test("evaluation is deterministic and the same from memory as from a file")
     func deterministic() throws {
         let gt = try COCOGroundTruth(path: COCOFixtures.gtPath("many"))
