@@ -30,7 +30,7 @@ extension COCOAccumulation {
         precision = [Double](repeating: -1, count: T * R * K * A * M)
         recall = [Double](repeating: -1, count: T * K * A * M)
         scores = [Double](repeating: -1, count: T * R * K * A * M)
-        let (T, R, A) = (self.T, self.R, self.A)
+        let (T, A) = (self.T, self.A)
         let recThrs = p.recallThresholds
         let spacing = 1.0.ulp   // np.spacing(1)
         let shape = self
