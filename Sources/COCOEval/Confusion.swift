@@ -17,7 +17,7 @@ public struct COCOConfusionRow: Sendable {
 extension COCOEvaluation {
     /// The confusion-style summary (empty when `useCats` is off: there are no classes to confuse).
     public func confusion(groundTruth gt: COCOGroundTruth, detections dt: COCODetections) -> [COCOConfusionRow] {
-        guard params.useCats, let a = params.areaRanges.firstIndex(where: { $0.label == "all" }),
+        guard params.useCats, !categories.isEmpty, let a = params.areaRanges.firstIndex(where: { $0.label == "all" }),
               let t = params.iouThresholds.firstIndex(of: 0.5) else { return [] }
         let K = categories.count, A = images.areaCount
         let maxDet = params.sortedMaxDets.last!

@@ -118,7 +118,7 @@ extension ImageEvaluations {
                         detP[e0 + r] = d
                     }
                     for (a, range) in areas.enumerated() {
-                        npigP[c * A + a] = Int32(scratch.match(range, thresholds: thresholds, gt: gt, ignoreFlags: ignoreFlags, dt: dt))
+                        npigP[c * A + a] = Int32(scratch.match(range, thresholds: thresholds))
                         for r in 0..<scratch.dets.count {
                             tpP[(e0 + r) * A + a] = scratch.tpBits[r]
                             igP[(e0 + r) * A + a] = scratch.igBits[r]
@@ -144,6 +144,10 @@ struct CellScratch {
     /// IoU, row per kept detection, column per ground truth in cell order.
     var iou: [Double] = []
     var gtOrder: [Int] = []
+    /// Per ground truth in cell order: crowd, pycocotools' ignore, area, id ≠ 0.
+    var crowd: [Bool] = [], ignore: [Bool] = [], gtArea: [Double] = [], countsAsMatch: [Bool] = []
+    /// Per kept detection: w·h.
+    var dtArea: [Double] = []
     var gtIgnore: [Bool] = []
     var gtTaken: [UInt32] = []
     var tpBits: [UInt32] = []
@@ -164,6 +168,14 @@ struct CellScratch {
         dets.removeAll(keepingCapacity: true)
         for p in positions.prefix(maxDet) { dets.append(dtMembers[base + Int(p)]) }
         let G = gts.count, D = dets.count
+        crowd.removeAll(keepingCapacity: true); ignore.removeAll(keepingCapacity: true)
+        gtArea.removeAll(keepingCapacity: true); countsAsMatch.removeAll(keepingCapacity: true)
+        for g in gts {
+            crowd.append(gt.isCrowd[Int(g)]); ignore.append(ignoreFlags[Int(g)])
+            gtArea.append(gt.area[Int(g)]); countsAsMatch.append(gt.annotationIds[Int(g)] != 0)
+        }
+        dtArea.removeAll(keepingCapacity: true)
+        for d in dets { dtArea.append(dt.boxes[4 * Int(d) + 2] * dt.boxes[4 * Int(d) + 3]) }
         iou.removeAll(keepingCapacity: true)
         iou.append(contentsOf: repeatElement(0, count: D * G))
         gt.boxes.withUnsafeBufferPointer { gb in
@@ -171,7 +183,7 @@ struct CellScratch {
             for (j, g) in gts.enumerated() {
                 let gx = gb[4 * Int(g)], gy = gb[4 * Int(g) + 1], gw = gb[4 * Int(g) + 2], gh = gb[4 * Int(g) + 3]
                 let ga = gw * gh
-                let crowd = gt.isCrowd[Int(g)]
+                let isCrowd = crowd[j]
                 for (r, d) in dets.enumerated() {
                     let dx = db[4 * Int(d)], dy = db[4 * Int(d) + 1], dw = db[4 * Int(d) + 2], dh = db[4 * Int(d) + 3]
                     let da = dw * dh
@@ -180,7 +192,7 @@ struct CellScratch {
                     let h = Swift.min(dh + dy, gh + gy) - Swift.max(dy, gy)
                     if h <= 0 { continue }
                     let inter = w * h
-                    let union = crowd ? da : da + ga - inter
+                    let union = isCrowd ? da : da + ga - inter
                     iou[r * G + j] = inter / union
                 }
             }
@@ -189,12 +201,11 @@ struct CellScratch {
 
     /// Matches at every threshold for one area range; fills `tpBits` / `igBits`; returns the
     /// number of ground truth not ignored.
-    mutating func match(_ range: AreaRange, thresholds: [Double], gt: COCOGroundTruth, ignoreFlags: [Bool],
-                        dt: COCODetections) -> Int {
+    mutating func match(_ range: AreaRange, thresholds: [Double]) -> Int {
         let G = gts.count, D = dets.count
         gtIgnore.removeAll(keepingCapacity: true)
         gtOrder.removeAll(keepingCapacity: true)
-        for g in gts { gtIgnore.append(ignoreFlags[Int(g)] || range.excludes(gt.area[Int(g)])) }
+        for j in 0..<G { gtIgnore.append(ignore[j] || range.excludes(gtArea[j])) }
         for j in 0..<G where !gtIgnore[j] { gtOrder.append(j) }
         let npig = gtOrder.count
         for j in 0..<G where gtIgnore[j] { gtOrder.append(j) }
@@ -205,8 +216,7 @@ struct CellScratch {
         igBits.removeAll(keepingCapacity: true)
         igBits.append(contentsOf: repeatElement(0, count: D))
         for r in 0..<D {
-            let d = Int(dets[r])
-            let outside = range.excludes(dt.boxes[4 * d + 2] * dt.boxes[4 * d + 3])
+            let outside = range.excludes(dtArea[r])
             var tpMask: UInt32 = 0, igMask: UInt32 = 0
             if G > 0 {
                 for (t, thr) in thresholds.enumerated() {
@@ -214,7 +224,7 @@ struct CellScratch {
                     var best = thr
                     var m = -1
                     for j in gtOrder {
-                        if gtTaken[j] & bit != 0, !gt.isCrowd[Int(gts[j])] { continue }
+                        if gtTaken[j] & bit != 0, !crowd[j] { continue }
                         if m > -1, !gtIgnore[m], gtIgnore[j] { break }
                         let v = iou[r * G + j]
                         if v < best { continue }
@@ -227,7 +237,7 @@ struct CellScratch {
                     }
                     gtTaken[m] |= bit
                     // pycocotools stores the ground truth's id; id 0 reads as "unmatched".
-                    let matched = gt.annotationIds[Int(gts[m])] != 0
+                    let matched = countsAsMatch[m]
                     if gtIgnore[m] || (!matched && outside) { igMask |= bit } else if matched { tpMask |= bit }
                 }
             } else if outside {

@@ -200,8 +200,8 @@ struct RawAnnotations {
                 case 2: category = try s.readInt("\(at()): category_id")
                 case 3: box = try readBox(&s, at())
                 case 4: a = try s.readNumber("\(at()): area")
-                case 5: crowd = try s.readFlag() != 0
-                case 6: ign = try s.readFlag() != 0
+                case 5: crowd = try s.readFlag("\(at()): iscrowd") != 0
+                case 6: ign = try s.readFlag("\(at()): ignore") != 0
                 default: try s.skipValue()
                 }
                 if k >= 0 { have |= 1 << UInt8(k) }

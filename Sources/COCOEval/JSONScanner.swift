@@ -215,11 +215,11 @@ struct JSONScanner {
     }
 
     /// Reads `true`/`false` or a number (0 = false); COCO writes flags either way.
-    mutating func readFlag() throws -> Double {
+    mutating func readFlag(_ what: @autoclosure () -> String) throws -> Double {
         switch peek() {
         case 0x74: try literal("true"); return 1
         case 0x66: try literal("false"); return 0
-        default: return try readNumber()
+        default: return try readNumber(what())
         }
     }
 

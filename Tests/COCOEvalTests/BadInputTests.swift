@@ -53,6 +53,8 @@ struct BadInputTests {
         (#"{"images": [{"id": 1.5}], "annotations": [], "categories": []}"#, ["gt.json", "images[0]", "integer"]),
         (#"{"images": [], "annotations": [], "categories": []} x"#, ["gt.json", "unexpected data"]),
         (#"[1, 2]"#, ["gt.json", "expected a JSON object"]),
+        (#"{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 1, 1], "iscrowd": "no"}], "categories": [{"id": 1}]}"#,
+         ["gt.json", "annotations[0]", "iscrowd must be a number"]),
         (#"{"images": [{"id": 1}], "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, NaN, 1, 1]}], "categories": [{"id": 1}]}"#,
          ["gt.json", "annotations[0]", "non-finite"]),
     ])
@@ -121,6 +123,22 @@ struct BadInputTests {
         #expect(empty.warnings.count == 1)
         let none = try COCOEvaluation(groundTruth: gt, detections: empty)
         #expect(none.stats[0] == 0 && none.stats[8] == 0)
+    }
+
+    @Test("no categories, no images, no annotations: every number -1, nothing crashes", arguments: [true, false])
+    func emptyGroundTruth(useCats: Bool) throws {
+        for json in [#"{"images": [], "annotations": [], "categories": []}"#,
+                     #"{"images": [{"id": 1}], "annotations": [], "categories": [{"id": 1}]}"#] {
+            let gt = try groundTruth(json)
+            let dt = try detections("[]", gt)
+            var p = COCOParams()
+            p.useCats = useCats
+            let ev = try COCOEvaluation(groundTruth: gt, detections: dt, params: p)
+            #expect(ev.stats == [Double](repeating: -1, count: 12))
+            _ = ev.confusion(groundTruth: gt, detections: dt)
+            _ = ev.prCurves(category: nil)
+            _ = ev.jsonReport()
+        }
     }
 
     @Test("option errors", arguments: [([1, 10], "3 values"), ([0, 10, 100], "positive"), ([10, 10, 100], "repeats")])

@@ -17,9 +17,11 @@ struct ParityTests {
         if !x.lines.isEmpty { #expect(ev.summary.text == x.lines.map { $0 + "\n" }.joined(), "\(tag) summary text") }
         let acc = ev.accumulation
         #expect([acc.T, acc.R, acc.K, acc.A, acc.M] == x.shape, "\(tag) shape")
-        expectAllClose(acc.recall, x.recall, "\(tag) recall")
-        expectAllClose(sumOverR(acc.precision, acc), x.precision_sum, tol: 1e-8, "\(tag) precision")
-        expectAllClose(sumOverR(acc.scores, acc), x.scores_sum, tol: 1e-8, "\(tag) scores")
+        if let recall = x.recall, let precision = x.precision_sum, let scores = x.scores_sum {
+            expectAllClose(acc.recall, recall, "\(tag) recall")
+            expectAllClose(sumOverR(acc.precision, acc), precision, tol: 1e-8, "\(tag) precision")
+            expectAllClose(sumOverR(acc.scores, acc), scores, tol: 1e-8, "\(tag) scores")
+        }
         let ours = ev.perClass()
         #expect(ours.count == x.per_class.count, "\(tag) per-class rows")
         for (row, want) in zip(ours, x.per_class) { expectAllClose(row.stats, want, "\(tag) class \(row.category.id)") }
@@ -32,6 +34,24 @@ struct ParityTests {
             out[((t * acc.K + k) * acc.A + aa) * acc.M + m] += a[acc.pIndex(t, r, k, aa, m)]
         } } } } }
         return out
+    }
+
+    @Test("'ignore' is overwritten by 'iscrowd' as in pycocotools; useIgnoreFlag honours it")
+    func ignoreFlag() throws {
+        let gt = try groundTruth("""
+            {"images": [{"id": 1}],
+             "annotations": [{"id": 1, "image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "area": 100, "iscrowd": 0, "ignore": 1},
+                             {"id": 2, "image_id": 1, "category_id": 1, "bbox": [50, 50, 10, 10], "area": 100, "iscrowd": 0}],
+             "categories": [{"id": 1, "name": "a"}]}
+            """)
+        let dt = try detections(#"[{"image_id": 1, "category_id": 1, "bbox": [0, 0, 10, 10], "score": 0.9}]"#, gt)
+        let plain = try COCOEvaluation(groundTruth: gt, detections: dt)
+        #expect(plain.stats[8] == 0.5, "both ground truths count, one found")
+        var p = COCOParams()
+        p.useIgnoreFlag = true
+        let honoured = try COCOEvaluation(groundTruth: gt, detections: dt, params: p)
+        #expect(honoured.stats[8] == 0, "the ignored one and its detection drop out; the other is missed")
+        #expect(honoured.stats[0] == 0)
     }
 
     @Test("evaluation is deterministic and the same from memory as from a file")

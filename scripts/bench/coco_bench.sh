@@ -6,7 +6,7 @@
 # COCO_BENCH_REPEATS change the size and repeats.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-BIN=.build/release/attnzoo
+BIN=${ATTNZOO_BIN:-.build/release/attnzoo}
 PY=${REF_PY:-$HOME/.cache/attentionzoo-ref-venv/bin/python}
 echo "== COCO evaluation (${COCO_BENCH_IMAGES:-5000} images, ${COCO_BENCH_DETECTIONS:-150000} detections; wall s, peak RSS)"
 if ! { [ -x "$PY" ] && "$PY" -c "import pycocotools, faster_coco_eval" 2>/dev/null; }; then
