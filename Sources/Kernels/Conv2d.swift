@@ -30,10 +30,12 @@ final class ColumnBuffer {
     deinit { pointer.deallocate() }
 }
 
-/// Columns (cpg·kH·kW, outH·outW) of the input channels `c0..<c0+cpg` of one image.
-func im2col(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, firstChannel c0: Int) {
+/// Columns (cpg·kH·kW, outH·outW) of the input channels `c0..<c0+cpg` of one image (on the calling
+/// thread when `serial`, for callers already parallel over images).
+func im2col(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, firstChannel c0: Int,
+            serial: Bool = false) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width, p = oh * ow
-    Threading.parallelFor(g.cpg * g.taps, minChunk: max(1, 16384 / max(p, 1))) { range in
+    Threading.parallelFor(g.cpg * g.taps, minChunk: serial ? Int.max : max(1, 16384 / max(p, 1))) { range in
         for row in range {
             let c = row / g.taps, t = row % g.taps, i = t / g.kernelW, j = t % g.kernelW
             let plane = x + (c0 + c) * h * w
@@ -60,10 +62,11 @@ func im2col(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutable
 }
 
 /// Adds columns back into the input planes `c0..<c0+cpg` (the adjoint of `im2col`).
-func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, firstChannel c0: Int) {
+func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ x: UnsafeMutablePointer<Float>, firstChannel c0: Int,
+            serial: Bool = false) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width, p = oh * ow
     // Parallel over channels: each channel's plane is written by its own taps only.
-    Threading.parallelFor(g.cpg) { range in
+    Threading.parallelFor(g.cpg, minChunk: serial ? Int.max : 1) { range in
         for c in range {
             let plane = x + (c0 + c) * h * w
             for t in 0..<g.taps {
