@@ -1,3 +1,4 @@
+import Kernels
 import NN
 import TensorCore
 
@@ -73,15 +74,41 @@ public final class CondConv: Module {
 
 extension Tensor {
     /// Per-example convolution with mixed kernels: `mixing` (N, E) times `weight` (E, O·I·kh·kw) gives each
-    /// example's kernel, `mixing · bias` (E, O) its bias; then one grouped convolution of the (1, N·C, H, W)
-    /// view with groups = N·groups. Returns (N, O, H', W').
+    /// example's kernel, `mixing · bias` (E, O) its bias; then example n is convolved with its own kernel.
+    /// The same products as one grouped convolution of the (1, N·C, H, W) view with groups = N·groups (the
+    /// reference's form), run per example by `perExampleConv2dForward` / `perExampleConv2dBackward`.
+    /// Returns (N, O, H', W').
     func perExampleConv2d(mixing: Tensor, weight: Tensor, bias: Tensor?, kernelShape: [Int], stride: (Int, Int),
                           padding: (Int, Int), dilation: (Int, Int), groups: Int) -> Tensor {
-        let n = shape[0], c = shape[1], o = kernelShape[0]
-        let kernels = mixing.matmul(weight).reshaped([n * o] + kernelShape.dropFirst())
-        let biases = bias.map { mixing.matmul($0).reshaped([n * o]) }
-        let y = reshaped([1, n * c, shape[2], shape[3]])
-            .conv2d(weight: kernels, bias: biases, stride: stride, padding: padding, dilation: dilation, groups: n * groups)
-        return y.reshaped([n, o, y.shape[2], y.shape[3]])
+        let kernels = mixing.matmul(weight)                       // (N, O·I·kh·kw)
+        let biases = bias.map { mixing.matmul($0) }               // (N, O)
+        return perExampleConv2d(kernels: kernels, biases: biases, kernelShape: kernelShape, stride: stride,
+                                padding: padding, dilation: dilation, groups: groups)
+    }
+
+    /// Example n of (N, C, H, W) convolved with row n of `kernels` (N, O·C/groups·kh·kw) plus row n of `biases` (N, O).
+    func perExampleConv2d(kernels: Tensor, biases: Tensor?, kernelShape: [Int], stride: (Int, Int),
+                          padding: (Int, Int), dilation: (Int, Int), groups: Int) -> Tensor {
+        let n = shape[0], o = kernelShape[0]
+        checkShape(rank == 4 && kernelShape[1] * groups == shape[1] && kernels.shape == [n, kernelShape.reduce(1, *)],
+                   "perExampleConv2d: input \(shape) and kernels \(kernels.shape) of \(kernelShape) do not agree with groups \(groups)")
+        let g = Conv2dGeometry(batch: n, inChannels: shape[1], height: shape[2], width: shape[3], outChannels: o,
+                               kernelH: kernelShape[2], kernelW: kernelShape[3], strideH: stride.0, strideW: stride.1,
+                               padH: padding.0, padW: padding.1, dilationH: dilation.0, dilationW: dilation.1, groups: groups)
+        checkShape(g.outH > 0 && g.outW > 0, "perExampleConv2d: input \(shape) is too small for kernel \(kernelShape) (output \(g.outH)×\(g.outW))")
+        let out = Tensor(uninitializedShape: [n, o, g.outH, g.outW])
+        perExampleConv2dForward(g, input: data, weights: kernels.data, biases: biases.map { UnsafePointer($0.data) }, output: out.data)
+        var inputs = [self, kernels]
+        if let biases { inputs.append(biases) }
+        let x = self
+        // dX_n = convᵀ(G_n, K_n); dK_n = G_n ⋆ X_n; db_n = Σ_hw G_n
+        return Tensor.differentiable("per_example_conv2d", inputs: inputs, output: out) { grad in
+            let gx = x.requiresGrad ? Tensor(uninitializedShape: x.shape) : nil
+            let gk = kernels.requiresGrad ? Tensor(uninitializedShape: kernels.shape) : nil
+            let gb = (biases?.requiresGrad ?? false) ? Tensor(uninitializedShape: biases!.shape) : nil
+            perExampleConv2dBackward(g, input: x.data, weights: kernels.data, gradOutput: grad.data, gradInput: gx?.data,
+                                     gradWeights: gk?.data, gradBiases: gb?.data)
+            return biases == nil ? [gx, gk] : [gx, gk, gb]
+        }
     }
 }

@@ -32,6 +32,8 @@ func engineBenchmarks() -> [Benchmark] {
         ("resnext_gconv3x3_g32", [2, 512, 14, 14], [512, 16, 3, 3], (1, 1), 32),
         ("splat_gconv3x3_g2", [2, 64, 56, 56], [128, 32, 3, 3], (1, 1), 2),
         ("sk_conv3x3_32", [8, 32, 32, 32], [32, 32, 3, 3], (1, 1), 1),
+        // CondConv / dynamic convolution: 8 per-example 64→64 3×3 kernels as one conv with groups = N.
+        ("condconv_gconv3x3_g8", [1, 512, 28, 28], [512, 64, 3, 3], (1, 1), 8),
     ]
     for (name, xs, ws, pad, groups) in convs {
         let x = rand(xs, 3), w = rand(ws, 4), bias = rand([ws[0]], 5)
@@ -46,7 +48,7 @@ func engineBenchmarks() -> [Benchmark] {
             y.backward(Tensor.ones(like: y))
             xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
         })
-        if name.hasPrefix("gam") || name.hasPrefix("resnext") || name.hasPrefix("splat") {
+        if name.hasPrefix("gam") || name.hasPrefix("resnext") || name.hasPrefix("splat") || name.hasPrefix("condconv") {
             // The same convolution through im2col + GEMM, to show what the direct kernels gain.
             list.append(Benchmark(name: "\(name)_fwd_im2col", flops: flops) {
                 ConvolutionPaths.$directStrideOne.withValue(false) {

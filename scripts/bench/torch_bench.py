@@ -38,7 +38,8 @@ for name, xs, ws, pad, groups in [("conv3x3", (8, 256, 56, 56), (256, 256, 3, 3)
                                   ("gam_conv7x7_16to64", (8, 16, 32, 32), (64, 16, 7, 7), 3, 1),
                                   ("resnext_gconv3x3_g32", (2, 512, 14, 14), (512, 16, 3, 3), 1, 32),
                                   ("splat_gconv3x3_g2", (2, 64, 56, 56), (128, 32, 3, 3), 1, 2),
-                                  ("sk_conv3x3_32", (8, 32, 32, 32), (32, 32, 3, 3), 1, 1)]:
+                                  ("sk_conv3x3_32", (8, 32, 32, 32), (32, 32, 3, 3), 1, 1),
+                                  ("condconv_gconv3x3_g8", (1, 512, 28, 28), (512, 64, 3, 3), 1, 8)]:
     x, w, bias = torch.randn(xs), torch.randn(ws), torch.randn(ws[0])
     flops = 2.0 * xs[0] * ws[0] * xs[2] * xs[3] * ws[1] * ws[2] * ws[3]
     with torch.no_grad():
