@@ -2,10 +2,10 @@
 /// formulas only). PyTorch references: `scripts/fixtures/zoo_seed003B2.py`.
 extension AttentionKind {
     static let seed003B2Entries: [ZooEntry] = [
-        ZooEntry(key: "residual-attention", catalogueID: "D30", className: "AttentionModuleStage3",
+        ZooEntry(key: "residual-attention", catalogueID: "D30", className: "AttentionModule",
                  paper: "Residual Attention Network for Image Classification (CVPR 2017)",
-                 reference: "tengshaofeng/ResidualAttentionNetwork-pytorch model/attention_module.py AttentionModule_stage3 + basic_layers.py ResidualBlock",
-                 shapeContract: "(N, C, H, W) → (N, C, H, W), C = in_channels = out_channels ≥ 4; H×W = size1 when given",
+                 reference: "tengshaofeng/ResidualAttentionNetwork-pytorch model/attention_module.py AttentionModule_stage1/2/3 + basic_layers.py ResidualBlock",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W), C = in_channels = out_channels ≥ 4; H×W = size1 when given (stage 3)",
                  seedShape: [4, 256, 14, 14], make: makeResidualAttention),
         ZooEntry(key: "tam", catalogueID: "D26", className: "TAM",
                  paper: "TAM: Temporal Adaptive Module for Video Recognition (arXiv 2020)",
@@ -26,7 +26,7 @@ extension AttentionKind {
 
     private static func makeResidualAttention(_ a: ModuleArguments) throws -> ZooInstance {
         let c = try a.int("in_channels", 256), out = try a.int("out_channels", 256)
-        let size = try a.ints("size1", [])
+        let stage = try a.int("stage", 3), size = try a.ints("size1", [])
         guard c >= 4 else { throw ModuleArgumentError("argument in_channels=\(c) of residual-attention must be at least 4 (the bottleneck has in_channels // 4 channels)") }
         guard out == c else {
             throw ModuleArgumentError("argument out_channels=\(out) of residual-attention must equal in_channels=\(c) (every residual block of the stage takes in_channels)")
@@ -34,19 +34,30 @@ extension AttentionKind {
         guard size.isEmpty || (size.count == 2 && size.allSatisfy { $0 > 0 }) else {
             throw ModuleArgumentError("argument size1 of residual-attention expects two positive integers, got \(size)")
         }
+        guard (1...3).contains(stage) else {
+            throw ModuleArgumentError("argument stage=\(stage) of residual-attention must be 1, 2 or 3 (AttentionModule_stage1/2/3: three, two or one max-pool levels)")
+        }
+        guard size.isEmpty || stage == 3 else {
+            throw ModuleArgumentError("argument size1 of residual-attention is only for stage 3 (the other stages size every level from the input)")
+        }
         let size1: (Int, Int)? = size.isEmpty ? nil : (size[0], size[1])
-        var requirement: (@Sendable ([Int]) -> String?)? = nil
-        if size.count == 2 {
-            let sh = size[0], sw = size[1]
-            requirement = { shape in
-                if shape.count == 4, shape[2] == sh, shape[3] == sw { return nil }
-                return "input of shape \(shape) must have spatial size \(sh)×\(sw) (size1: the upsampled mask is added to the trunk)"
+        let fixed: [Int]? = size.count == 2 ? size : nil, levels = 4 - stage
+        let requirement: @Sendable ([Int]) -> String? = { shape in
+            if let fixed, shape[2] != fixed[0] || shape[3] != fixed[1] {
+                return "input of shape \(shape) must have spatial size \(fixed[0])×\(fixed[1]) (size1: the upsampled mask is added to the trunk)"
             }
+            // Each 3×3/2 max-pool with padding 1 maps s to (s − 1)/2 + 1; the lowest level's BatchNorm needs more
+            // than one value per channel in training.
+            var h = shape[2], w = shape[3]
+            for _ in 0..<levels { h = (h - 1) / 2 + 1; w = (w - 1) / 2 + 1 }
+            if shape[0] * h * w < 2 {
+                return "input of shape \(shape) is too small: the lowest mask level (\(levels) max-pools) has one value per channel, which BatchNorm cannot normalise in training"
+            }
+            return nil
         }
-        return ZooInstance(module: AttentionModuleStage3(inChannels: c, outChannels: out, size1: size1),
+        return ZooInstance(module: AttentionModule(inChannels: c, outChannels: out, stage: stage, size1: size1),
                            inputShape: [nil, c, nil, nil], requirement: requirement)
-        }
-
+    }
 
     private static func makeTAM(_ a: ModuleArguments) throws -> ZooInstance {
         let c = try a.int("in_channels", 64), t = try a.int("n_segment", 8)
@@ -60,8 +71,10 @@ extension AttentionKind {
         }
         return ZooInstance(module: TAM(inChannels: c, nSegment: t, kernelSize: k, stride: stride, padding: padding),
                            inputShape: [nil, c, nil, nil]) { shape in
-            shape[0] % t == 0 ? nil
-                : "input of shape \(shape) has a batch of \(shape[0]), not a multiple of n_segment \(t) (the input is (N·T, C, H, W))"
+            if shape[0] % t != 0 {
+                return "input of shape \(shape) has a batch of \(shape[0]), not a multiple of n_segment \(t) (the input is (N·T, C, H, W))"
+            }
+            return shape[0] < 2 ? "input of shape \(shape) is a single frame: L's BatchNorm1d cannot normalise one value per channel in training" : nil
         }
         }
 
@@ -70,7 +83,10 @@ extension AttentionKind {
         let c = try a.int("in_channels", 128), d = try a.ints("dilations", [1, 2, 3])
         guard c >= 1 else { throw ModuleArgumentError("argument in_channels=\(c) of gltr must be positive") }
         guard d.allSatisfy({ $0 >= 1 }) else { throw ModuleArgumentError("argument dilations=\(d) of gltr must be positive integers") }
-        return ZooInstance(module: GLTR(inChannels: c, dilations: d), inputShape: [nil, c, nil])
+        return ZooInstance(module: GLTR(inChannels: c, dilations: d), inputShape: [nil, c, nil]) { shape in
+            shape[0] * shape[2] < 2
+                ? "input of shape \(shape) has one frame in all: the non-local block's BatchNorm1d cannot normalise one value per channel in training" : nil
+        }
     }
 
     private static func makePSANet(_ a: ModuleArguments) throws -> ZooInstance {
@@ -93,6 +109,9 @@ extension AttentionKind {
                 return "input of shape \(shape) needs (H − 1) and (W − 1) divisible by shrink_factor \(s) (the output is upsampled back to (h − 1)·\(s) + 1)"
             }
             let hs = (h - 1) / s + 1, ws = (w - 1) / s + 1
+            if shape[0] * hs * ws < 2 {
+                return "input of shape \(shape) is too small: the \(hs)×\(ws) attention grid has one value per channel, which BatchNorm cannot normalise in training"
+            }
             if compact, hs * ws != mh * mw {
                 return "input of shape \(shape) gives a \(hs)×\(ws) attention grid, but compact psanet needs mask_h·mask_w = \(mh * mw) positions"
             }

@@ -19,7 +19,8 @@ import TensorCore
 /// kernel_size=(3, C), dilation=(r, 1), padding=(r, 0), bias=False)` on the (N, 1, T, C) features with r = 1, 2, 3,
 /// concatenated with the features themselves, `Nonlocal_block0 = NonLocalBlock1D(4C)`, `.mean(dim=2)`) and
 /// `NonLocalBlock1D.py`; PyTorch transcription in `scripts/fixtures/zoo_seed003B2.py`.
-/// θ, φ and g run as one stacked 1×1 convolution (equal up to rounding).
+/// Each `feat` runs as a 1×1 convolution of time-shifted copies (one GEMM over all frames), and θ, φ and g as one
+/// stacked 1×1 convolution; equal up to rounding.
 /// Deviation: the input is channels-first (N, C, T) (the official head receives (N, T, C) and transposes it into
 /// this layout as `x0`); the dilations are an argument (official: 1, 2, 3; the paper's text: 1, 2, 4); weights
 /// use our default initialisation (official: normal(0, 0.001) for `feat*`, zero BatchNorm in `W`, as here).
@@ -81,9 +82,16 @@ public final class GLTR: Module, @unchecked Sendable {
 
     public override func forward(_ x: Tensor) -> Tensor {
         checkShape(x.rank == 3 && x.shape[1] == inChannels, "GLTR: expected an (N, \(inChannels), T) input, got \(x.shape)")
-        let n = x.shape[0], t = x.shape[2]
-        let frames = x.transposed(1, 2).reshaped([n, 1, t, inChannels])          // (N, 1, T, C)
-        let branches = dtp.map { $0.1(frames).reshaped([n, inChannels, t]) }
+        let c = inChannels, t = x.shape[2]
+        // featᵢ is Conv2d(1, C, (3, C)) over the (N, 1, T, C) frames: output channel o at frame t is
+        // Σₖ Σᵢ w[o, 0, k, i] · x[i, t + (k − 1)·r]. Evaluated as one 1×1 convolution of the three time-shifted copies
+        // of x stacked along channels (k·C + i) with the weight read as (C, 3C): one GEMM over all N·T frames.
+        let branches = zip(dtp, dilations).map { feat, r -> Tensor in
+            let conv = feat.1 as! Conv2d
+            let padded = x.padded([r, r])
+            let taps = Tensor.cat((0..<3).map { padded.slice(axis: 2, start: $0 * r, end: $0 * r + t) }, axis: 1)
+            return taps.conv1d(weight: conv.weight.value.reshaped([c, 3 * c, 1]))
+        }
         return nonlocalBlock0(Tensor.cat([x] + branches, axis: 1)).mean(axis: 2)
     }
 }

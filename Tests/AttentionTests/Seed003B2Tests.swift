@@ -68,22 +68,38 @@ struct Seed003B2Tests {
         #expect(m.stateKeys.contains("Nonlocal_block0.W.1.running_mean"))
     }
 
-    @Test("D30 residual attention: shape kept, conv4 shortcuts in the state dict")
+    @Test("D30 residual attention: shape kept at every stage, conv4 shortcuts and the reference's block names in the state dict")
     func residualAttentionShape() throws {
-        let m = try instance("residual-attention", ["in_channels": "8", "out_channels": "8"]).module
-        let y = withNoGrad { m(Tensor.randn([1, 8, 5, 6])) }
-        #expect(y.shape == [1, 8, 5, 6])
-        #expect(m.stateKeys.contains("trunk_branches.1.conv4.weight") && m.stateKeys.contains("softmax2_blocks.3.running_var"))
+        for stage in 1...3 {
+            let inst = try instance("residual-attention", ["in_channels": "8", "out_channels": "8", "stage": "\(stage)"])
+            let m = inst.module
+            #expect(inst.mismatch(for: [1, 8, 5, 6]) == nil || stage == 1)
+            m.eval()
+            let y = withNoGrad { m(Tensor.randn([1, 8, 5, 6])) }
+            #expect(y.shape == [1, 8, 5, 6], "stage \(stage)")
+            #expect(m.stateKeys.contains("trunk_branches.1.conv4.weight"))
+            let head = 2 * (4 - stage)
+            #expect(m.stateKeys.contains("softmax\(head)_blocks.3.running_var"), "stage \(stage) mask head")
+        }
+        let keys = try instance("residual-attention", ["stage": "1"]).module.stateKeys
+        let order = ["softmax1_blocks", "skip1_connection_residual_block", "softmax2_blocks", "skip2_connection_residual_block",
+                     "softmax3_blocks", "softmax4_blocks", "softmax5_blocks", "softmax6_blocks", "last_blocks"]
+        let firsts = order.map { name in keys.firstIndex { $0.hasPrefix(name + ".") } ?? -1 }
+        #expect(firsts.allSatisfy { $0 >= 0 } && firsts == firsts.sorted(), "\(firsts)")
     }
 
     @Test("inputs that break a module's contract give one readable line, never a trap",
           arguments: [("gltr", [String: String](), [2, 512, 8, 8], "rank"),
                       ("tam", [:], [6, 64, 7, 7], "multiple of n_segment"),
                       ("tam", [:], [8, 64, 7], "rank"),
+                      ("tam", ["n_segment": "1"], [1, 64, 7, 7], "single frame"),
+                      ("gltr", [:], [1, 128, 1], "one frame"),
+                      ("psanet", [:], [1, 512, 1, 1], "too small"),
                       ("psanet", [:], [1, 512, 32, 33], "shrink_factor"),
                       ("psanet", ["compact": "True", "mask_h": "4", "mask_w": "4", "shrink_factor": "1"], [1, 512, 5, 5], "compact"),
                       ("residual-attention", ["size1": "7,7"], [1, 256, 7, 8], "size1"),
-                      ("residual-attention", [:], [1, 128, 7, 7], "axis 1")])
+                      ("residual-attention", [:], [1, 128, 7, 7], "axis 1"),
+                      ("residual-attention", ["stage": "1"], [1, 256, 5, 6], "too small")])
     func badShapes(key: String, args: [String: String], shape: [Int], words: String) throws {
         let reason = try #require(try instance(key, args).mismatch(for: shape))
         #expect(reason.contains(words) && !reason.contains("\n"), "\(reason)")
@@ -93,6 +109,8 @@ struct Seed003B2Tests {
           arguments: [("residual-attention", ["out_channels": "128"], "out_channels"),
                       ("residual-attention", ["in_channels": "2", "out_channels": "2"], "in_channels"),
                       ("residual-attention", ["size1": "7"], "size1"),
+                      ("residual-attention", ["stage": "4"], "stage"),
+                      ("residual-attention", ["stage": "1", "size1": "7,7"], "size1"),
                       ("tam", ["kernel_size": "4"], "kernel_size"),
                       ("tam", ["stride": "2"], "stride"),
                       ("tam", ["padding": "0"], "padding"),
