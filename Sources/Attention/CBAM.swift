@@ -69,7 +69,7 @@ public final class CBAM: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let out = ca(x) * x
+        let out = x.channelGated(ca(x))  // Mc(x) ⊙ x, fused
         return sa(out) * out
     }
 }

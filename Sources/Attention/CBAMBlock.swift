@@ -60,7 +60,7 @@ public final class CBAMBlock: Module {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        let out = x * ca(x)
+        let out = x.channelGated(ca(x))  // x ⊙ Mc(x), fused
         return out * sa(out) + x
     }
 }

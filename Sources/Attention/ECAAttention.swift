@@ -23,6 +23,6 @@ public final class ECAAttention: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         let n = x.shape[0], c = x.shape[1]
         let y = sigmoid(conv(gap(x).reshaped(n, 1, c)))
-        return x * y.reshaped(n, c, 1, 1)
+        return x.channelGated(y.reshaped(n, c, 1, 1))  // x ⊙ y, fused
     }
 }

@@ -27,6 +27,6 @@ public final class SEAttention: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         let b = x.shape[0]
         let y = fc(avgPool(x).reshaped(b, channel)).reshaped(b, channel, 1, 1)
-        return x * y
+        return x.channelGated(y)  // x ⊙ y, fused (no full-size temporaries in the pullback)
     }
 }

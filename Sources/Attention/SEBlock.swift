@@ -25,6 +25,6 @@ public final class SEBlock: Module {
 
     public override func forward(_ x: Tensor) -> Tensor {
         let b = x.shape[0]
-        return x * fc(avgPool(x).reshaped(b, channel)).reshaped(b, channel, 1, 1)
+        return x.channelGated(fc(avgPool(x).reshaped(b, channel)).reshaped(b, channel, 1, 1))  // x ⊙ s, fused
     }
 }
