@@ -12,6 +12,10 @@ public enum ConvolutionPaths {
     /// kernels (default) instead of im2col + GEMM.
     /// Task-local (no global mutable state): `ConvolutionPaths.$directStrideOne.withValue(false) { … }`.
     @TaskLocal public static var directStrideOne = true
+    /// Whether 1×1 convolutions whose batch divides evenly over the workers give whole images to
+    /// the workers (default; one full-width product per image) instead of splitting each image's
+    /// product into column blocks. Task-local, for the side-by-side benchmark.
+    @TaskLocal public static var pointwiseOverImages = true
 }
 
 extension Conv2dGeometry {

@@ -25,7 +25,11 @@ public struct Conv2dGeometry: Sendable, Equatable {
     /// threshold, e.g. 1×1 and grouped convolutions on 7×7 or 14×14 maps): the GEMM paths then
     /// give whole images to the workers instead of running them one after another on one core.
     var imageParallel: Bool {
-        batch >= 2 && Threading.workerCount > 1 && outChannels * cpg * taps * outH * outW < (1 << 21)
+        guard batch >= 2 && Threading.workerCount > 1 else { return false }
+        // 1×1 convolutions (no column buffer) also when the images divide evenly over the workers:
+        // one parallel region and full-width products instead of a split product per image.
+        if isPointwise && batch % Threading.workerCount == 0 && ConvolutionPaths.pointwiseOverImages { return true }
+        return outChannels * cpg * taps * outH * outW < (1 << 21)
     }
 }
 

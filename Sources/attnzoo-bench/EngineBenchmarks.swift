@@ -48,6 +48,21 @@ func engineBenchmarks() -> [Benchmark] {
             y.backward(Tensor.ones(like: y))
             xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
         })
+        if name == "conv1x1" {
+            // Each image's product split into column blocks over the workers, for comparison.
+            list.append(Benchmark(name: "conv1x1_fwd_splitgemm", flops: flops) {
+                ConvolutionPaths.$pointwiseOverImages.withValue(false) {
+                    _ = withNoGrad { x.conv2d(weight: w, bias: bias, padding: pad, groups: groups) }
+                }
+            })
+            list.append(Benchmark(name: "conv1x1_fwd_bwd_splitgemm", flops: 3 * flops) {
+                ConvolutionPaths.$pointwiseOverImages.withValue(false) {
+                    let y = xg.conv2d(weight: wg, bias: bg, padding: pad, groups: groups)
+                    y.backward(Tensor.ones(like: y))
+                    xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
+                }
+            })
+        }
         if name.hasPrefix("gam") || name.hasPrefix("resnext") || name.hasPrefix("splat") || name.hasPrefix("condconv") {
             // The same convolution through im2col + GEMM, to show what the direct kernels gain.
             list.append(Benchmark(name: "\(name)_fwd_im2col", flops: flops) {
