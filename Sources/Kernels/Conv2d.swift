@@ -167,6 +167,17 @@ public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<F
     }
 }
 
+/// Σ of `count` floats with eight-lane partial sums (a bias gradient's plane).
+@inline(__always)
+func planeSum(_ s: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var q = 0
+    while q + 8 <= count { acc += UnsafeRawPointer(s + q).loadUnaligned(as: SIMD8<Float>.self); q += 8 }
+    var t = acc.sum()
+    while q < count { t += s[q]; q += 1 }
+    return t
+}
+
 /// Gradients of the weight (and bias). Both are overwritten.
 public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                                  gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
@@ -176,15 +187,7 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
         for n in 0..<g.batch {
             let gy = gradOutput + n * g.outChannels * p
             Threading.parallelFor(g.outChannels) { r in
-                for o in r {
-                    let s = gy + o * p
-                    var acc = SIMD8<Float>(repeating: 0)
-                    var q = 0
-                    while q + 8 <= p { acc += UnsafeRawPointer(s + q).loadUnaligned(as: SIMD8<Float>.self); q += 8 }
-                    var t = acc.sum()
-                    while q < p { t += s[q]; q += 1 }
-                    gradBias[o] += t
-                }
+                for o in r { gradBias[o] += planeSum(gy + o * p, p) }
             }
         }
     }
