@@ -23,7 +23,7 @@ import TensorCore
 /// Deviation: for extent 0 with extra_params timm pads the feat_size depthwise conv symmetrically (k // 2), which
 /// makes the "global" gather a padded local filter with a feat_size output; we follow the paper's GE-θ global
 /// gather (a depthwise conv spanning the whole map, no padding, one value per channel).
-/// The 1×1 gate is applied with the fused `channelGated` (one pass forward and backward).
+/// The global mean and the 1×1 gate are fused one-pass primitives (`planeMean`, `channelGated`).
 public final class GatherExcite: Module {
     /// timm's ConvMlp with its defaults: 1×1 conv (bias) → ReLU → 1×1 conv (bias).
     public final class ConvMlp: Module {
@@ -91,7 +91,7 @@ public final class GatherExcite: Module {
         if let gather {
             g = gather(x)
         } else if extent == 0 {
-            g = x.mean(axes: [2, 3], keepDims: true)
+            g = GatherExcite.planeMean(x)
             if addMaxpool { g = g * 0.5 + x.amax(axes: [2, 3], keepDims: true) * 0.5 }
         } else {
             g = x.avgPool2d(kernelSize: (gk, gk), stride: (gs, gs), padding: (gk / 2, gk / 2), countIncludePad: false)
@@ -103,5 +103,24 @@ public final class GatherExcite: Module {
         if g.shape[2] == 1 && g.shape[3] == 1 { return x.channelGated(g.sigmoid()) }
         // σ commutes with nearest interpolation (it copies values): gate the small map, then upsample.
         return x * g.sigmoid().interpolate(size: (x.shape[2], x.shape[3]), mode: .nearest)
+    }
+
+    /// Mean of each (n, c) plane as (N, C, 1, 1) in one pass; the pullback fills each plane with g/(H·W).
+    static func planeMean(_ x: Tensor) -> Tensor {
+        let rows = x.shape[0] * x.shape[1], hw = x.shape[2] * x.shape[3], inv = 1 / Float(hw)
+        let out = Tensor(uninitializedShape: [x.shape[0], x.shape[1], 1, 1])
+        let xp = UncheckedPointer(x.data), op = UncheckedPointer(out.data)
+        RowKernels.forRows(rows, rowLength: hw) { range in
+            for i in range { op.p[i] = RowKernels.sum(xp.p + i * hw, hw) * inv }
+        }
+        let shape = x.shape
+        return Tensor.differentiable("plane_mean", inputs: [x], output: out) { g in
+            let gx = Tensor(uninitializedShape: shape)
+            let gp = UncheckedPointer(g.data), dp = UncheckedPointer(gx.data)
+            RowKernels.forRows(rows, rowLength: hw) { range in
+                for i in range { (dp.p + i * hw).update(repeating: gp.p[i] * inv, count: hw) }
+            }
+            return [gx]
+        }
     }
 }

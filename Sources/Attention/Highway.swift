@@ -14,7 +14,7 @@ import TensorCore
 /// State-dict keys: `nonlinear.i.weight`, `nonlinear.i.bias` (H) and `gate.i.weight`, `gate.i.bias` (T), i < num_layers.
 /// Reference: the paper's equations with its advice of a negative transform-gate bias at init (`gate_bias`, −1
 /// here); no official code. Our PyTorch transcription is `scripts/fixtures/zoo_seed003B1.py` `Highway`.
-/// The gate combination (σ, ReLU, the mix and its pullback) is one fused primitive after the two linear layers.
+/// The two products run as GEMMs without bias; the biases, σ, ReLU, the mix and its pullback are one fused primitive.
 public final class Highway: Module {
     public let nonlinear: ModuleList
     public let gate: ModuleList
@@ -31,44 +31,68 @@ public final class Highway: Module {
     public override func forward(_ x: Tensor) -> Tensor {
         checkShape(x.rank == 2 && x.shape[1] == size, "Highway: expected an (N, \(size)) input, got \(x.shape)")
         var y = x
-        for (h, t) in zip(nonlinear.modules, gate.modules) {
-            y = Highway.combine(h: h(y), t: t(y), x: y)
+        for case let (h as Linear, t as Linear) in zip(nonlinear.modules, gate.modules) {
+            // The two GEMMs without bias; the biases are added inside the fused gate mix.
+            y = Highway.combine(h: y.linear(weight: h.weight.value), t: y.linear(weight: t.weight.value),
+                                hBias: h.bias!.value, tBias: t.bias!.value, x: y)
         }
         return y
     }
 
-    /// `ReLU(h)·σ(t) + x·(1 − σ(t))` in one pass; keeps σ(t) for the pullback.
-    static func combine(h: Tensor, t: Tensor, x: Tensor) -> Tensor {
-        let count = x.count
+    /// `ReLU(h + b_h)·σ(t + b_t) + x·(1 − σ(t + b_t))` in one pass over (N, D); keeps σ for the pullback.
+    /// `h` and `t` are fresh GEMM outputs that only this op reads: their biases are added in place.
+    static func combine(h: Tensor, t: Tensor, hBias: Tensor, tBias: Tensor, x: Tensor) -> Tensor {
+        let rows = x.shape[0], d = x.shape[1], count = x.count
         let out = Tensor(uninitializedShape: x.shape)
         let gate = Tensor(uninitializedShape: x.shape)
-        VectorMath.apply(.sigmoid, t.data, gate.data, count: count)
-        let hp = UncheckedPointer(h.data), xp = UncheckedPointer(x.data), sp = UncheckedPointer(gate.data)
-        let op = UncheckedPointer(out.data)
-        Threading.parallelFor(count, minChunk: 1 << 15) { r in
+        let hp = UncheckedPointer(h.data), tp = UncheckedPointer(t.data), xp = UncheckedPointer(x.data)
+        let sp = UncheckedPointer(gate.data), op = UncheckedPointer(out.data)
+        let bh = UncheckedPointer(hBias.data), bt = UncheckedPointer(tBias.data)
+        let rowChunk = Swift.max(1, (1 << 14) / Swift.max(d, 1))
+        Threading.parallelFor(rows, minChunk: rowChunk) { r in
             for i in r {
-                let s = sp.p[i], hv = Swift.max(hp.p[i], 0)
-                op.p[i] = hv * s + xp.p[i] * (1 - s)
+                let ts = tp.p + i * d
+                for j in 0..<d { ts[j] += bt.p[j] }
+                VectorMath.apply(.sigmoid, ts, sp.p + i * d, count: d)
+                let hs = hp.p + i * d, xs = xp.p + i * d, ss = sp.p + i * d, os = op.p + i * d
+                for j in 0..<d {
+                    let hv = hs[j] + bh.p[j], s = ss[j]
+                    hs[j] = hv
+                    os[j] = Swift.max(hv, 0) * s + xs[j] * (1 - s)
+                }
             }
         }
-        // With s = σ(t), r = ReLU(h):  ∂h = g·s·[h > 0],  ∂t = g·(r − x)·s(1 − s),  ∂x = g·(1 − s).
-        return Tensor.differentiable("highway_combine", inputs: [h, t, x], output: out) { [h, x, gate] g in
-            let dh = h.requiresGrad ? Tensor(uninitializedShape: h.shape) : nil
-            let dt = t.requiresGrad ? Tensor(uninitializedShape: t.shape) : nil
+        // With s = σ(t + b_t), r = ReLU(h + b_h):  ∂h = g·s·[h + b_h > 0],  ∂t = g·(r − x)·s(1 − s),  ∂x = g·(1 − s);
+        // ∂b_h, ∂b_t are the column sums of ∂h, ∂t.
+        return Tensor.differentiable("highway_combine", inputs: [h, t, hBias, tBias, x], output: out) { [h, x, gate] g in
+            let dh = Tensor(uninitializedShape: h.shape), dt = Tensor(uninitializedShape: t.shape)
             let dx = x.requiresGrad ? Tensor(uninitializedShape: x.shape) : nil
             let gp = UncheckedPointer(g.data), hp = UncheckedPointer(h.data), xp = UncheckedPointer(x.data)
             let sp = UncheckedPointer(gate.data)
-            let dhp = dh.map { UncheckedPointer($0.data) }, dtp = dt.map { UncheckedPointer($0.data) }
-            let dxp = dx.map { UncheckedPointer($0.data) }
+            let dhp = UncheckedPointer(dh.data), dtp = UncheckedPointer(dt.data), dxp = dx.map { UncheckedPointer($0.data) }
             Threading.parallelFor(count, minChunk: 1 << 15) { r in
                 for i in r {
                     let gv = gp.p[i], s = sp.p[i], hv = hp.p[i]
-                    dhp?.p[i] = hv > 0 ? gv * s : 0
-                    dtp?.p[i] = gv * (Swift.max(hv, 0) - xp.p[i]) * s * (1 - s)
+                    dhp.p[i] = hv > 0 ? gv * s : 0
+                    dtp.p[i] = gv * (Swift.max(hv, 0) - xp.p[i]) * s * (1 - s)
                     dxp?.p[i] = gv * (1 - s)
                 }
             }
-            return [dh, dt, dx]
+            return [dh, dt, Highway.columnSums(dh), Highway.columnSums(dt), dx]
         }
+    }
+
+    /// Σ over rows of an (N, D) tensor, as (D).
+    static func columnSums(_ a: Tensor) -> Tensor {
+        let rows = a.shape[0], d = a.shape[1]
+        let out = Tensor.zeros([d])
+        let ap = UncheckedPointer(a.data), op = UncheckedPointer(out.data)
+        Threading.parallelFor(d, minChunk: 256) { cols in
+            for i in 0..<rows {
+                let row = ap.p + i * d
+                for j in cols { op.p[j] += row[j] }
+            }
+        }
+        return out
     }
 }

@@ -17,7 +17,7 @@ public func perExampleConv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Fl
         }
         return
     }
-    let k = g.cpg * g.taps, p = g.outH * g.outW, hw = g.height * g.width
+    let k = g.cpg * g.taps, p = g.outH * g.outW
     let xs = UncheckedSendable(input), ws = UncheckedSendable(weights), bs = UncheckedSendable(biases)
     let ys = UncheckedSendable(output)
     Threading.parallelFor(g.batch) { range in
@@ -25,13 +25,7 @@ public func perExampleConv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Fl
         for n in range {
             let x = xs.value + n * inSize, y = ys.value + n * outSize, w = ws.value + n * wSize
             for grp in 0..<g.groups {
-                let b: UnsafePointer<Float>
-                if let scratch {
-                    im2col(one, x, scratch.pointer, firstChannel: grp * g.cpg, parallel: false)
-                    b = UnsafePointer(scratch.pointer)
-                } else {
-                    b = x + grp * g.cpg * hw
-                }
+                let b = columns(one, x, scratch, group: grp)
                 sgemmSerial(transA: false, transB: false, m: g.opg, n: p, k: k, alpha: 1, a: w + grp * g.opg * k, lda: k,
                             b: b, ldb: p, beta: 0, c: y + grp * g.opg * p, ldc: p)
             }
@@ -73,26 +67,12 @@ public func perExampleConv2dBackward(_ g: Conv2dGeometry, input: UnsafePointer<F
         for n in range {
             let x = xs.value + n * inSize, w = ws.value + n * wSize, gy = gys.value + n * outSize
             if let gb = gbs.value {
-                for o in 0..<g.outChannels {
-                    let s = gy + o * p
-                    var acc = SIMD8<Float>(repeating: 0)
-                    var q = 0
-                    while q + 8 <= p { acc += UnsafeRawPointer(s + q).loadUnaligned(as: SIMD8<Float>.self); q += 8 }
-                    var t = acc.sum()
-                    while q < p { t += s[q]; q += 1 }
-                    gb[n * g.outChannels + o] = t
-                }
+                for o in 0..<g.outChannels { gb[n * g.outChannels + o] = planeSum(gy + o * p, p) }
             }
             if let gw = gws.value {
                 // dW_g = dY_g · colsᵀ
                 for grp in 0..<g.groups {
-                    let b: UnsafePointer<Float>
-                    if let scratch {
-                        im2col(one, x, scratch.pointer, firstChannel: grp * g.cpg, parallel: false)
-                        b = UnsafePointer(scratch.pointer)
-                    } else {
-                        b = x + grp * g.cpg * hw
-                    }
+                    let b = columns(one, x, scratch, group: grp)
                     sgemmSerial(transA: false, transB: true, m: g.opg, n: k, k: p, alpha: 1, a: gy + grp * g.opg * p, lda: p,
                                 b: b, ldb: p, beta: 0, c: gw + n * wSize + grp * g.opg * k, ldc: k)
                 }
@@ -115,4 +95,12 @@ public func perExampleConv2dBackward(_ g: Conv2dGeometry, input: UnsafePointer<F
 extension Conv2dGeometry {
     /// The same convolution for one image.
     var single: Conv2dGeometry { var s = self; s.batch = 1; return s }
+}
+
+/// The GEMM operand of group `grp` of one image: its im2col columns in `scratch` (on this thread), or the
+/// input planes themselves for a pointwise convolution (no scratch).
+private func columns(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ scratch: ColumnBuffer?, group grp: Int) -> UnsafePointer<Float> {
+    guard let scratch else { return x + grp * g.cpg * g.height * g.width }
+    im2col(g, x, scratch.pointer, firstChannel: grp * g.cpg, parallel: false)
+    return UnsafePointer(scratch.pointer)
 }

@@ -192,6 +192,17 @@ public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<F
     }
 }
 
+/// Σ of `count` floats with eight-lane partial sums (a bias gradient's plane).
+@inline(__always)
+func planeSum(_ s: UnsafePointer<Float>, _ count: Int) -> Float {
+    var acc = SIMD8<Float>(repeating: 0)
+    var q = 0
+    while q + 8 <= count { acc += UnsafeRawPointer(s + q).loadUnaligned(as: SIMD8<Float>.self); q += 8 }
+    var t = acc.sum()
+    while q < count { t += s[q]; q += 1 }
+    return t
+}
+
 /// Gradients of the weight (and bias). Both are overwritten.
 public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float>, gradOutput: UnsafePointer<Float>,
                                  gradWeight: UnsafeMutablePointer<Float>, gradBias: UnsafeMutablePointer<Float>?) {
@@ -201,15 +212,7 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
         Threading.parallelFor(g.outChannels, minChunk: max(1, 8192 / max(g.batch * p, 1))) { r in
             for o in r {
                 var total: Float = 0
-                for n in 0..<g.batch {
-                    let s = gradOutput + (n * g.outChannels + o) * p
-                    var acc = SIMD8<Float>(repeating: 0)
-                    var q = 0
-                    while q + 8 <= p { acc += UnsafeRawPointer(s + q).loadUnaligned(as: SIMD8<Float>.self); q += 8 }
-                    var t = acc.sum()
-                    while q < p { t += s[q]; q += 1 }
-                    total += t
-                }
+                for n in 0..<g.batch { total += planeSum(gradOutput + (n * g.outChannels + o) * p, p) }
                 gradBias[o] = total
             }
         }
