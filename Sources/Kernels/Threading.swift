@@ -2,8 +2,12 @@ import Foundation
 
 /// Work splitting over the machine's cores for our own loops (GEMM threads belong to OpenBLAS).
 public enum Threading {
-    /// Number of worker threads our loops use (the active processor count).
-    public static let workerCount: Int = max(1, ProcessInfo.processInfo.activeProcessorCount)
+    /// Number of worker threads our loops use: the active processor count, or `AZOO_NUM_THREADS`
+    /// when it is set to a positive integer (per-core measurements, e.g. `AZOO_NUM_THREADS=1`).
+    public static let workerCount: Int = {
+        if let text = ProcessInfo.processInfo.environment["AZOO_NUM_THREADS"], let n = Int(text), n > 0 { return n }
+        return max(1, ProcessInfo.processInfo.activeProcessorCount)
+    }()
 
     /// Splits `[0, count)` into at most `workerCount` contiguous chunks of at least `minChunk`
     /// items and runs `body` on each, in parallel when there is more than one chunk.

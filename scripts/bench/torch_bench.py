@@ -1,5 +1,6 @@
 """PyTorch side of the engine benchmarks: same names as attnzoo-bench, JSON lines."""
 import json
+import os
 import statistics
 import sys
 import time
@@ -7,7 +8,7 @@ import time
 import torch
 import torch.nn.functional as F
 
-torch.set_num_threads(2)
+torch.set_num_threads(int(os.environ.get("AZOO_NUM_THREADS", "2")))
 reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 
 
