@@ -23,9 +23,9 @@ import TensorCore
 /// Quirk: as the reference, the channel gate pools with `avg_pool2d(x, H, stride: H)`, which is
 /// global average pooling only for square maps; for H < W < 2H it averages the left H×H window
 /// and other widths are rejected (the reference fails there too).
-public final class BAM: Module {
+public final class BAM: Module, @unchecked Sendable {
     /// Channel gate: average pool → (FC, BN1d, ReLU)×numLayers → FC.
-    public final class ChannelGate: Module {
+    public final class ChannelGate: Module, @unchecked Sendable {
         public let gateC: NamedSequential
 
         public init(gateChannel: Int, reductionRatio: Int = 16, numLayers: Int = 1) {
@@ -51,7 +51,7 @@ public final class BAM: Module {
     }
 
     /// Spatial gate: 1×1 reduce, `dilationConvNum` dilated 3×3 convs, 1×1 to one map.
-    public final class SpatialGate: Module {
+    public final class SpatialGate: Module, @unchecked Sendable {
         public let gateS: NamedSequential
 
         public init(gateChannel: Int, reductionRatio: Int = 16, dilationConvNum: Int = 2, dilationVal: Int = 4) {

@@ -16,9 +16,9 @@ import TensorCore
 /// Quirk: as the reference, the dilated 3×3 convs use padding 1 with dilation `dia_val`, so for
 /// dia_val = 2 each shrinks the map by 2; the spatial gate then broadcasts only when it ends at
 /// 1×1 (the seed's 7×7 input) or when dia_val = 1.
-public final class BAMBlock: Module {
+public final class BAMBlock: Module, @unchecked Sendable {
     /// Channel gate: GAP → (FC, BN1d, ReLU)×numLayers → FC.
-    public final class ChannelAttention: Module {
+    public final class ChannelAttention: Module, @unchecked Sendable {
         public let avgpool = AdaptiveAvgPool2d(1)
         public let ca: NamedSequential
 
@@ -38,7 +38,7 @@ public final class BAMBlock: Module {
     }
 
     /// Spatial gate: 1×1 reduce, dilated 3×3 convs, 1×1 to one map.
-    public final class SpatialAttention: Module {
+    public final class SpatialAttention: Module, @unchecked Sendable {
         public let sa: NamedSequential
 
         public init(channel: Int, reduction: Int = 16, numLayers: Int = 3, diaVal: Int = 2) {

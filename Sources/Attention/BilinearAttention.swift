@@ -20,9 +20,9 @@ import TensorCore
 /// `BilinearAttention(inChannels, outChannels)` with its `_dim_change` / `ConvBlock` layers.
 /// The bilinear expansion Vec(Utri(φφᵀ)) is one fused differentiable primitive (the reference builds C×C outer
 /// products per pixel and gathers c diagonals).
-public final class BilinearAttention: Module {
+public final class BilinearAttention: Module, @unchecked Sendable {
     /// Conv (with bias) → BatchNorm2d → ReLU, the official `ConvBlock`.
-    public final class ConvBlock: Module {
+    public final class ConvBlock: Module, @unchecked Sendable {
         public let conv: Conv2d
         public let bn: BatchNorm2d
 
@@ -36,7 +36,7 @@ public final class BilinearAttention: Module {
     }
 
     /// The official `_dim_change`: a 1×1 `ConvBlock` registered under the name `conv`.
-    public final class DimChange: Module {
+    public final class DimChange: Module, @unchecked Sendable {
         public let conv: ConvBlock
 
         public init(inChannels: Int, outChannels: Int) {

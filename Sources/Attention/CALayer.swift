@@ -10,7 +10,7 @@ import TensorCore
 /// Shapes: (N, C, H, W) → (N, C, H, W).
 /// State-dict keys: `conv_du.0.{weight,bias}`, `conv_du.2.{weight,bias}`.
 /// Reference: seed 004 `CALayer`; official yulunzhang/RCAN `RCAN_TrainCode/code/model/rcan.py`.
-public final class CALayer: Module {
+public final class CALayer: Module, @unchecked Sendable {
     public let avgPool = AdaptiveAvgPool2d(1)
     public let convDu: Sequential
 

@@ -17,9 +17,9 @@ import TensorCore
 /// Reference: seed 000 `CBAM`, `ChannelAttention(in_planes, ratio=16)`, `SpatialAttention(kernel_size=7)`.
 /// Deviation: seed 001's `ChannelAttention(in_planes, rotio=16)` uses both `rotio` and an undefined
 /// `ratio`; the argument is `ratio`, as in seed 000 and the official code.
-public final class CBAM: Module {
+public final class CBAM: Module, @unchecked Sendable {
     /// Channel gate with a shared MLP over the average- and max-pooled vectors.
-    public final class ChannelAttention: Module {
+    public final class ChannelAttention: Module, @unchecked Sendable {
         public let avgPool = AdaptiveAvgPool2d(1)
         public let maxPool = AdaptiveMaxPool2d(1)
         public let sharedMLP: Sequential
@@ -42,7 +42,7 @@ public final class CBAM: Module {
     }
 
     /// Spatial gate: conv over the channel mean and max maps (kernel 3 or 7, no bias).
-    public final class SpatialAttention: Module {
+    public final class SpatialAttention: Module, @unchecked Sendable {
         public let conv: Conv2d
         public let sigmoid = Sigmoid()
 

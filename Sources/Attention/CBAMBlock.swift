@@ -12,9 +12,9 @@ import TensorCore
 /// Shapes: (N, C, H, W) → (N, C, H, W).
 /// State-dict keys: `ca.se.0.weight`, `ca.se.2.weight`, `sa.conv.weight`, `sa.conv.bias`.
 /// Reference: seed 002; External-Attention-pytorch `model/attention/CBAM.py`.
-public final class CBAMBlock: Module {
+public final class CBAMBlock: Module, @unchecked Sendable {
     /// The shared-MLP channel gate of CBAMBlock.
-    public final class ChannelAttention: Module {
+    public final class ChannelAttention: Module, @unchecked Sendable {
         public let maxpool = AdaptiveMaxPool2d(1)
         public let avgpool = AdaptiveAvgPool2d(1)
         public let se: Sequential
@@ -35,7 +35,7 @@ public final class CBAMBlock: Module {
     }
 
     /// The channel-pooled spatial gate of CBAMBlock.
-    public final class SpatialAttention: Module {
+    public final class SpatialAttention: Module, @unchecked Sendable {
         public let conv: Conv2d
         public let sigmoid = Sigmoid()
 

@@ -20,9 +20,9 @@ import TensorCore
 /// symmetric `((stride − 1) + dilation·(k − 1)) // 2`.
 /// The per-example kernels run as one grouped convolution with groups = N·groups on the (1, N·C, H, W) view,
 /// as timm does (`Tensor.perExampleConv2d`).
-public final class CondConv: Module {
+public final class CondConv: Module, @unchecked Sendable {
     /// timm's CondConv2d: expert kernels flattened per expert; `callAsFunction(_:routingWeights:)`.
-    public final class CondConv2d: Module {
+    public final class CondConv2d: Module, @unchecked Sendable {
         public let weight: Parameter
         public let bias: Parameter?
         public let inChannels: Int, outChannels: Int, kernelSize: (Int, Int)

@@ -13,7 +13,7 @@ import TensorCore
 /// Shapes: (N, inp, H, W) → (N, oup, H, W) with oup = inp for the product to broadcast.
 /// State-dict keys: `conv1.*`, `bn1.*` (BatchNorm2d of mip = max(8, inp/reduction)), `conv_h.*`, `conv_w.*`.
 /// Reference: seed 002; External-Attention-pytorch `model/attention/CoordAttention.py`.
-public final class CoordAtt: Module {
+public final class CoordAtt: Module, @unchecked Sendable {
     public let poolH = AdaptiveAvgPool2d(outputSize: (nil, 1))
     public let poolW = AdaptiveAvgPool2d(outputSize: (1, nil))
     public let conv1: Conv2d

@@ -13,7 +13,7 @@ import TensorCore
 /// State-dict keys: `gamma` (1), `query_conv.weight`/`.bias` (C/8, C, 1, 1), `key_conv.*`, `value_conv.*` (C, C, 1, 1).
 /// Reference: official junfu1115/DANet `encoding/nn/da_att.py` `PAM_Module(in_dim)`.
 /// `V Aᵀ` with its softmax is one fused differentiable primitive (`DANetKernels.positionAttention`).
-public final class PAMModule: Module {
+public final class PAMModule: Module, @unchecked Sendable {
     public let gamma: Parameter
     public let queryConv: Conv2d
     public let keyConv: Conv2d
@@ -48,7 +48,7 @@ public final class PAMModule: Module {
 /// Reference: official junfu1115/DANet `encoding/nn/da_att.py` `CAM_Module(in_dim)` (`in_dim` is unused there too).
 /// Quirk: the max-minus energy ("energy_new") is copied; its max sends the gradient to the first maximal index as `torch.max(dim)`.
 /// `A F` with its energy and softmax is one fused differentiable primitive (`DANetKernels.channelAttention`).
-public final class CAMModule: Module {
+public final class CAMModule: Module, @unchecked Sendable {
     public let gamma: Parameter
     public let chanelIn: Int
 

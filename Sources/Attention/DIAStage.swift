@@ -16,7 +16,7 @@ import TensorCore
 /// Deviation: the seed's stage wraps an external ResNet ModuleList and a custom multi-layer LSTM (`LSTMCell(C, C, 1)`
 /// with bottleneck "small cells" and a sigmoid cell output); here the stage owns minimal conv+BN blocks and uses
 /// a standard LSTMCell (`torch.nn.LSTMCell` semantics), as the catalogue row describes.
-public final class DIAStage: Module {
+public final class DIAStage: Module, @unchecked Sendable {
     public let blocks: [Module]
     public let lstm: LSTMCell
     public let globalAvg = AdaptiveAvgPool2d(1)

@@ -19,9 +19,9 @@ import TensorCore
 /// use in_planes / groups (its weight's own shape).
 /// Deviation: the reference leaves `bias` uninitialised (`torch.Tensor`); we start it at zero.
 /// The per-example kernels run as one grouped convolution with groups = N·groups (`Tensor.perExampleConv2d`).
-public final class DynamicConv2d: Module {
+public final class DynamicConv2d: Module, @unchecked Sendable {
     /// The kernel attention: softmax over K of a two-layer 1×1-conv MLP on the pooled input, divided by temperature.
-    public final class Attention2d: Module {
+    public final class Attention2d: Module, @unchecked Sendable {
         public let fc1: Conv2d
         public let fc2: Conv2d
         public private(set) var temperature: Int

@@ -10,7 +10,7 @@ import TensorCore
 /// Shapes: (N, C, H, W) → (N, C, H, W).
 /// State-dict keys: `conv.weight` (1, 1, k), `conv.bias` (1).
 /// Reference: seed 002; External-Attention-pytorch `model/attention/ECAAttention.py`.
-public final class ECAAttention: Module {
+public final class ECAAttention: Module, @unchecked Sendable {
     public let gap = AdaptiveAvgPool2d(1)
     public let conv: Conv1d
     public let sigmoid = Sigmoid()

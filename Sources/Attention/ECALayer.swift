@@ -13,7 +13,7 @@ import TensorCore
 /// Shapes: (N, C, H, W) → (N, C, H, W).
 /// State-dict keys: `conv.weight` (1, 1, k).
 /// Reference: seed 004 `eca_layer`; official BangguWu/ECANet (`models/eca_module.py`, adaptive k of `eca_resnet`).
-public final class ECALayer: Module {
+public final class ECALayer: Module, @unchecked Sendable {
     public let avgPool = AdaptiveAvgPool2d(1)
     public let conv: Conv1d
     public let sigmoid = Sigmoid()

@@ -16,9 +16,9 @@ import TensorCore
 /// `encoding/nn/encoding.py`: codewords ~ U(−1/√(KD), 1/√(KD)), scale ~ U(−1, 0)).
 /// Deviation: the seed's `norm_layer=None` default cannot run; BatchNorm2d is used after the conv and
 /// BatchNorm1d over the K codes (the official code passes a BatchNorm there).
-public final class EncModule: Module {
+public final class EncModule: Module, @unchecked Sendable {
     /// Learned codewords with smoothing factors; (N, D, H, W) → (N, K, D) aggregated residuals.
-    public final class Encoding: Module {
+    public final class Encoding: Module, @unchecked Sendable {
         public let codewords: Parameter
         public let scale: Parameter
         public let D: Int, K: Int
@@ -45,7 +45,7 @@ public final class EncModule: Module {
     }
 
     /// Mean over one axis (PyTorch-Encoding's `Mean`).
-    public final class Mean: Module {
+    public final class Mean: Module, @unchecked Sendable {
         public let dim: Int, keepDim: Bool
         public init(dim: Int, keepDim: Bool = false) { self.dim = dim; self.keepDim = keepDim; super.init() }
         public override func forward(_ x: Tensor) -> Tensor { x.mean(axis: dim, keepDims: keepDim) }

@@ -21,7 +21,7 @@ import TensorCore
 /// Deviation: a and m are initialised to 1 (the paper does not state their initialisation); the
 /// MLPs carry biases; the local path's hidden width is C/r with the same r as the global path.
 /// The gate `tanh(α + β·l)` with α = a·g, β = a + m·g is one fused differentiable primitive.
-public final class GALA: Module {
+public final class GALA: Module, @unchecked Sendable {
     public let a: Parameter
     public let m: Parameter
     public let avgPool = AdaptiveAvgPool2d(1)

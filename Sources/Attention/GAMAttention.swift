@@ -13,7 +13,7 @@ import TensorCore
 /// State-dict keys: `channel_attention.0.*`, `channel_attention.2.*`, `spatial_attention.0.*`,
 /// `spatial_attention.1.*` (BN), `spatial_attention.3.*`, `spatial_attention.4.*` (BN).
 /// Reference: seed 002 (GAM_Attention).
-public final class GAMAttention: Module {
+public final class GAMAttention: Module, @unchecked Sendable {
     public let channelAttention: Sequential
     public let spatialAttention: Sequential
 

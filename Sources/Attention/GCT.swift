@@ -12,7 +12,7 @@ import TensorCore
 /// Shapes: (N, C, H, W) → (N, C, H, W).
 /// State-dict keys: `alpha`, `gamma`, `beta`, each (1, C, 1, 1) (α = 1, γ = β = 0 at init: the module starts as identity).
 /// Reference: seed 004 `GCT`; official z-x-yang/GCT (PyTorch).
-public final class GCT: Module {
+public final class GCT: Module, @unchecked Sendable {
     /// Embedding norm of `GCT`.
     public enum Mode: String, Sendable, CaseIterable { case l2, l1 }
 

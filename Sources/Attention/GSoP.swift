@@ -17,7 +17,7 @@ import TensorCore
 /// `torchvision/models/resnet.py` (Bottleneck with attention '1': `out = pre_att * chan_att(pre_att)`).
 /// Deviation: the seed has no code; the official block's layers are wrapped as a standalone module
 /// with `channel` and `att_dim` (128 in the paper) arguments.
-public final class GSoP: Module {
+public final class GSoP: Module, @unchecked Sendable {
     public let convForDR: Conv2d
     public let bnForDR: BatchNorm2d
     public let rowBn: BatchNorm2d

@@ -24,9 +24,9 @@ import TensorCore
 /// makes the "global" gather a padded local filter with a feat_size output; we follow the paper's GE-θ global
 /// gather (a depthwise conv spanning the whole map, no padding, one value per channel).
 /// The global mean and the 1×1 gate are fused one-pass primitives (`planeMean`, `channelGated`).
-public final class GatherExcite: Module {
+public final class GatherExcite: Module, @unchecked Sendable {
     /// timm's ConvMlp with its defaults: 1×1 conv (bias) → ReLU → 1×1 conv (bias).
-    public final class ConvMlp: Module {
+    public final class ConvMlp: Module, @unchecked Sendable {
         public let fc1: Conv2d
         public let fc2: Conv2d
 

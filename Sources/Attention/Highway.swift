@@ -15,7 +15,7 @@ import TensorCore
 /// Reference: the paper's equations with its advice of a negative transform-gate bias at init (`gate_bias`, −1
 /// here); no official code. Our PyTorch transcription is `scripts/fixtures/zoo_seed003B1.py` `Highway`.
 /// The two products run as GEMMs without bias; the biases, σ, ReLU, the mix and its pullback are one fused primitive.
-public final class Highway: Module {
+public final class Highway: Module, @unchecked Sendable {
     public let nonlinear: ModuleList
     public let gate: ModuleList
     public let size: Int

@@ -15,9 +15,9 @@ import TensorCore
 /// Shapes: (N, C, H, W) → (N, C, H, W).
 /// State-dict keys: `dct_layer.weight` (C, dct_h, dct_w) (a buffer, fixed DCT filters), `fc.0.weight`, `fc.2.weight`.
 /// Reference: seed 004 `MultiSpectralAttentionLayer`; official cfzd/FcaNet `model/layer.py`.
-public final class MultiSpectralAttentionLayer: Module {
+public final class MultiSpectralAttentionLayer: Module, @unchecked Sendable {
     /// The fixed DCT filter bank, `weight` registered as a buffer as in the official code.
-    public final class MultiSpectralDCTLayer: Module {
+    public final class MultiSpectralDCTLayer: Module, @unchecked Sendable {
         public let weight: Buffer
 
         public init(height: Int, width: Int, mapperX: [Int], mapperY: [Int], channel: Int) {

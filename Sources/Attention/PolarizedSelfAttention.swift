@@ -15,7 +15,7 @@ import TensorCore
 /// Shapes: (N, C, H, W) → (N, C, H, W), C even.
 /// State-dict keys: `ch_wv.*`, `ch_wq.*`, `ch_wz.*`, `ln.weight`, `ln.bias`, `sp_wv.*`, `sp_wq.*`.
 /// Reference: seed 002; External-Attention-pytorch `model/attention/PolarizedSelfAttention.py`.
-public class PolarizedSelfAttention: Module {
+public class PolarizedSelfAttention: Module, @unchecked Sendable {
     public let chWv: Conv2d
     public let chWq: Conv2d
     public let chWz: Conv2d
@@ -56,12 +56,12 @@ public class PolarizedSelfAttention: Module {
 }
 
 /// Parallel PSA: Y = A_ch ⊙ X + A_sp ⊙ X (catalogue D06).
-public final class ParallelPolarizedSelfAttention: PolarizedSelfAttention {
+public final class ParallelPolarizedSelfAttention: PolarizedSelfAttention, @unchecked Sendable {
     public override func forward(_ x: Tensor) -> Tensor { x * (channelWeight(x) + spatialWeight(x)) }
 }
 
 /// Sequential PSA: Y = A_sp(Z) ⊙ Z with Z = A_ch ⊙ X (catalogue D06).
-public final class SequentialPolarizedSelfAttention: PolarizedSelfAttention {
+public final class SequentialPolarizedSelfAttention: PolarizedSelfAttention, @unchecked Sendable {
     public override func forward(_ x: Tensor) -> Tensor {
         let z = channelWeight(x) * x
         return spatialWeight(z) * z

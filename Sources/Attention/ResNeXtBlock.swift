@@ -18,7 +18,7 @@ import TensorCore
 /// Deviation: the seed's `forward` ends after `out = F.relu(out)` without `return out` (lost in the blog);
 /// the block returns it.
 /// Quirk: as the seed, conv3's branch ends with a ReLU before the residual addition (ResNet has none there).
-public final class ResNeXtBlock: Module {
+public final class ResNeXtBlock: Module, @unchecked Sendable {
     /// The channel expansion of the block's output (the seed's `Block.expansion`).
     public static let expansion = 2
 

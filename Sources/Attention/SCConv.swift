@@ -17,7 +17,7 @@ import TensorCore
 /// norm_layer)` with `norm_layer = BatchNorm2d`; the defaults (stride 1, padding 1, dilation 1, groups 1, pooling_r 4)
 /// are those SCBottleneck passes.
 /// `K3(X) ⊙ σ(X + Up(K2(X)))` is one fused differentiable primitive.
-public final class SCConv: Module {
+public final class SCConv: Module, @unchecked Sendable {
     public let k2: Sequential
     public let k3: Sequential
     public let k4: Sequential

@@ -14,7 +14,7 @@ import TensorCore
 /// State-dict keys: `cSE.1.weight`, `cSE.1.bias`, `cSE.3.weight`, `cSE.3.bias`, `sSE.0.weight`, `sSE.0.bias`.
 /// Reference: segmentation_models_pytorch `SCSEModule` (keys and the `add` fusion); the other
 /// three fusions from the paper (max-out as `torch.max(a, b)`: ties split the gradient in halves).
-public final class SCSEModule: Module {
+public final class SCSEModule: Module, @unchecked Sendable {
     /// How the channel and spatial branches are fused.
     public enum Mode: String, CaseIterable, Sendable { case max, add, mul, concat }
 

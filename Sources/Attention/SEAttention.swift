@@ -12,7 +12,7 @@ import TensorCore
 /// State-dict keys: `fc.0.weight` (C/r, C), `fc.2.weight` (C, C/r).
 /// Reference: seed 002; External-Attention-pytorch `model/attention/SEAttention.py`.
 /// Deviation: the seed's code lacks `self.avg_pool`; the reference's AdaptiveAvgPool2d(1) is used.
-public final class SEAttention: Module {
+public final class SEAttention: Module, @unchecked Sendable {
     public let avgPool = AdaptiveAvgPool2d(1)
     public let fc: Sequential
     public let channel: Int

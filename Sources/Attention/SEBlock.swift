@@ -10,7 +10,7 @@ import TensorCore
 /// Shapes: (N, C, H, W) → (N, C, H, W).
 /// State-dict keys: `fc.0.weight` (C/r, C), `fc.2.weight` (C, C/r).
 /// Reference: seed 000 `SEBlock` (same math as seed 002's `SEAttention`, different defaults).
-public final class SEBlock: Module {
+public final class SEBlock: Module, @unchecked Sendable {
     public let avgPool = AdaptiveAvgPool2d(1)
     public let fc: Sequential
     public let channel: Int

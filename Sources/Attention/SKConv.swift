@@ -14,7 +14,7 @@ import TensorCore
 /// State-dict keys: `conv1.{i}.0.weight` (C, C, 3, 3), `conv1.{i}.1.*` (BN), `att.1.weight`, `att.1.bias`,
 /// `att.3.weight`, `att.3.bias`.
 /// Reference: seed 000 `SKConv`.
-public final class SKConv: Module {
+public final class SKConv: Module, @unchecked Sendable {
     /// The M branches: Sequential(conv3×3 dilated, BN, ReLU).
     public let conv1: [Sequential]
     /// Sequential(GAP, conv1×1, ReLU, conv1×1).

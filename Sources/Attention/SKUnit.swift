@@ -15,7 +15,7 @@ import TensorCore
 /// Reference: seed 000 `SKUnit` (its `FloatFunctional.add_relu` is `relu(shortcut + out)`).
 /// Quirk: as the seed, `in_channels != out_channels` always means a stride-2 unit whose middle width is
 /// `in_channels`, and the SKConv's output goes through one more BN and ReLU.
-public final class SKUnit: Module {
+public final class SKUnit: Module, @unchecked Sendable {
     public let shortcut: Sequential
     public let conv1: Sequential
     public let conv2: Sequential

@@ -17,7 +17,7 @@ import TensorCore
 /// Quirk: like the reference, inputs wider or taller than 1000 are centre-cropped to 1000 before pooling
 /// (the unused `max_pool` is kept); the reference's exact-1000 edge case crops from a negative offset there,
 /// here such an axis is left whole.
-public final class SOCA: Module {
+public final class SOCA: Module, @unchecked Sendable {
     public let maxPool = MaxPool2d(kernelSize: 2)
     public let convDu: Sequential
 

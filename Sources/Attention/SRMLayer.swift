@@ -13,7 +13,7 @@ import TensorCore
 /// State-dict keys: `cfc.weight` (C, 1, 2), `bn.{weight,bias,running_mean,running_var,num_batches_tracked}`.
 /// Reference: seed 004 `SRMLayer`; official hyunjaelee410/style-based-recalibration-module.
 /// Quirk: `reduction` is accepted and ignored, as in the reference.
-public final class SRMLayer: Module {
+public final class SRMLayer: Module, @unchecked Sendable {
     public let cfc: Conv1d
     public let bn: BatchNorm1d
 

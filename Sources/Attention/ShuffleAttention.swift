@@ -14,7 +14,7 @@ import TensorCore
 /// State-dict keys: `cweight`, `cbias`, `sweight`, `sbias` (1, C/2G, 1, 1), `gn.weight`, `gn.bias`.
 /// Reference: seed 002; External-Attention-pytorch `model/attention/ShuffleAttention.py`.
 /// Quirk: `reduction` is accepted and unused, as in the reference.
-public final class ShuffleAttention: Module {
+public final class ShuffleAttention: Module, @unchecked Sendable {
     public let avgPool = AdaptiveAvgPool2d(1)
     public let gn: GroupNorm
     public let cweight: Parameter

@@ -14,7 +14,7 @@ import TensorCore
 /// State-dict keys: none.
 /// Reference: official ZjjConan/SimAM `simam_module` (`channels` is accepted and unused, as there).
 /// The whole formula is one fused differentiable primitive (one pass forward, one backward).
-public final class SimAM: Module {
+public final class SimAM: Module, @unchecked Sendable {
     public let eLambda: Float
 
     public init(channels: Int? = nil, eLambda: Float = 1e-4) {

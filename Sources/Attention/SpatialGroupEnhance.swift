@@ -11,7 +11,7 @@ import TensorCore
 /// Shapes: (N, C, H, W) → (N, C, H, W), C divisible by `groups`.
 /// State-dict keys: `weight`, `bias` (1, groups, 1, 1), initialised to zero as the reference.
 /// Reference: seed 002; External-Attention-pytorch `model/attention/SGE.py`.
-public final class SpatialGroupEnhance: Module {
+public final class SpatialGroupEnhance: Module, @unchecked Sendable {
     public let avgPool = AdaptiveAvgPool2d(1)
     public let weight: Parameter
     public let bias: Parameter

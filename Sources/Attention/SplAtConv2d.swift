@@ -18,10 +18,10 @@ import TensorCore
 /// `bn0.*`, `fc1.weight`, `fc1.bias`, `bn1.*`, `fc2.weight`, `fc2.bias`.
 /// Reference: seed 000 `SplAtConv2d` / `rSoftMax`; zhanghang1989/ResNeSt `resnest/torch/models/splat.py`
 /// (with a BatchNorm2d norm layer, no rectified conv, no DropBlock).
-public final class SplAtConv2d: Module {
+public final class SplAtConv2d: Module, @unchecked Sendable {
     /// Softmax over the radix axis of (N, cardinality, radix, rest), returned flat as (N, radix·cardinality·rest);
     /// sigmoid when radix = 1. Seed 000's `rSoftMax`.
-    public final class RSoftMax: Module {
+    public final class RSoftMax: Module, @unchecked Sendable {
         public let radix: Int, cardinality: Int
 
         public init(radix: Int, cardinality: Int) {

@@ -16,7 +16,7 @@ import TensorCore
 /// Reference: official Andrew-Qibin/SPNet `models/customize.py` `StripPooling(in_channels, pool_size, norm_layer,
 /// up_kwargs)` with `norm_layer = BatchNorm2d`, `up_kwargs = {mode: bilinear, align_corners: True}`, pool_size (20, 12) as SPNet's head.
 /// Not timm's `StripAttn`.
-public final class StripPooling: Module {
+public final class StripPooling: Module, @unchecked Sendable {
     public let pool1: AdaptiveAvgPool2d
     public let pool2: AdaptiveAvgPool2d
     public let pool3 = AdaptiveAvgPool2d(outputSize: (1, nil))

@@ -15,9 +15,9 @@ import TensorCore
 /// `<g>.conv.bn.weight`, `.bias`, `.running_mean`, `.running_var`, `.num_batches_tracked`.
 /// Reference: official landskape-ai/triplet-attention `MODELS/triplet_attention.py` (BN momentum 0.01 as there).
 /// The rotations are never materialised: Z-pool and the gating are fused primitives on X's own layout.
-public final class TripletAttention: Module {
+public final class TripletAttention: Module, @unchecked Sendable {
     /// Conv (no bias) → BN (momentum 0.01) → optional ReLU, the official `BasicConv`.
-    public final class BasicConv: Module {
+    public final class BasicConv: Module, @unchecked Sendable {
         public let conv: Conv2d
         public let bn: BatchNorm2d?
         public let relu: ReLU?
@@ -40,13 +40,13 @@ public final class TripletAttention: Module {
     }
 
     /// Channel max ‖ channel mean, (N, C, H, W) → (N, 2, H, W).
-    public final class ZPool: Module {
+    public final class ZPool: Module, @unchecked Sendable {
         public override init() { super.init() }
         public override func forward(_ x: Tensor) -> Tensor { x.tripletZPool(axis: 1) }
     }
 
     /// Z-pool → 7×7 BasicConv (no ReLU) → σ, multiplied onto the input.
-    public final class AttentionGate: Module {
+    public final class AttentionGate: Module, @unchecked Sendable {
         public let compress = ZPool()
         public let conv = BasicConv(inPlanes: 2, outPlanes: 1, kernelSize: 7, padding: 3, relu: false)
         public override init() { super.init() }

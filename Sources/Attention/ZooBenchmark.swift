@@ -16,14 +16,19 @@ public struct ZooTiming: Sendable, Codable {
 
 /// Times zoo modules the way `attnzoo bench` and the tour report them.
 public enum ZooBenchmark {
-    /// Median of `repetitions` timed runs after one warm-up, in milliseconds.
+    /// Median of at least `repetitions` timed runs after one warm-up, in milliseconds. Runs
+    /// continue (up to 1000) until 0.25 s has been timed, so sub-millisecond modules get enough
+    /// samples for a stable median; scripts/bench/zoo_bench.py uses the same rule.
     public static func medianMs(repetitions: Int, _ body: () -> Void) -> Double {
         body()
         var times: [Double] = []
-        for _ in 0..<max(1, repetitions) {
+        var total = 0.0
+        while times.count < max(1, repetitions) || (total < 250 && times.count < 1000) {
             let t0 = DispatchTime.now().uptimeNanoseconds
             body()
-            times.append(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
+            let ms = Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6
+            times.append(ms)
+            total += ms
         }
         times.sort()
         return times[times.count / 2]

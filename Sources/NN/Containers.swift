@@ -18,7 +18,7 @@ public final class Sequential: Module, @unchecked Sendable {
 
 /// Layers applied in order under given names, as a torch.nn.Sequential filled with
 /// `add_module(name, layer)` (keys `fc0.weight`, `bn0.running_mean`, …).
-public final class NamedSequential: Module {
+public final class NamedSequential: Module, @unchecked Sendable {
     public let layers: [(String, Module)]
 
     public init(_ layers: [(String, Module)]) { self.layers = layers; super.init() }

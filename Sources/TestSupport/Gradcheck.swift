@@ -23,7 +23,7 @@ public func gradcheck(_ what: String, inputs: [Tensor], eps: Float = 1e-2, rtol:
     for (k, leaf) in leaves.enumerated() {
         let numeric = Tensor.zeros(leaf.shape)
         for i in 0..<leaf.count {
-            var plus = inputs.map { $0.copy() }, minus = inputs.map { $0.copy() }
+            let plus = inputs.map { $0.copy() }, minus = inputs.map { $0.copy() }
             plus[k].data[i] += eps
             minus[k].data[i] -= eps
             numeric.data[i] = Float((objective(plus) - objective(minus)) / Double(2 * eps))

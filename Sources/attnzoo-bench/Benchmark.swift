@@ -9,5 +9,5 @@ struct Benchmark {
     let run: () -> Void
 }
 
-/// Median wall-clock milliseconds of `repetitions` runs after one warm-up (the zoo's timer).
+/// Median wall-clock milliseconds after one warm-up (the zoo's timer: at least `repetitions` runs, more until 0.25 s).
 func medianMs(repetitions: Int, _ body: () -> Void) -> Double { ZooBenchmark.medianMs(repetitions: repetitions, body) }

@@ -18,7 +18,7 @@ func shuffleAttentionFusedEqualsComposed() {
     let x = RandomGenerator.withSeed(4) { Tensor.randn([2, 24, 3, 5]) }
     let gy = RandomGenerator.withSeed(5) { Tensor.randn([2, 24, 3, 5]) }
     func run(_ f: (Tensor) -> Tensor) -> (Tensor, Tensor, [Tensor]) {
-        for p in sa.namedParameters().map { $0.1 } { p.value.zeroGrad() }
+        for p in sa.namedParameters().map({ $0.1 }) { p.value.zeroGrad() }
         let xg = x.copy().requiringGrad()
         let y = f(xg)
         (y * gy).sum().backward()

@@ -41,7 +41,8 @@ struct Seed003B1Tests {
         expectClose(fused, plain, rtol: 1e-5, atol: 1e-6, "highway values")
         (fused * g).sum().backward()
         (plain * g).sum().backward()
-        expectClose(try #require(a.grad), try #require(b.grad), rtol: 1e-4, atol: 1e-5, "highway input gradient")
+        guard let ga = a.grad, let gb = b.grad else { Issue.record("highway: no input gradient"); return }
+        expectClose(ga, gb, rtol: 1e-4, atol: 1e-5, "highway input gradient")
     }
 
     @Test("D24 GE: extent 0 without parameters or MLP is x·σ(mean), and extent 8 with parameters has three gather convs")

@@ -53,7 +53,8 @@ struct Seed003CTests {
         expectClose(fused, plain, rtol: 1e-6, atol: 1e-6, "zpool values")
         (fused * g).sum().backward()
         (plain * g).sum().backward()
-        expectClose(try #require(a.grad), try #require(b.grad), rtol: 1e-6, atol: 1e-6, "zpool gradients")
+        guard let ga = a.grad, let gb = b.grad else { Issue.record("zpool: no gradient"); return }
+        expectClose(ga, gb, rtol: 1e-6, atol: 1e-6, "zpool gradients")
     }
 
     @Test("bad arguments are rejected with a message naming the argument",

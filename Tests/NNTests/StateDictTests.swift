@@ -4,7 +4,7 @@ import TensorCore
 import TensorIO
 import Testing
 
-final class TwoLayers: Module {
+final class TwoLayers: Module, @unchecked Sendable {
     let convH = Conv2d(inChannels: 2, outChannels: 3, kernelSize: 1)
     let bn = BatchNorm2d(numFeatures: 3)
     let heads = [Linear(inFeatures: 3, outFeatures: 2), Linear(inFeatures: 2, outFeatures: 1, bias: false)]
