@@ -7,7 +7,9 @@ import Testing
 /// Replays a module fixture written by `scripts/fixtures/zoo_common.py`: loads `state.*`
 /// strictly, checks the state-dict key order against PyTorch's, then in eval and in train
 /// mode compares the output, the input gradient and every parameter gradient of
-/// `(output ⊙ grad_output).sum()`, and finally the buffers after the train step.
+/// `(output ⊙ grad_output).sum()`, and finally the buffers after the train step. A parameter
+/// gradient that PyTorch gives below `gradAtol` everywhere (an analytically cancelling sum) is
+/// checked to be below 2·`gradAtol` on our side instead of element-wise.
 public func replayModuleFixture(_ module: Module, _ fx: Fixture, rtol: Float = 1e-4, atol: Float = 1e-5,
                                 gradRtol: Float = 1e-3, gradAtol: Float = 1e-4,
                                 forward: ((Module, Tensor) -> Tensor)? = nil,
@@ -35,7 +37,18 @@ public func replayModuleFixture(_ module: Module, _ fx: Fixture, rtol: Float = 1
         expectGradClose(x.grad, try fx.tensor("\(mode).grad.input"), rtol: gradRtol, atol: gradAtol,
                         "\(name) \(mode) input gradient", sourceLocation: sourceLocation)
         for (key, p) in module.namedParameters() where fx.has("\(mode).grad.\(key)") {
-            expectGradClose(p.grad ?? Tensor.zeros(p.shape), try fx.tensor("\(mode).grad.\(key)"), rtol: gradRtol, atol: gradAtol,
+            let expected = try fx.tensor("\(mode).grad.\(key)"), actual = p.grad ?? Tensor.zeros(p.shape)
+            if expected.count > 0 && (expected.scalars.map(Swift.abs).max() ?? 0) < gradAtol {
+                // The whole reference gradient is at the noise floor: a sum that cancels
+                // analytically (e.g. the bias of a convolution feeding a train-mode BatchNorm,
+                // exactly 0 in exact arithmetic). Rounding decides its values on both sides, so
+                // ours must be at the same floor rather than equal to PyTorch's rounding.
+                let worst = actual.scalars.map(Swift.abs).max() ?? 0
+                #expect(worst < 2 * gradAtol, "\(name) \(mode) gradient of \(key): reference is below \(gradAtol) everywhere, ours reaches \(worst)",
+                        sourceLocation: sourceLocation)
+                continue
+            }
+            expectGradClose(actual, expected, rtol: gradRtol, atol: gradAtol,
                             "\(name) \(mode) gradient of \(key)", sourceLocation: sourceLocation)
         }
     }
