@@ -32,47 +32,55 @@ extension Conv2dGeometry {
 
 @inline(__always) private func roundUp(_ x: Int, _ m: Int) -> Int { (x + m - 1) / m * m }
 
-/// Copies `planes` planes of h × w into zero-filled planes of hp × wp at offset (top, left).
+/// Copies `planes` planes of h × w into zero-filled planes of hp × wp at offset (top, left),
+/// `stride` floats apart (the floats after hp·wp are zeros too).
 private func padPlanes(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int, top: Int, left: Int,
-                       hp: Int, wp: Int) -> ColumnBuffer {
-    let buf = ColumnBuffer(count: planes * hp * wp)
+                       hp: Int, wp: Int, stride: Int) -> ColumnBuffer {
+    let buf = ColumnBuffer(count: planes * stride)
     let dst = buf.pointer
-    Threading.parallelFor(planes, minChunk: max(1, 8192 / max(1, hp * wp))) { r in
+    Threading.parallelFor(planes, minChunk: max(1, 8192 / max(1, stride))) { r in
         for p in r {
-            let d = dst + p * hp * wp, s = src + p * h * w
-            d.update(repeating: 0, count: hp * wp)
-            for y in 0..<h { (d + (y + top) * wp + left).update(from: s + y * w, count: w) }
+            let d = dst + p * stride, s = src + p * h * w
+            if top > 0 { d.update(repeating: 0, count: top * wp) }
+            for y in 0..<h {
+                let row = d + (y + top) * wp
+                if left > 0 { row.update(repeating: 0, count: left) }
+                (row + left).update(from: s + y * w, count: w)
+                if wp > left + w { (row + left + w).update(repeating: 0, count: wp - left - w) }
+            }
+            let end = (top + h) * wp
+            (d + end).update(repeating: 0, count: stride - end)
         }
     }
     return buf
 }
 
-/// Runs `body(group, co0, co1)` over every (group, output-channel range) pair of `outChannels`
-/// channels split into groups of `perGroup`, in parallel over both cores.
-private func forChannelRanges(_ outChannels: Int, perGroup: Int, _ body: (Int, Int, Int) -> Void) {
-    Threading.parallelFor(outChannels) { r in
-        var o = r.lowerBound
-        while o < r.upperBound {
-            let grp = o / perGroup, co0 = o % perGroup
-            let co1 = min(perGroup, co0 + (r.upperBound - o))
-            body(grp, co0, co1)
-            o += co1 - co0
+/// Floats between padded planes of hp × wp: the kernels read up to 16 past a plane's end.
+@inline(__always) private func planeStride(_ hp: Int, _ wp: Int) -> Int { hp * wp + 16 }
+
+/// Every group's weights packed for `azoo_conv2d_pack`'s layout: `nout` output channels of `nin`
+/// inputs per group, element (o, i, t) at o·ostride + i·istride + t of the group's weights.
+private func packWeights(_ g: Conv2dGeometry, _ weight: UnsafePointer<Float>, nout: Int, nin: Int,
+                         ostride: Int, istride: Int, flip: Bool) -> ColumnBuffer {
+    let perGroup = g.opg * g.cpg * g.taps
+    let packed = ColumnBuffer(count: g.groups * perGroup)
+    Threading.parallelFor(g.groups, minChunk: max(1, 16384 / perGroup)) { r in
+        for grp in r {
+            azoo_conv2d_pack(weight + grp * perGroup, nout, nin, g.taps, ostride, istride, flip ? 1 : 0,
+                             packed.pointer + grp * perGroup)
         }
     }
+    return packed
 }
 
-/// Runs `body(image, group, co0, co1)` over every (image, group, channel range) of `batch`
-/// images × `outChannels` channels split into groups of `perGroup`, in one parallel region over
-/// both cores (one region for the whole batch, not one per image).
-private func forImageChannelRanges(batch: Int, _ outChannels: Int, perGroup: Int, _ body: (Int, Int, Int, Int) -> Void) {
-    Threading.parallelFor(batch * outChannels) { r in
-        var o = r.lowerBound
-        while o < r.upperBound {
-            let n = o / outChannels, oc = o % outChannels
-            let grp = oc / perGroup, co0 = oc % perGroup
-            let co1 = min(perGroup, co0 + (r.upperBound - o))
-            body(n, grp, co0, co1)
-            o += co1 - co0
+/// Runs `body(image, group, c0, c1)` over every image × group × block of 8 channels (the last
+/// block of a group may be shorter) in one parallel region.
+private func forImageBlocks(batch: Int, groups: Int, perGroup: Int, _ body: (Int, Int, Int, Int) -> Void) {
+    let blocks = (perGroup + 7) / 8
+    Threading.parallelFor(batch * groups * blocks) { r in
+        for item in r {
+            let b = item % blocks, grp = (item / blocks) % groups, n = item / (blocks * groups)
+            body(n, grp, b * 8, min(perGroup, b * 8 + 8))
         }
     }
 }
@@ -81,58 +89,53 @@ private func forImageChannelRanges(batch: Int, _ outChannels: Int, perGroup: Int
 func directForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                    _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
     let oh = g.outH, ow = g.outW
-    let hp = g.height + 2 * g.padH, wp = roundUp(ow, 16) + (g.kernelW - 1) * g.dilationW
-    let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW, hp: hp, wp: wp)
+    let hp = g.height + 2 * g.padH, wp = g.width + 2 * g.padW, plane = planeStride(hp, wp)
+    let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW,
+                           hp: hp, wp: wp, stride: plane)
+    let packed = packWeights(g, weight, nout: g.opg, nin: g.cpg, ostride: g.cpg * g.taps, istride: g.taps, flip: false)
     let wPerGroup = g.opg * g.cpg * g.taps
-    forImageChannelRanges(batch: g.batch, g.outChannels, perGroup: g.opg) { n, grp, co0, co1 in
-        azoo_conv2d_s1(padded.pointer + (n * g.inChannels + grp * g.cpg) * hp * wp, g.cpg, hp, wp,
-                       weight + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
+    forImageBlocks(batch: g.batch, groups: g.groups, perGroup: g.opg) { n, grp, co0, co1 in
+        azoo_conv2d_s1(padded.pointer + (n * g.inChannels + grp * g.cpg) * plane, g.cpg, plane, hp, wp,
+                       packed.pointer + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
                        bias.map { $0 + grp * g.opg }, output + (n * g.outChannels + grp * g.opg) * oh * ow,
                        oh, ow, co0, co1)
     }
 }
 
 /// Input gradient: `gradInput` (N, C, H, W) is overwritten. Requires `directInputGradient`.
+/// The direct convolution of the padded output gradient with the flipped kernel, input and
+/// output channels swapped per group.
 func directBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                          _ gradInput: UnsafeMutablePointer<Float>) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width
     let qh = (g.kernelH - 1) * g.dilationH - g.padH, qw = (g.kernelW - 1) * g.dilationW - g.padW
-    let hp = oh + 2 * qh, wp = roundUp(w, 16) + (g.kernelW - 1) * g.dilationW
-    let padded = padPlanes(gradOutput, planes: g.batch * g.outChannels, h: oh, w: ow, top: qh, left: qw, hp: hp, wp: wp)
-    // Flipped kernel with in/out swapped per group: wt[grp][ci][co][i][j] = w[grp·opg + co][ci][kh−1−i][kw−1−j].
+    let hp = oh + 2 * qh, wp = ow + 2 * qw, plane = planeStride(hp, wp)
+    let padded = padPlanes(gradOutput, planes: g.batch * g.outChannels, h: oh, w: ow, top: qh, left: qw,
+                           hp: hp, wp: wp, stride: plane)
     let taps = g.taps, wPerGroup = g.opg * g.cpg * taps
-    let flipped = ColumnBuffer(count: g.groups * wPerGroup)
-    for grp in 0..<g.groups {
-        let src = weight + grp * wPerGroup, dst = flipped.pointer + grp * wPerGroup
-        for co in 0..<g.opg {
-            for ci in 0..<g.cpg {
-                let s = src + (co * g.cpg + ci) * taps, d = dst + (ci * g.opg + co) * taps
-                for t in 0..<taps { d[taps - 1 - t] = s[t] }
-            }
-        }
-    }
-    forImageChannelRanges(batch: g.batch, g.inChannels, perGroup: g.cpg) { n, grp, ci0, ci1 in
-        azoo_conv2d_s1(padded.pointer + (n * g.outChannels + grp * g.opg) * hp * wp, g.opg, hp, wp,
-                       flipped.pointer + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
+    let packed = packWeights(g, weight, nout: g.cpg, nin: g.opg, ostride: taps, istride: g.cpg * taps, flip: true)
+    forImageBlocks(batch: g.batch, groups: g.groups, perGroup: g.cpg) { n, grp, ci0, ci1 in
+        azoo_conv2d_s1(padded.pointer + (n * g.outChannels + grp * g.opg) * plane, g.opg, plane, hp, wp,
+                       packed.pointer + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
                        nil, gradInput + (n * g.inChannels + grp * g.cpg) * h * w, h, w, ci0, ci1)
     }
 }
 
-/// Weight gradient: `gradWeight` (O, C/groups, kH, kW) is overwritten.
+/// Weight gradient: `gradWeight` (O, C/groups, kH, kW) is overwritten. Parallel over groups ×
+/// blocks of 8 output channels, all images inside the kernel.
 func directBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ gradOutput: UnsafePointer<Float>,
                           _ gradWeight: UnsafeMutablePointer<Float>) {
     let oh = g.outH, ow = g.outW
-    let gwp = roundUp(ow, 8)
-    let hp = g.height + 2 * g.padH, wp = roundUp(ow, 16) + (g.kernelW - 1) * g.dilationW
-    let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW, hp: hp, wp: wp)
-    let gpad = padPlanes(gradOutput, planes: g.batch * g.outChannels, h: oh, w: ow, top: 0, left: 0, hp: oh, wp: gwp)
+    let hp = g.height + 2 * g.padH, wp = g.width + 2 * g.padW, plane = planeStride(hp, wp)
+    let gplane = roundUp(oh * wp, 16)
+    let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW,
+                           hp: hp, wp: wp, stride: plane)
+    let gpad = padPlanes(gradOutput, planes: g.batch * g.outChannels, h: oh, w: ow, top: 0, left: 0,
+                         hp: oh, wp: wp, stride: gplane)
     let wPerGroup = g.opg * g.cpg * g.taps
-    gradWeight.update(repeating: 0, count: g.groups * wPerGroup)
-    forChannelRanges(g.outChannels, perGroup: g.opg) { grp, co0, co1 in
-        for n in 0..<g.batch {
-            azoo_conv2d_s1_wgrad(padded.pointer + (n * g.inChannels + grp * g.cpg) * hp * wp, g.cpg, hp, wp,
-                                 gpad.pointer + (n * g.outChannels + grp * g.opg) * oh * gwp, gwp, oh, ow,
-                                 g.kernelH, g.kernelW, g.dilationH, g.dilationW, gradWeight + grp * wPerGroup, co0, co1)
-        }
+    forImageBlocks(batch: 1, groups: g.groups, perGroup: g.opg) { _, grp, co0, co1 in
+        azoo_conv2d_s1_wgrad(padded.pointer + grp * g.cpg * plane, g.cpg, plane, g.inChannels * plane, wp,
+                             gpad.pointer + grp * g.opg * gplane, gplane, g.outChannels * gplane, g.batch, oh, ow,
+                             g.kernelH, g.kernelW, g.dilationH, g.dilationW, gradWeight + grp * wPerGroup, co0, co1)
     }
 }

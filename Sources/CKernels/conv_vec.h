@@ -1,0 +1,34 @@
+// Shared by the direct convolution kernels (conv_direct.c, conv_wgrad.c): 16-lane vectors,
+// run-time instruction set choice, channel blocking.
+#ifndef ATTNZOO_CONV_VEC_H
+#define ATTNZOO_CONV_VEC_H
+#include <string.h>
+
+typedef float v16 __attribute__((ext_vector_type(16)));
+typedef float v8 __attribute__((ext_vector_type(8)));
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE v16 ld16(const float *p) { v16 v; memcpy(&v, p, sizeof v); return v; }
+INLINE void st16(float *p, v16 v) { memcpy(p, &v, sizeof v); }
+
+/// Channel block sizes, shared by the packing and the kernels: 8 while 8 remain, then 4, 2, 1.
+INLINE long conv_block(long left) { return left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1; }
+
+#if defined(__x86_64__) && defined(__clang__)
+#define CONV_X86 1
+#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+/// 2: AVX-512F/VL, 1: AVX2/FMA, 0: neither.
+INLINE int conv_isa(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2
+               : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+    }
+    return cached;
+}
+#else
+#define CONV_X86 0
+#endif
+#endif
