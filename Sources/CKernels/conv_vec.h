@@ -2,6 +2,7 @@
 // run-time instruction set choice, channel blocking.
 #ifndef ATTNZOO_CONV_VEC_H
 #define ATTNZOO_CONV_VEC_H
+#include <stdlib.h>
 #include <string.h>
 
 typedef float v16 __attribute__((ext_vector_type(16)));
@@ -18,13 +19,16 @@ INLINE long conv_block(long left) { return left >= 8 ? 8 : left >= 4 ? 4 : left 
 #define CONV_X86 1
 #define AVX2 __attribute__((target("avx2,fma")))
 #define AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
-/// 2: AVX-512F/VL, 1: AVX2/FMA, 0: neither.
+/// 2: AVX-512F/VL, 1: AVX2/FMA, 0: neither. AZOO_CONV_ISA=0 or 1 caps it (to test the fallbacks).
 INLINE int conv_isa(void) {
     static int cached = -1;
     if (cached < 0) {
         __builtin_cpu_init();
-        cached = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2
-               : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+        int isa = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2
+                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+        const char *cap = getenv("AZOO_CONV_ISA");
+        if (cap && cap[0] >= '0' && cap[0] < '0' + isa) isa = cap[0] - '0';
+        cached = isa;
     }
     return cached;
 }
