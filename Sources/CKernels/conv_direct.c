@@ -38,16 +38,20 @@ INLINE long vec_start(const fwd_geo *g, long v) {
 }
 
 // Writes the valid lanes of output vector v of one channel plane (oh × ow).
-static void store_vec(const fwd_geo *g, float *plane, long v, const float *tmp) {
+INLINE void store_vec(const fwd_geo *g, float *plane, long v, v16 x, const int masked) {
     if (g->vpr) {
         const long oy = v / g->vpr, ox = (v % g->vpr) * 16, n = g->ow - ox;
-        memcpy(plane + oy * g->ow + ox, tmp, (size_t)(n < 16 ? n : 16) * sizeof(float));
+        float *d = plane + oy * g->ow + ox;
+        if (n >= 16) st16(d, x);
+        else st16_lanes(d, x, 0, n, masked);
         return;
     }
-    long p = v * 16, oy = p / g->wp, ox = p % g->wp, l = 0;
+    const long p = v * 16;
+    long oy = p / g->wp, ox = p % g->wp, l = 0;
+    if (ox + 16 <= g->ow) { st16(plane + oy * g->ow + ox, x); return; }
     while (l < 16 && oy < g->oh) {
-        const long seg = g->wp - ox < 16 - l ? g->wp - ox : 16 - l;
-        if (ox < g->ow) memcpy(plane + oy * g->ow + ox, tmp + l, (size_t)(seg < g->ow - ox ? seg : g->ow - ox) * sizeof(float));
+        const long seg = g->wp - ox < 16 - l ? g->wp - ox : 16 - l, m = seg < g->ow - ox ? seg : g->ow - ox;
+        if (m > 0) st16_lanes(plane + oy * g->ow + ox - l, x, l, l + m, masked);
         l += seg; oy++; ox = 0;
     }
 }
@@ -55,7 +59,7 @@ static void store_vec(const fwd_geo *g, float *plane, long v, const float *tmp) 
 // One tile: cb channels (lanes lane0.. of a packed block of bs) × nv vectors from v0.
 // KH/KW non-zero fix the kernel extent at compile time (unrolled tap loops).
 INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bias, float *out, long v0,
-                     const int cb, const int nv, const long KH, const long KW) {
+                     const int cb, const int nv, const long KH, const long KW, const int masked) {
     const long kh = KH ? KH : g->kh, kw = KW ? KW : g->kw, rstep = g->dh * g->wp, dw = g->dw;
     const float *base[4];
     for (int k = 0; k < nv; k++) base[k] = g->in + vec_start(g, v0 + k);
@@ -86,21 +90,21 @@ INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bi
         for (int k = 0; k < nv; k++) st16(res + (q * nv + k) * 16, acc[q][k]);
     const long pl = g->oh * g->ow;
     for (int q = 0; q < cb; q++)
-        for (int k = 0; k < nv; k++) store_vec(g, out + q * pl, v0 + k, res + (q * nv + k) * 16);
+        for (int k = 0; k < nv; k++) store_vec(g, out + q * pl, v0 + k, ld16(res + (q * nv + k) * 16), masked);
 }
 
 #define FWD_NV(cb, nvmax, KH, KW)                                                                         \
     for (long v0 = 0; v0 < nvec;) {                                                                       \
         const long r = nvec - v0;                                                                         \
-        if (r >= nvmax) { fwd_tile(g, wb, bs, bq, oq, v0, cb, nvmax, KH, KW); v0 += nvmax; }               \
-        else if (nvmax > 2 && r == 2) { fwd_tile(g, wb, bs, bq, oq, v0, cb, 2, KH, KW); v0 += 2; }         \
-        else { fwd_tile(g, wb, bs, bq, oq, v0, cb, 1, KH, KW); v0 += 1; }                                \
+        if (r >= nvmax) { fwd_tile(g, wb, bs, bq, oq, v0, cb, nvmax, KH, KW, masked); v0 += nvmax; }               \
+        else if (nvmax > 2 && r == 2) { fwd_tile(g, wb, bs, bq, oq, v0, cb, 2, KH, KW, masked); v0 += 2; }         \
+        else { fwd_tile(g, wb, bs, bq, oq, v0, cb, 1, KH, KW, masked); v0 += 1; }                                \
     }
 
 // Output channels co0..<co1 of one image and group; co0 is a multiple of 8 and co1 one too or
 // the group's end, so the blocks here are the packing's blocks.
 INLINE void fwd_body(const fwd_geo *g, const float *wpack, const float *bias, float *out, long nvec, long co0, long co1,
-                     const int maxcb, const int nvmax, const long KH, const long KW) {
+                     const int maxcb, const int nvmax, const long KH, const long KW, const int masked) {
     const long taps = g->kh * g->kw, pl = g->oh * g->ow;
     for (long co = co0; co < co1;) {
         const long bs = conv_block(co1 - co);
@@ -117,21 +121,21 @@ INLINE void fwd_body(const fwd_geo *g, const float *wpack, const float *bias, fl
     }
 }
 
-#define FWD_SHAPES(maxcb, nvmax)                                                                         \
-    if (g->kh == 3 && g->kw == 3) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 3, 3);         \
-    else if (g->kh == 7 && g->kw == 7) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 7, 7);    \
-    else fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 0, 0);
+#define FWD_SHAPES(maxcb, nvmax, masked)                                                                         \
+    if (g->kh == 3 && g->kw == 3) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 3, 3, masked);         \
+    else if (g->kh == 7 && g->kw == 7) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 7, 7, masked);    \
+    else fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 0, 0, masked);
 
 #if CONV_X86
 static AVX512 void fwd_avx512(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
-    FWD_SHAPES(8, 3)
+    FWD_SHAPES(8, 3, 1)
 }
 static AVX2 void fwd_avx2(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
-    FWD_SHAPES(4, 1)
+    FWD_SHAPES(4, 1, 0)
 }
 #endif
 static void fwd_generic(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
-    FWD_SHAPES(4, 1)
+    FWD_SHAPES(4, 1, 0)
 }
 
 void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,

@@ -32,7 +32,29 @@ INLINE int conv_isa(void) {
     }
     return cached;
 }
+#include <immintrin.h>
+// Vectors pass by pointer: a v16 argument of a function that may be called (not inlined) from
+// code without AVX-512 would change the ABI.
+/// Lanes [lo, hi) of *x to p[lo..<hi), nothing else touched (masked lanes do not fault).
+static inline AVX512 void st16_lanes512(float *p, const v16 *x, long lo, long hi) {
+    _mm512_mask_storeu_ps(p, (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1)), (__m512)*x);
+}
+/// Copies n < 16 floats from s to d; nothing past s + n is read.
+static inline AVX512 void copy_short512(float *d, const float *s, long n) {
+    const __mmask16 m = (__mmask16)((1u << n) - 1);
+    _mm512_mask_storeu_ps(d, m, _mm512_maskz_loadu_ps(m, s));
+}
 #else
 #define CONV_X86 0
 #endif
+
+/// st16_lanes512 where `masked` (a constant: the AVX-512 variants), else through a buffer.
+INLINE void st16_lanes(float *p, v16 x, long lo, long hi, const int masked) {
+#if CONV_X86
+    if (masked) { st16_lanes512(p, &x, lo, hi); return; }
+#endif
+    float tmp[16];
+    st16(tmp, x);
+    for (long l = lo; l < hi; l++) p[l] = tmp[l];
+}
 #endif

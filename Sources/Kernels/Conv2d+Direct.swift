@@ -39,18 +39,7 @@ private func padPlanes(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int,
     let buf = ColumnBuffer(count: planes * stride)
     let dst = buf.pointer
     Threading.parallelFor(planes, minChunk: max(1, 8192 / max(1, stride))) { r in
-        for p in r {
-            let d = dst + p * stride, s = src + p * h * w
-            if top > 0 { d.update(repeating: 0, count: top * wp) }
-            for y in 0..<h {
-                let row = d + (y + top) * wp
-                if left > 0 { row.update(repeating: 0, count: left) }
-                (row + left).update(from: s + y * w, count: w)
-                if wp > left + w { (row + left + w).update(repeating: 0, count: wp - left - w) }
-            }
-            let end = (top + h) * wp
-            (d + end).update(repeating: 0, count: stride - end)
-        }
+        azoo_pad_planes(src + r.lowerBound * h * w, r.count, h, w, top, left, hp, wp, stride, dst + r.lowerBound * stride)
     }
     return buf
 }

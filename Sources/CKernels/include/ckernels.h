@@ -13,6 +13,11 @@ void azoo_relu(const float *x, float *y, long n);
 void azoo_gelu(const float *x, float *y, float *slope, long n);
 void azoo_relu_backward(const float *g, const float *out, float *dx, long n);
 
+/// Copies `planes` planes of h × w from src into dst, planes `stride` floats apart, each as hp × wp
+/// (h + top ≤ hp, w + left ≤ wp) with the plane at (top, left) and zeros everywhere else up to
+/// the next plane.
+void azoo_pad_planes(const float *src, long planes, long h, long w, long top, long left, long hp, long wp, long stride,
+                     float *dst);
 /// Packs one group's convolution weights for azoo_conv2d_s1: element (o, i, t) of the source is
 /// w[o·ostride + i·istride + t] (t reversed when flip is non-zero). Output channels go in blocks of
 /// 8 while 8 remain, then 4, 2, 1; the block starting at channel o is at dst + o·nin·taps and holds
