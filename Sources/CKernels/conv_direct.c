@@ -13,18 +13,32 @@
 #include "ckernels.h"
 #include "conv_vec.h"
 
+INLINE void pack_block(const float *w, long nin, long taps, long ostride, long istride, int flip, float *d, const int bs) {
+    for (long c = 0; c < nin; c++) {
+        const float *s = w + c * istride;
+        for (long t = 0; t < taps; t++) {
+            const long tt = flip ? taps - 1 - t : t;
+            for (int q = 0; q < bs; q++) d[q] = s[q * ostride + tt];
+            d += bs;
+        }
+    }
+}
+
 void azoo_conv2d_pack(const float *w, long nout, long nin, long taps, long ostride, long istride, int flip, float *dst) {
     for (long o0 = 0; o0 < nout;) {
         const long bs = conv_block(nout - o0);
+        const float *s = w + o0 * ostride;
         float *d = dst + o0 * nin * taps;
-        for (long c = 0; c < nin; c++)
-            for (long t = 0; t < taps; t++) {
-                const float *s = w + o0 * ostride + c * istride + (flip ? taps - 1 - t : t);
-                for (long q = 0; q < bs; q++) d[q] = s[q * ostride];
-                d += bs;
-            }
+        if (bs == 8) pack_block(s, nin, taps, ostride, istride, flip, d, 8);
+        else if (bs == 4) pack_block(s, nin, taps, ostride, istride, flip, d, 4);
+        else if (bs == 2) pack_block(s, nin, taps, ostride, istride, flip, d, 2);
+        else pack_block(s, nin, taps, ostride, istride, flip, d, 1);
         o0 += bs;
     }
+}
+
+int azoo_conv2d_s1_rows(long oh, long ow, long wp) {
+    return oh * ((ow + 15) / 16) <= ((oh - 1) * wp + ow + 15) / 16;
 }
 
 typedef struct {
@@ -142,9 +156,8 @@ void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, con
                     long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1) {
     (void)hp;
     fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16};
-    const long rowVecs = oh * geo.vpr, flatVecs = ((oh - 1) * wp + ow + 15) / 16;
-    if (flatVecs < rowVecs) geo.vpr = 0;
-    const long nvec = geo.vpr ? rowVecs : flatVecs;
+    if (!azoo_conv2d_s1_rows(oh, ow, wp)) geo.vpr = 0;
+    const long nvec = geo.vpr ? oh * geo.vpr : ((oh - 1) * wp + ow + 15) / 16;
     const fwd_geo *g = &geo;
 #if CONV_X86
     switch (conv_isa()) {

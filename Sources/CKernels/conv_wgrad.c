@@ -10,37 +10,44 @@
 
 typedef struct {
     const float *in, *g;
-    long cin, plane, istride, gplane, gstride, nimg, nvec, taps;
-    const long *off;  // tap offsets, padded to a multiple of the tap tile with zeros
+    long cin, plane, istride, gplane, gstride, nimg, taps, nvec;
+    const long *ipos;  // input position of position vector v (g's is 16·v)
+    const long *off;   // tap offsets, padded to a multiple of the tap tile with zeros
 } wg_geo;
 
-// acc[t·cb + a] += Σ_images Σ_v g[a][v] · in[c][v + off(t0 + t)] for t < tb.
-INLINE void wg_tile(const wg_geo *w, const float *ic, const float *gc, long t0, v16 *acc, const int cb, const int tb) {
+// acc[t·cb + a] += Σ_{v0 ≤ v < v1} g[a][16v…] · in[c][ipos(v) + off(t0 + t)…] for t < tb, one image.
+INLINE void wg_tile(const wg_geo *w, const float *ip, const float *gp, long t0, long v0, long v1, v16 *acc,
+                    const int cb, const int tb) {
     long off[8];
     for (int b = 0; b < tb; b++) off[b] = w->off[t0 + b];
-    for (long n = 0; n < w->nimg; n++) {
-        const float *ip = ic + n * w->istride, *gp = gc + n * w->gstride;
-        v16 s[8][8];
-        for (int a = 0; a < cb; a++) for (int b = 0; b < tb; b++) s[a][b] = 0;
-        for (long v = 0; v < w->nvec; v++) {
-            v16 gv[8];
-            for (int a = 0; a < cb; a++) gv[a] = ld16(gp + a * w->gplane + v * 16);
-            for (int b = 0; b < tb; b++) {
-                const v16 x = ld16(ip + v * 16 + off[b]);
-                for (int a = 0; a < cb; a++) s[a][b] += gv[a] * x;
-            }
+    v16 s[8][8];
+    for (int a = 0; a < cb; a++) for (int b = 0; b < tb; b++) s[a][b] = 0;
+    for (long v = v0; v < v1; v++) {
+        v16 gv[8];
+        for (int a = 0; a < cb; a++) gv[a] = ld16(gp + a * w->gplane + v * 16);
+        const float *iv = ip + w->ipos[v];
+        for (int b = 0; b < tb; b++) {
+            const v16 x = ld16(iv + off[b]);
+            for (int a = 0; a < cb; a++) s[a][b] += gv[a] * x;
         }
-        const long tv = w->taps - t0 < tb ? w->taps - t0 : tb;
-        for (int b = 0; b < tv; b++) for (int a = 0; a < cb; a++) acc[(t0 + b) * cb + a] += s[a][b];
     }
+    const long tv = w->taps - t0 < tb ? w->taps - t0 : tb;
+    for (int b = 0; b < tv; b++) for (int a = 0; a < cb; a++) acc[(t0 + b) * cb + a] += s[a][b];
 }
 
+// Positions go in chunks of 256/cb vectors (16 KiB of output gradient), so that a chunk stays in
+// L1 while every tap block passes over it.
 INLINE void wg_block(const wg_geo *w, long co, float *gw, v16 *acc, const int cb, const int tb) {
-    const long taps = w->taps;
+    const long taps = w->taps, chunk = 256 / cb;
     for (long c = 0; c < w->cin; c++) {
         for (long t = 0; t < taps * cb; t++) acc[t] = 0;
-        const float *ic = w->in + c * w->plane, *gc = w->g + co * w->gplane;
-        for (long t0 = 0; t0 < taps; t0 += tb) wg_tile(w, ic, gc, t0, acc, cb, tb);
+        for (long n = 0; n < w->nimg; n++) {
+            const float *ip = w->in + c * w->plane + n * w->istride, *gp = w->g + co * w->gplane + n * w->gstride;
+            for (long v0 = 0; v0 < w->nvec; v0 += chunk) {
+                const long v1 = v0 + chunk < w->nvec ? v0 + chunk : w->nvec;
+                for (long t0 = 0; t0 < taps; t0 += tb) wg_tile(w, ip, gp, t0, v0, v1, acc, cb, tb);
+            }
+        }
         for (int a = 0; a < cb; a++)
             for (long t = 0; t < taps; t++) {
                 const v16 v = acc[t * cb + a];
@@ -79,7 +86,11 @@ void azoo_conv2d_s1_wgrad(const float *in, long cin, long plane, long istride, l
     long *off = malloc((size_t)padded * sizeof(long));
     v16 *acc = aligned_alloc(64, (size_t)taps * 8 * sizeof(v16));
     for (long t = 0; t < padded; t++) off[t] = t < taps ? (t / kw) * dh * wp + (t % kw) * dw : 0;
-    const wg_geo geo = {in, g, cin, plane, istride, gplane, gstride, nimg, ((oh - 1) * wp + ow + 15) / 16, taps, off};
+    const long vpr = (ow + 15) / 16, rows = azoo_conv2d_s1_rows(oh, ow, wp);
+    const long nvec = rows ? oh * vpr : ((oh - 1) * wp + ow + 15) / 16;
+    long *ipos = malloc((size_t)nvec * sizeof(long));
+    for (long v = 0; v < nvec; v++) ipos[v] = rows ? (v / vpr) * wp + (v % vpr) * 16 : v * 16;
+    const wg_geo geo = {in, g, cin, plane, istride, gplane, gstride, nimg, taps, nvec, ipos, off};
 #if CONV_X86
     const int isa = conv_isa();
     if (isa == 2) wg_avx512(&geo, gw, acc, co0, co1);
@@ -88,5 +99,6 @@ void azoo_conv2d_s1_wgrad(const float *in, long cin, long plane, long istride, l
 #endif
         wg_generic(&geo, gw, acc, co0, co1);
     free(acc);
+    free(ipos);
     free(off);
 }

@@ -116,11 +116,11 @@ func directBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ 
                           _ gradWeight: UnsafeMutablePointer<Float>) {
     let oh = g.outH, ow = g.outW
     let hp = g.height + 2 * g.padH, wp = g.width + 2 * g.padW, plane = planeStride(hp, wp)
-    let gplane = roundUp(oh * wp, 16)
+    let gwp = azoo_conv2d_s1_rows(oh, ow, wp) != 0 ? roundUp(ow, 16) : wp, gplane = roundUp(oh * gwp, 16)
     let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW,
                            hp: hp, wp: wp, stride: plane)
     let gpad = padPlanes(gradOutput, planes: g.batch * g.outChannels, h: oh, w: ow, top: 0, left: 0,
-                         hp: oh, wp: wp, stride: gplane)
+                         hp: oh, wp: gwp, stride: gplane)
     let wPerGroup = g.opg * g.cpg * g.taps
     forImageBlocks(batch: 1, groups: g.groups, perGroup: g.opg) { _, grp, co0, co1 in
         azoo_conv2d_s1_wgrad(padded.pointer + grp * g.cpg * plane, g.cpg, plane, g.inChannels * plane, wp,

@@ -2,14 +2,16 @@ import Foundation
 import TensorCore
 
 // attnzoo-bench: engine micro-benchmarks, JSON lines {"name", "ms", "gflops"}.
-// Usage: attnzoo-bench [--filter SUBSTR] [--repetitions N]
+// Usage: attnzoo-bench [--filter SUBSTR | --exact NAME] [--repetitions N]
 
 var filter: String? = nil
+var exact: String? = nil
 var repetitions = 10
 var argv = CommandLine.arguments.dropFirst()
 while let a = argv.popFirst() {
     switch a {
     case "--filter": filter = argv.popFirst()
+    case "--exact": exact = argv.popFirst()
     case "--repetitions": repetitions = Int(argv.popFirst() ?? "") ?? repetitions
     default:
         FileHandle.standardError.write(Data("attnzoo-bench: unknown argument \(a)\n".utf8))
@@ -17,7 +19,7 @@ while let a = argv.popFirst() {
     }
 }
 
-for b in engineBenchmarks() where filter == nil || b.name.contains(filter!) {
+for b in engineBenchmarks() where (filter == nil || b.name.contains(filter!)) && (exact == nil || b.name == exact!) {
     let ms = medianMs(repetitions: repetitions, b.run)
     let gflops = b.flops > 0 ? b.flops / (ms * 1e6) : 0
     print("{\"name\": \"\(b.name)\", \"ms\": \(String(format: "%.4f", ms)), \"gflops\": \(String(format: "%.2f", gflops))}")

@@ -31,10 +31,14 @@ void azoo_conv2d_pack(const float *w, long nout, long nin, long taps, long ostri
 /// `bias` may be NULL.
 void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,
                     long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1);
+/// Whether the direct kernels take output positions per row, in 16-column pieces (1), or over the
+/// flattened padded plane, dropping the columns ≥ ow (0): whichever computes fewer vectors.
+int azoo_conv2d_s1_rows(long oh, long ow, long wp);
 /// Weight gradient over nimg images of output channels co0..<co1 of one group, written to gw
 /// (co, cin, kh, kw) (overwritten): `in` as for azoo_conv2d_s1 with images istride floats apart;
-/// g holds each output channel's gradient as oh rows of wp (zeros in columns ≥ ow and after the
-/// last row), planes gplane ≥ roundup(oh·wp, 16) floats apart, images gstride apart.
+/// g holds each output channel's gradient as oh rows of gwp floats with zeros in the columns ≥ ow
+/// and after the last row, gwp = roundup(ow, 16) when azoo_conv2d_s1_rows(oh, ow, wp), else wp;
+/// planes gplane ≥ roundup(oh·gwp, 16) floats apart, images gstride apart.
 void azoo_conv2d_s1_wgrad(const float *in, long cin, long plane, long istride, long wp, const float *g, long gplane,
                           long gstride, long nimg, long oh, long ow, long kh, long kw, long dh, long dw, float *gw,
                           long co0, long co1);
