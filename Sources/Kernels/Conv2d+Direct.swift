@@ -32,44 +32,37 @@ extension Conv2dGeometry {
 
 @inline(__always) private func roundUp(_ x: Int, _ m: Int) -> Int { (x + m - 1) / m * m }
 
-/// Copies `planes` planes of h × w into zero-filled planes of hp × wp at offset (top, left),
-/// `stride` floats apart (the floats after hp·wp are zeros too).
-private func padPlanes(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int, top: Int, left: Int,
-                       hp: Int, wp: Int, stride: Int) -> ColumnBuffer {
-    let buf = ColumnBuffer(count: planes * stride)
-    let dst = buf.pointer
-    Threading.parallelFor(planes, minChunk: max(1, 8192 / max(1, stride))) { r in
-        azoo_pad_planes(src + r.lowerBound * h * w, r.count, h, w, top, left, hp, wp, stride, dst + r.lowerBound * stride)
-    }
-    return buf
-}
-
 /// Floats between padded planes of hp × wp: the kernels read up to 16 past a plane's end.
 @inline(__always) private func planeStride(_ hp: Int, _ wp: Int) -> Int { hp * wp + 16 }
 
-/// Every group's weights packed for `azoo_conv2d_pack`'s layout: `nout` output channels of `nin`
-/// inputs per group, element (o, i, t) at o·ostride + i·istride + t of the group's weights.
-private func packWeights(_ g: Conv2dGeometry, _ weight: UnsafePointer<Float>, nout: Int, nin: Int,
-                         ostride: Int, istride: Int, flip: Bool) -> ColumnBuffer {
-    let perGroup = g.opg * g.cpg * g.taps
-    let packed = ColumnBuffer(count: g.groups * perGroup)
-    Threading.parallelFor(g.groups, minChunk: max(1, 16384 / perGroup)) { r in
-        for grp in r {
-            azoo_conv2d_pack(weight + grp * perGroup, nout, nin, g.taps, ostride, istride, flip ? 1 : 0,
-                             packed.pointer + grp * perGroup)
-        }
-    }
-    return packed
-}
+/// One direct stride-1 convolution pass (the forward, or the input gradient as a convolution of
+/// the output gradient): `groups` groups of `cin` → `cout` channels per image, planes of h × w
+/// into oh × ow. Work items are group-major (group, image, block of 8 output channels), split
+/// in one parallel region; each worker pads the input planes of the (group, image) it is on and
+/// packs the group's weights (`pack(group, dst)`) into its own buffers when they change, so no
+/// separate passes and no batch-sized padded copy.
+private struct DirectPass {
+    var batch: Int, groups: Int, cin: Int, cout: Int
+    var h: Int, w: Int, top: Int, left: Int, hp: Int, wp: Int
+    var oh: Int, ow: Int, kh: Int, kw: Int, dh: Int, dw: Int
 
-/// Runs `body(image, group, c0, c1)` over every image × group × block of 8 channels (the last
-/// block of a group may be shorter) in one parallel region.
-private func forImageBlocks(batch: Int, groups: Int, perGroup: Int, _ body: (Int, Int, Int, Int) -> Void) {
-    let blocks = (perGroup + 7) / 8
-    Threading.parallelFor(batch * groups * blocks) { r in
-        for item in r {
-            let b = item % blocks, grp = (item / blocks) % groups, n = item / (blocks * groups)
-            body(n, grp, b * 8, min(perGroup, b * 8 + 8))
+    func run(_ src: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
+             pack: (Int, UnsafeMutablePointer<Float>) -> Void) {
+        let plane = planeStride(hp, wp), blocks = (cout + 7) / 8, perGroup = cout * cin * kh * kw
+        Threading.parallelFor(groups * batch * blocks) { r in
+            let padded = ColumnBuffer(count: cin * plane), packed = ColumnBuffer(count: perGroup)
+            var packedGroup = -1, paddedPair = -1
+            for item in r {
+                let b = item % blocks, pair = item / blocks, n = pair % batch, grp = pair / batch
+                if grp != packedGroup { pack(grp, packed.pointer); packedGroup = grp }
+                if pair != paddedPair {
+                    azoo_pad_planes(src + (n * groups + grp) * cin * h * w, cin, h, w, top, left, hp, wp, plane, padded.pointer)
+                    paddedPair = pair
+                }
+                azoo_conv2d_s1(padded.pointer, cin, plane, hp, wp, packed.pointer, kh, kw, dh, dw,
+                               bias.map { $0 + grp * cout }, out + (n * groups + grp) * cout * oh * ow,
+                               oh, ow, b * 8, min(cout, b * 8 + 8))
+            }
         }
     }
 }
@@ -77,17 +70,12 @@ private func forImageBlocks(batch: Int, groups: Int, perGroup: Int, _ body: (Int
 /// Forward: `output` (N, O, outH, outW) is overwritten.
 func directForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                    _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
-    let oh = g.outH, ow = g.outW
-    let hp = g.height + 2 * g.padH, wp = g.width + 2 * g.padW, plane = planeStride(hp, wp)
-    let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW,
-                           hp: hp, wp: wp, stride: plane)
-    let packed = packWeights(g, weight, nout: g.opg, nin: g.cpg, ostride: g.cpg * g.taps, istride: g.taps, flip: false)
-    let wPerGroup = g.opg * g.cpg * g.taps
-    forImageBlocks(batch: g.batch, groups: g.groups, perGroup: g.opg) { n, grp, co0, co1 in
-        azoo_conv2d_s1(padded.pointer + (n * g.inChannels + grp * g.cpg) * plane, g.cpg, plane, hp, wp,
-                       packed.pointer + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
-                       bias.map { $0 + grp * g.opg }, output + (n * g.outChannels + grp * g.opg) * oh * ow,
-                       oh, ow, co0, co1)
+    let pass = DirectPass(batch: g.batch, groups: g.groups, cin: g.cpg, cout: g.opg, h: g.height, w: g.width,
+                          top: g.padH, left: g.padW, hp: g.height + 2 * g.padH, wp: g.width + 2 * g.padW,
+                          oh: g.outH, ow: g.outW, kh: g.kernelH, kw: g.kernelW, dh: g.dilationH, dw: g.dilationW)
+    let taps = g.taps, perGroup = g.opg * g.cpg * taps
+    pass.run(input, bias, output) { grp, dst in
+        azoo_conv2d_pack(weight + grp * perGroup, g.opg, g.cpg, taps, g.cpg * taps, taps, 0, dst)
     }
 }
 
@@ -96,35 +84,45 @@ func directForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight:
 /// output channels swapped per group.
 func directBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                          _ gradInput: UnsafeMutablePointer<Float>) {
-    let oh = g.outH, ow = g.outW, h = g.height, w = g.width
+    let oh = g.outH, ow = g.outW
     let qh = (g.kernelH - 1) * g.dilationH - g.padH, qw = (g.kernelW - 1) * g.dilationW - g.padW
-    let hp = oh + 2 * qh, wp = ow + 2 * qw, plane = planeStride(hp, wp)
-    let padded = padPlanes(gradOutput, planes: g.batch * g.outChannels, h: oh, w: ow, top: qh, left: qw,
-                           hp: hp, wp: wp, stride: plane)
-    let taps = g.taps, wPerGroup = g.opg * g.cpg * taps
-    let packed = packWeights(g, weight, nout: g.cpg, nin: g.opg, ostride: taps, istride: g.cpg * taps, flip: true)
-    forImageBlocks(batch: g.batch, groups: g.groups, perGroup: g.cpg) { n, grp, ci0, ci1 in
-        azoo_conv2d_s1(padded.pointer + (n * g.outChannels + grp * g.opg) * plane, g.opg, plane, hp, wp,
-                       packed.pointer + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
-                       nil, gradInput + (n * g.inChannels + grp * g.cpg) * h * w, h, w, ci0, ci1)
+    let pass = DirectPass(batch: g.batch, groups: g.groups, cin: g.opg, cout: g.cpg, h: oh, w: ow, top: qh, left: qw,
+                          hp: oh + 2 * qh, wp: ow + 2 * qw, oh: g.height, ow: g.width,
+                          kh: g.kernelH, kw: g.kernelW, dh: g.dilationH, dw: g.dilationW)
+    let taps = g.taps, perGroup = g.opg * g.cpg * taps
+    pass.run(gradOutput, nil, gradInput) { grp, dst in
+        azoo_conv2d_pack(weight + grp * perGroup, g.cpg, g.opg, taps, taps, g.cpg * taps, 1, dst)
     }
 }
 
 /// Weight gradient: `gradWeight` (O, C/groups, kH, kW) is overwritten. Parallel over groups ×
-/// blocks of 8 output channels, all images inside the kernel.
+/// blocks of 8 output channels, all images inside the kernel; each worker pads the input planes
+/// of its group (all images) once and the output gradient of each block.
 func directBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ gradOutput: UnsafePointer<Float>,
                           _ gradWeight: UnsafeMutablePointer<Float>) {
-    let oh = g.outH, ow = g.outW
-    let hp = g.height + 2 * g.padH, wp = g.width + 2 * g.padW, plane = planeStride(hp, wp)
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width, cpg = g.cpg, opg = g.opg
+    let hp = h + 2 * g.padH, wp = w + 2 * g.padW, plane = planeStride(hp, wp)
     let gwp = azoo_conv2d_s1_rows(oh, ow, wp) != 0 ? roundUp(ow, 16) : wp, gplane = roundUp(oh * gwp, 16)
-    let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW,
-                           hp: hp, wp: wp, stride: plane)
-    let gpad = padPlanes(gradOutput, planes: g.batch * g.outChannels, h: oh, w: ow, top: 0, left: 0,
-                         hp: oh, wp: gwp, stride: gplane)
-    let wPerGroup = g.opg * g.cpg * g.taps
-    forImageBlocks(batch: 1, groups: g.groups, perGroup: g.opg) { _, grp, co0, co1 in
-        azoo_conv2d_s1_wgrad(padded.pointer + grp * g.cpg * plane, g.cpg, plane, g.inChannels * plane, wp,
-                             gpad.pointer + grp * g.opg * gplane, gplane, g.outChannels * gplane, g.batch, oh, ow,
-                             g.kernelH, g.kernelW, g.dilationH, g.dilationW, gradWeight + grp * wPerGroup, co0, co1)
+    let taps = g.taps, blocks = (opg + 7) / 8
+    Threading.parallelFor(g.groups * blocks) { r in
+        let padded = ColumnBuffer(count: g.batch * cpg * plane), gpad = ColumnBuffer(count: g.batch * 8 * gplane)
+        var paddedGroup = -1
+        for item in r {
+            let grp = item / blocks, co0 = item % blocks * 8, nco = min(opg, co0 + 8) - co0
+            if grp != paddedGroup {
+                for n in 0..<g.batch {
+                    azoo_pad_planes(input + (n * g.inChannels + grp * cpg) * h * w, cpg, h, w, g.padH, g.padW, hp, wp,
+                                    plane, padded.pointer + n * cpg * plane)
+                }
+                paddedGroup = grp
+            }
+            for n in 0..<g.batch {
+                azoo_pad_planes(gradOutput + (n * g.outChannels + grp * opg + co0) * oh * ow, nco, oh, ow, 0, 0, oh, gwp,
+                                gplane, gpad.pointer + n * nco * gplane)
+            }
+            azoo_conv2d_s1_wgrad(padded.pointer, cpg, plane, cpg * plane, wp, gpad.pointer, gplane, nco * gplane, g.batch,
+                                 oh, ow, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
+                                 gradWeight + (grp * opg + co0) * cpg * taps, 0, nco)
+        }
     }
 }
