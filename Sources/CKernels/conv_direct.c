@@ -1,170 +1,170 @@
-// Direct stride-1 convolution kernels over zero-padded planes, for the shapes where im2col + GEMM
-// is poor: few output channels per group (GEMM with a short M dimension reads a column matrix
-// k·k times the size of the input) and many small groups. Register tiles of 6 output channels ×
-// 16 columns (twelve 8-lane accumulators) over input channels and taps, with 8-lane vector
-// extensions compiled for AVX2/FMA when the CPU has them (chosen at run time), portable otherwise.
+// Direct stride-1 convolution over zero-padded planes, for the shapes where im2col + GEMM is
+// poor: few output channels per group (GEMM with a short M dimension reads a column matrix k·k
+// times the size of the input) and many small groups.
+//
+// Output positions are 16-lane vectors of the padded plane (position oy·wp + ox): either per
+// row (16-column pieces of each output row) or over the flattened plane, where a vector may run
+// across rows and the columns ox ≥ ow it computes are dropped; whichever computes fewer vectors
+// (e.g. 14 wide: 16 per row either way; 28 wide: 32 per row against 30 flattened).
+// Register tiles are cb output channels × nv vectors, over input channels and taps, with the
+// weights packed so that the cb weights of one (channel, tap) are adjacent (azoo_conv2d_pack).
+// AVX-512 (32 registers): 8 channels × 3 vectors = 24 accumulators; AVX2 and portable C take
+// 4 channels × 1 vector (8 ymm accumulators). The variant is chosen at run time.
 #include "ckernels.h"
-#include <string.h>
+#include "conv_vec.h"
 
-typedef float v8 __attribute__((ext_vector_type(8)));
-
-static inline __attribute__((always_inline)) v8 load8(const float *p) { v8 v; memcpy(&v, p, sizeof v); return v; }
-static inline __attribute__((always_inline)) void store8(float *p, v8 v) { memcpy(p, &v, sizeof v); }
-
-static inline __attribute__((always_inline)) void store_row(float *dst, v8 a, v8 b, long n) {
-    if (n >= 16) { store8(dst, a); store8(dst + 8, b); return; }
-    float tmp[16];
-    store8(tmp, a); store8(tmp + 8, b);
-    memcpy(dst, tmp, (size_t)n * sizeof(float));
+INLINE void pack_block(const float *w, long nin, long taps, long ostride, long istride, int flip, float *d, const int bs) {
+    for (long c = 0; c < nin; c++) {
+        const float *s = w + c * istride;
+        for (long t = 0; t < taps; t++) {
+            const long tt = flip ? taps - 1 - t : t;
+            for (int q = 0; q < bs; q++) d[q] = s[q * ostride + tt];
+            d += bs;
+        }
+    }
 }
 
-// One register tile: cb output channels (constant at each call site) × 16 columns of row oy.
-static inline __attribute__((always_inline)) void conv_tile(
-    const float *in, long cin, long plane, long wp, const float *w0, long wstride, long kh, long kw, long dh, long dw,
-    const float *bias, long co, float *out, long oh, long ow, long oy, long ox, const int cb) {
-    const long taps = kh * kw;
-    v8 a[6][2];
-    for (int q = 0; q < cb; q++) { const float b = bias ? bias[co + q] : 0; a[q][0] = b; a[q][1] = b; }
-    for (long c = 0; c < cin; c++) {
-        const float *ip = in + c * plane + oy * wp + ox;
-        const float *wc = w0 + c * taps;
+void azoo_conv2d_pack(const float *w, long nout, long nin, long taps, long ostride, long istride, int flip, float *dst) {
+    for (long o0 = 0; o0 < nout;) {
+        const long bs = conv_block(nout - o0);
+        const float *s = w + o0 * ostride;
+        float *d = dst + o0 * nin * taps;
+        if (bs == 8) pack_block(s, nin, taps, ostride, istride, flip, d, 8);
+        else if (bs == 4) pack_block(s, nin, taps, ostride, istride, flip, d, 4);
+        else if (bs == 2) pack_block(s, nin, taps, ostride, istride, flip, d, 2);
+        else pack_block(s, nin, taps, ostride, istride, flip, d, 1);
+        o0 += bs;
+    }
+}
+
+int azoo_conv2d_s1_rows(long oh, long ow, long wp) {
+    return oh * ((ow + 15) / 16) <= ((oh - 1) * wp + ow + 15) / 16;
+}
+
+typedef struct {
+    const float *in;
+    long cin, plane, wp, kh, kw, dh, dw, oh, ow;
+    long vpr;  // vectors per output row (row mode), 0 in flat mode
+} fwd_geo;
+
+INLINE long vec_start(const fwd_geo *g, long v) {
+    return g->vpr ? (v / g->vpr) * g->wp + (v % g->vpr) * 16 : v * 16;
+}
+
+// Writes the valid lanes of output vector v of one channel plane (oh × ow).
+INLINE void store_vec(const fwd_geo *g, float *plane, long v, v16 x, const int masked) {
+    if (g->vpr) {
+        const long oy = v / g->vpr, ox = (v % g->vpr) * 16, n = g->ow - ox;
+        float *d = plane + oy * g->ow + ox;
+        if (n >= 16) st16(d, x);
+        else st16_lanes(d, x, 0, n, masked);
+        return;
+    }
+    const long p = v * 16;
+    long oy = p / g->wp, ox = p % g->wp, l = 0;
+    if (ox + 16 <= g->ow) { st16(plane + oy * g->ow + ox, x); return; }
+    while (l < 16 && oy < g->oh) {
+        const long seg = g->wp - ox < 16 - l ? g->wp - ox : 16 - l, m = seg < g->ow - ox ? seg : g->ow - ox;
+        if (m > 0) st16_lanes(plane + oy * g->ow + ox - l, x, l, l + m, masked);
+        l += seg; oy++; ox = 0;
+    }
+}
+
+// One tile: cb channels (lanes lane0.. of a packed block of bs) × nv vectors from v0.
+// KH/KW non-zero fix the kernel extent at compile time (unrolled tap loops).
+INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bias, float *out, long v0,
+                     const int cb, const int nv, const long KH, const long KW, const int masked) {
+    const long kh = KH ? KH : g->kh, kw = KW ? KW : g->kw, rstep = g->dh * g->wp, dw = g->dw;
+    const float *base[4];
+    for (int k = 0; k < nv; k++) base[k] = g->in + vec_start(g, v0 + k);
+    v16 acc[8][4];
+    for (int q = 0; q < cb; q++) {
+        const float b = bias ? bias[q] : 0;
+        for (int k = 0; k < nv; k++) acc[q][k] = b;
+    }
+    const float *wq = wb;
+    for (long c = 0; c < g->cin; c++) {
+        const long co = c * g->plane;
         for (long i = 0; i < kh; i++) {
-            const float *row = ip + i * dh * wp;
-            const float *wr = wc + i * kw;
+            const long ro = co + i * rstep;
             for (long j = 0; j < kw; j++) {
-                const v8 x0 = load8(row + j * dw), x1 = load8(row + j * dw + 8);
+                v16 x[4];
+                for (int k = 0; k < nv; k++) x[k] = ld16(base[k] + ro + j * dw);
                 for (int q = 0; q < cb; q++) {
-                    const float s = wr[j + q * wstride];
-                    a[q][0] += x0 * s; a[q][1] += x1 * s;
+                    const float s = wq[q];
+                    for (int k = 0; k < nv; k++) acc[q][k] += x[k] * s;
                 }
+                wq += bs;
             }
         }
     }
-    const long n = ow - ox;
-    for (int q = 0; q < cb; q++) store_row(out + (co + q) * oh * ow + oy * ow + ox, a[q][0], a[q][1], n);
+    // Through memory: indexing the accumulators in the store loop would keep them in memory.
+    float res[8 * 4 * 16];
+    for (int q = 0; q < cb; q++)
+        for (int k = 0; k < nv; k++) st16(res + (q * nv + k) * 16, acc[q][k]);
+    const long pl = g->oh * g->ow;
+    for (int q = 0; q < cb; q++)
+        for (int k = 0; k < nv; k++) store_vec(g, out + q * pl, v0 + k, ld16(res + (q * nv + k) * 16), masked);
 }
 
-// Output channels co0..<co1 of one image and one group. See ckernels.h for the layouts.
-// Tiles of 6 channels (twelve 8-lane accumulators hide the FMA latency), then 4, 2, 1.
-static inline __attribute__((always_inline)) void conv_s1_body(
-    const float *in, long cin, long hp, long wp, const float *w, long kh, long kw, long dh, long dw,
-    const float *bias, float *out, long oh, long ow, long co0, long co1) {
-    const long plane = hp * wp, wstride = cin * kh * kw;
-    long co = co0;
-#define TILES(cb)                                                                                         \
-    for (; co + cb <= co1; co += cb)                                                                      \
-        for (long oy = 0; oy < oh; oy++)                                                                  \
-            for (long ox = 0; ox < ow; ox += 16)                                                          \
-                conv_tile(in, cin, plane, wp, w + co * wstride, wstride, kh, kw, dh, dw, bias, co, out, oh, ow, oy, ox, cb);
-    TILES(6)
-    TILES(4)
-    TILES(2)
-    TILES(1)
-#undef TILES
-}
-
-// One tile of the weight gradient: cb (1 or 2) output channels × jb (1..4) taps of kernel row i,
-// summed over the image; constant cb and jb at the call sites keep the accumulators in registers.
-static inline __attribute__((always_inline)) void wgrad_tile(
-    const float *ic, long wp, const float *g0, long gstride, long gwp, long oh, long i, long j, long dh, long dw,
-    float *d0, long dstride, const int cb, const int jb) {
-    v8 s[2][4];
-    for (int a = 0; a < 2; a++) for (int b = 0; b < 4; b++) s[a][b] = 0;
-    for (long oy = 0; oy < oh; oy++) {
-        const float *gr = g0 + oy * gwp, *row = ic + (oy + i * dh) * wp + j * dw;
-        for (long ox = 0; ox < gwp; ox += 8) {
-            v8 gv[2];
-            for (int a = 0; a < cb; a++) gv[a] = load8(gr + a * gstride + ox);
-            for (int b = 0; b < jb; b++) {
-                const v8 xv = load8(row + ox + b * dw);
-                for (int a = 0; a < cb; a++) s[a][b] += gv[a] * xv;
-            }
-        }
-    }
-    for (int a = 0; a < cb; a++)
-        for (int b = 0; b < jb; b++) {
-            const v8 v = s[a][b];
-            d0[a * dstride + b] += ((v[0] + v[1]) + (v[2] + v[3])) + ((v[4] + v[5]) + (v[6] + v[7]));
-        }
-}
-
-#define WGRAD_ROW(cb)                                                                             \
-    for (long j = 0; j < kw;) {                                                                   \
-        const long left = kw - j;                                                                 \
-        float *d = dst + i * kw + j;                                                              \
-        if (left >= 4) { wgrad_tile(ic, wp, gc, gstride, gwp, oh, i, j, dh, dw, d, dstride, cb, 4); j += 4; } \
-        else if (left == 3) { wgrad_tile(ic, wp, gc, gstride, gwp, oh, i, j, dh, dw, d, dstride, cb, 3); j += 3; } \
-        else if (left == 2) { wgrad_tile(ic, wp, gc, gstride, gwp, oh, i, j, dh, dw, d, dstride, cb, 2); j += 2; } \
-        else { wgrad_tile(ic, wp, gc, gstride, gwp, oh, i, j, dh, dw, d, dstride, cb, 1); j += 1; }  \
+#define FWD_NV(cb, nvmax, KH, KW)                                                                         \
+    for (long v0 = 0; v0 < nvec;) {                                                                       \
+        const long r = nvec - v0;                                                                         \
+        if (r >= nvmax) { fwd_tile(g, wb, bs, bq, oq, v0, cb, nvmax, KH, KW, masked); v0 += nvmax; }               \
+        else if (nvmax > 2 && r == 2) { fwd_tile(g, wb, bs, bq, oq, v0, cb, 2, KH, KW, masked); v0 += 2; }         \
+        else { fwd_tile(g, wb, bs, bq, oq, v0, cb, 1, KH, KW, masked); v0 += 1; }                                \
     }
 
-// Weight gradient of output channels co0..<co1 (one group) accumulated over one image:
-// gw[co][c][i][j] += Σ_{oy, ox} g[co][oy][ox] · in[c][oy + i·dh][ox + j·dw], with g rows padded
-// by zeros to gwp (a multiple of 8) so that whole vectors can be read.
-static inline __attribute__((always_inline)) void conv_s1_wgrad_body(
-    const float *in, long cin, long hp, long wp, const float *g, long gwp, long oh, long ow,
-    long kh, long kw, long dh, long dw, float *gw, long co0, long co1) {
-    const long taps = kh * kw, plane = hp * wp, gstride = oh * gwp, dstride = cin * taps;
-    (void)ow;
-    long co = co0;
-    for (; co + 2 <= co1; co += 2) {
-        const float *gc = g + co * gstride;
-        for (long c = 0; c < cin; c++) {
-            const float *ic = in + c * plane;
-            float *dst = gw + (co * cin + c) * taps;
-            for (long i = 0; i < kh; i++) { WGRAD_ROW(2) }
+// Output channels co0..<co1 of one image and group; co0 is a multiple of 8 and co1 one too or
+// the group's end, so the blocks here are the packing's blocks.
+INLINE void fwd_body(const fwd_geo *g, const float *wpack, const float *bias, float *out, long nvec, long co0, long co1,
+                     const int maxcb, const int nvmax, const long KH, const long KW, const int masked) {
+    const long taps = g->kh * g->kw, pl = g->oh * g->ow;
+    for (long co = co0; co < co1;) {
+        const long bs = conv_block(co1 - co);
+        for (long l0 = 0; l0 < bs; l0 += (bs < maxcb ? bs : maxcb)) {
+            const float *wb = wpack + co * g->cin * taps + l0;
+            const float *bq = bias ? bias + co + l0 : 0;
+            float *oq = out + (co + l0) * pl;
+            if (maxcb >= 8 && bs == 8) { FWD_NV(8, nvmax, KH, KW) }
+            else if (bs >= 4) { FWD_NV(4, nvmax, KH, KW) }
+            else if (bs == 2) { FWD_NV(2, nvmax, KH, KW) }
+            else { FWD_NV(1, nvmax, KH, KW) }
         }
-    }
-    for (; co < co1; co++) {
-        const float *gc = g + co * gstride;
-        for (long c = 0; c < cin; c++) {
-            const float *ic = in + c * plane;
-            float *dst = gw + (co * cin + c) * taps;
-            for (long i = 0; i < kh; i++) { WGRAD_ROW(1) }
-        }
+        co += bs;
     }
 }
 
-#if defined(__x86_64__) && defined(__clang__)
-#define AVX2 __attribute__((target("avx2,fma")))
-static AVX2 void conv_s1_avx2(const float *in, long cin, long hp, long wp, const float *w, long kh, long kw, long dh, long dw,
-                              const float *bias, float *out, long oh, long ow, long co0, long co1) {
-    // 3×3 with constant extents: the tap loops unroll fully (no loop overhead between FMAs).
-    if (kh == 3 && kw == 3) { conv_s1_body(in, cin, hp, wp, w, 3, 3, dh, dw, bias, out, oh, ow, co0, co1); return; }
-    conv_s1_body(in, cin, hp, wp, w, kh, kw, dh, dw, bias, out, oh, ow, co0, co1);
+#define FWD_SHAPES(maxcb, nvmax, masked)                                                                         \
+    if (g->kh == 3 && g->kw == 3) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 3, 3, masked);         \
+    else if (g->kh == 7 && g->kw == 7) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 7, 7, masked);    \
+    else fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 0, 0, masked);
+
+#if CONV_X86
+static AVX512 void fwd_avx512(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
+    FWD_SHAPES(8, 3, 1)
 }
-static AVX2 void wgrad_avx2(const float *in, long cin, long hp, long wp, const float *g, long gwp, long oh, long ow,
-                            long kh, long kw, long dh, long dw, float *gw, long co0, long co1) {
-    conv_s1_wgrad_body(in, cin, hp, wp, g, gwp, oh, ow, kh, kw, dh, dw, gw, co0, co1);
-}
-static int conv_has_avx2(void) {
-    static int cached = -1;
-    if (cached < 0) { __builtin_cpu_init(); cached = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"); }
-    return cached;
+static AVX2 void fwd_avx2(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
+    FWD_SHAPES(4, 1, 0)
 }
 #endif
-
-static void conv_s1_generic(const float *in, long cin, long hp, long wp, const float *w, long kh, long kw, long dh, long dw,
-                            const float *bias, float *out, long oh, long ow, long co0, long co1) {
-    conv_s1_body(in, cin, hp, wp, w, kh, kw, dh, dw, bias, out, oh, ow, co0, co1);
-}
-static void wgrad_generic(const float *in, long cin, long hp, long wp, const float *g, long gwp, long oh, long ow,
-                          long kh, long kw, long dh, long dw, float *gw, long co0, long co1) {
-    conv_s1_wgrad_body(in, cin, hp, wp, g, gwp, oh, ow, kh, kw, dh, dw, gw, co0, co1);
+static void fwd_generic(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
+    FWD_SHAPES(4, 1, 0)
 }
 
-void azoo_conv2d_s1(const float *in, long cin, long hp, long wp, const float *w, long kh, long kw, long dh, long dw,
-                    const float *bias, float *out, long oh, long ow, long co0, long co1) {
-#if defined(__x86_64__) && defined(__clang__)
-    if (conv_has_avx2()) { conv_s1_avx2(in, cin, hp, wp, w, kh, kw, dh, dw, bias, out, oh, ow, co0, co1); return; }
+void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,
+                    long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1) {
+    (void)hp;
+    fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16};
+    if (!azoo_conv2d_s1_rows(oh, ow, wp)) geo.vpr = 0;
+    const long nvec = geo.vpr ? oh * geo.vpr : ((oh - 1) * wp + ow + 15) / 16;
+    const fwd_geo *g = &geo;
+#if CONV_X86
+    switch (conv_isa()) {
+    case 2: fwd_avx512(g, wpack, bias, out, nvec, co0, co1); return;
+    case 1: fwd_avx2(g, wpack, bias, out, nvec, co0, co1); return;
+    default: break;
+    }
 #endif
-    conv_s1_generic(in, cin, hp, wp, w, kh, kw, dh, dw, bias, out, oh, ow, co0, co1);
-}
-
-void azoo_conv2d_s1_wgrad(const float *in, long cin, long hp, long wp, const float *g, long gwp, long oh, long ow,
-                          long kh, long kw, long dh, long dw, float *gw, long co0, long co1) {
-#if defined(__x86_64__) && defined(__clang__)
-    if (conv_has_avx2()) { wgrad_avx2(in, cin, hp, wp, g, gwp, oh, ow, kh, kw, dh, dw, gw, co0, co1); return; }
-#endif
-    wgrad_generic(in, cin, hp, wp, g, gwp, oh, ow, kh, kw, dh, dw, gw, co0, co1);
+    fwd_generic(g, wpack, bias, out, nvec, co0, co1);
 }

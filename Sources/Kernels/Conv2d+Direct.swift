@@ -32,47 +32,37 @@ extension Conv2dGeometry {
 
 @inline(__always) private func roundUp(_ x: Int, _ m: Int) -> Int { (x + m - 1) / m * m }
 
-/// Copies `planes` planes of h × w into zero-filled planes of hp × wp at offset (top, left).
-private func padPlanes(_ src: UnsafePointer<Float>, planes: Int, h: Int, w: Int, top: Int, left: Int,
-                       hp: Int, wp: Int) -> ColumnBuffer {
-    let buf = ColumnBuffer(count: planes * hp * wp)
-    let dst = buf.pointer
-    Threading.parallelFor(planes, minChunk: max(1, 8192 / max(1, hp * wp))) { r in
-        for p in r {
-            let d = dst + p * hp * wp, s = src + p * h * w
-            d.update(repeating: 0, count: hp * wp)
-            for y in 0..<h { (d + (y + top) * wp + left).update(from: s + y * w, count: w) }
-        }
-    }
-    return buf
-}
+/// Floats between padded planes of hp × wp: the kernels read up to 16 past a plane's end.
+@inline(__always) private func planeStride(_ hp: Int, _ wp: Int) -> Int { hp * wp + 16 }
 
-/// Runs `body(group, co0, co1)` over every (group, output-channel range) pair of `outChannels`
-/// channels split into groups of `perGroup`, in parallel over both cores.
-private func forChannelRanges(_ outChannels: Int, perGroup: Int, _ body: (Int, Int, Int) -> Void) {
-    Threading.parallelFor(outChannels) { r in
-        var o = r.lowerBound
-        while o < r.upperBound {
-            let grp = o / perGroup, co0 = o % perGroup
-            let co1 = min(perGroup, co0 + (r.upperBound - o))
-            body(grp, co0, co1)
-            o += co1 - co0
-        }
-    }
-}
+/// One direct stride-1 convolution pass (the forward, or the input gradient as a convolution of
+/// the output gradient): `groups` groups of `cin` → `cout` channels per image, planes of h × w
+/// into oh × ow. Work items are group-major (group, image, block of 8 output channels), split
+/// in one parallel region; each worker pads the input planes of the (group, image) it is on and
+/// packs the group's weights (`pack(group, dst)`) into its own buffers when they change, so no
+/// separate passes and no batch-sized padded copy.
+private struct DirectPass {
+    var batch: Int, groups: Int, cin: Int, cout: Int
+    var h: Int, w: Int, top: Int, left: Int, hp: Int, wp: Int
+    var oh: Int, ow: Int, kh: Int, kw: Int, dh: Int, dw: Int
 
-/// Runs `body(image, group, co0, co1)` over every (image, group, channel range) of `batch`
-/// images × `outChannels` channels split into groups of `perGroup`, in one parallel region over
-/// both cores (one region for the whole batch, not one per image).
-private func forImageChannelRanges(batch: Int, _ outChannels: Int, perGroup: Int, _ body: (Int, Int, Int, Int) -> Void) {
-    Threading.parallelFor(batch * outChannels) { r in
-        var o = r.lowerBound
-        while o < r.upperBound {
-            let n = o / outChannels, oc = o % outChannels
-            let grp = oc / perGroup, co0 = oc % perGroup
-            let co1 = min(perGroup, co0 + (r.upperBound - o))
-            body(n, grp, co0, co1)
-            o += co1 - co0
+    func run(_ src: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
+             pack: (Int, UnsafeMutablePointer<Float>) -> Void) {
+        let plane = planeStride(hp, wp), blocks = (cout + 7) / 8, perGroup = cout * cin * kh * kw
+        Threading.parallelFor(groups * batch * blocks) { r in
+            let padded = ColumnBuffer(count: cin * plane), packed = ColumnBuffer(count: perGroup)
+            var packedGroup = -1, paddedPair = -1
+            for item in r {
+                let b = item % blocks, pair = item / blocks, n = pair % batch, grp = pair / batch
+                if grp != packedGroup { pack(grp, packed.pointer); packedGroup = grp }
+                if pair != paddedPair {
+                    azoo_pad_planes(src + (n * groups + grp) * cin * h * w, cin, h, w, top, left, hp, wp, plane, padded.pointer)
+                    paddedPair = pair
+                }
+                azoo_conv2d_s1(padded.pointer, cin, plane, hp, wp, packed.pointer, kh, kw, dh, dw,
+                               bias.map { $0 + grp * cout }, out + (n * groups + grp) * cout * oh * ow,
+                               oh, ow, b * 8, min(cout, b * 8 + 8))
+            }
         }
     }
 }
@@ -80,59 +70,59 @@ private func forImageChannelRanges(batch: Int, _ outChannels: Int, perGroup: Int
 /// Forward: `output` (N, O, outH, outW) is overwritten.
 func directForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                    _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
-    let oh = g.outH, ow = g.outW
-    let hp = g.height + 2 * g.padH, wp = roundUp(ow, 16) + (g.kernelW - 1) * g.dilationW
-    let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW, hp: hp, wp: wp)
-    let wPerGroup = g.opg * g.cpg * g.taps
-    forImageChannelRanges(batch: g.batch, g.outChannels, perGroup: g.opg) { n, grp, co0, co1 in
-        azoo_conv2d_s1(padded.pointer + (n * g.inChannels + grp * g.cpg) * hp * wp, g.cpg, hp, wp,
-                       weight + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
-                       bias.map { $0 + grp * g.opg }, output + (n * g.outChannels + grp * g.opg) * oh * ow,
-                       oh, ow, co0, co1)
+    let pass = DirectPass(batch: g.batch, groups: g.groups, cin: g.cpg, cout: g.opg, h: g.height, w: g.width,
+                          top: g.padH, left: g.padW, hp: g.height + 2 * g.padH, wp: g.width + 2 * g.padW,
+                          oh: g.outH, ow: g.outW, kh: g.kernelH, kw: g.kernelW, dh: g.dilationH, dw: g.dilationW)
+    let taps = g.taps, perGroup = g.opg * g.cpg * taps
+    pass.run(input, bias, output) { grp, dst in
+        azoo_conv2d_pack(weight + grp * perGroup, g.opg, g.cpg, taps, g.cpg * taps, taps, 0, dst)
     }
 }
 
 /// Input gradient: `gradInput` (N, C, H, W) is overwritten. Requires `directInputGradient`.
+/// The direct convolution of the padded output gradient with the flipped kernel, input and
+/// output channels swapped per group.
 func directBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                          _ gradInput: UnsafeMutablePointer<Float>) {
-    let oh = g.outH, ow = g.outW, h = g.height, w = g.width
+    let oh = g.outH, ow = g.outW
     let qh = (g.kernelH - 1) * g.dilationH - g.padH, qw = (g.kernelW - 1) * g.dilationW - g.padW
-    let hp = oh + 2 * qh, wp = roundUp(w, 16) + (g.kernelW - 1) * g.dilationW
-    let padded = padPlanes(gradOutput, planes: g.batch * g.outChannels, h: oh, w: ow, top: qh, left: qw, hp: hp, wp: wp)
-    // Flipped kernel with in/out swapped per group: wt[grp][ci][co][i][j] = w[grp·opg + co][ci][kh−1−i][kw−1−j].
-    let taps = g.taps, wPerGroup = g.opg * g.cpg * taps
-    let flipped = ColumnBuffer(count: g.groups * wPerGroup)
-    for grp in 0..<g.groups {
-        let src = weight + grp * wPerGroup, dst = flipped.pointer + grp * wPerGroup
-        for co in 0..<g.opg {
-            for ci in 0..<g.cpg {
-                let s = src + (co * g.cpg + ci) * taps, d = dst + (ci * g.opg + co) * taps
-                for t in 0..<taps { d[taps - 1 - t] = s[t] }
-            }
-        }
-    }
-    forImageChannelRanges(batch: g.batch, g.inChannels, perGroup: g.cpg) { n, grp, ci0, ci1 in
-        azoo_conv2d_s1(padded.pointer + (n * g.outChannels + grp * g.opg) * hp * wp, g.opg, hp, wp,
-                       flipped.pointer + grp * wPerGroup, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
-                       nil, gradInput + (n * g.inChannels + grp * g.cpg) * h * w, h, w, ci0, ci1)
+    let pass = DirectPass(batch: g.batch, groups: g.groups, cin: g.opg, cout: g.cpg, h: oh, w: ow, top: qh, left: qw,
+                          hp: oh + 2 * qh, wp: ow + 2 * qw, oh: g.height, ow: g.width,
+                          kh: g.kernelH, kw: g.kernelW, dh: g.dilationH, dw: g.dilationW)
+    let taps = g.taps, perGroup = g.opg * g.cpg * taps
+    pass.run(gradOutput, nil, gradInput) { grp, dst in
+        azoo_conv2d_pack(weight + grp * perGroup, g.cpg, g.opg, taps, taps, g.cpg * taps, 1, dst)
     }
 }
 
-/// Weight gradient: `gradWeight` (O, C/groups, kH, kW) is overwritten.
+/// Weight gradient: `gradWeight` (O, C/groups, kH, kW) is overwritten. Parallel over groups ×
+/// blocks of 8 output channels, all images inside the kernel; each worker pads the input planes
+/// of its group (all images) once and the output gradient of each block.
 func directBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ gradOutput: UnsafePointer<Float>,
                           _ gradWeight: UnsafeMutablePointer<Float>) {
-    let oh = g.outH, ow = g.outW
-    let gwp = roundUp(ow, 8)
-    let hp = g.height + 2 * g.padH, wp = roundUp(ow, 16) + (g.kernelW - 1) * g.dilationW
-    let padded = padPlanes(input, planes: g.batch * g.inChannels, h: g.height, w: g.width, top: g.padH, left: g.padW, hp: hp, wp: wp)
-    let gpad = padPlanes(gradOutput, planes: g.batch * g.outChannels, h: oh, w: ow, top: 0, left: 0, hp: oh, wp: gwp)
-    let wPerGroup = g.opg * g.cpg * g.taps
-    gradWeight.update(repeating: 0, count: g.groups * wPerGroup)
-    forChannelRanges(g.outChannels, perGroup: g.opg) { grp, co0, co1 in
-        for n in 0..<g.batch {
-            azoo_conv2d_s1_wgrad(padded.pointer + (n * g.inChannels + grp * g.cpg) * hp * wp, g.cpg, hp, wp,
-                                 gpad.pointer + (n * g.outChannels + grp * g.opg) * oh * gwp, gwp, oh, ow,
-                                 g.kernelH, g.kernelW, g.dilationH, g.dilationW, gradWeight + grp * wPerGroup, co0, co1)
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width, cpg = g.cpg, opg = g.opg
+    let hp = h + 2 * g.padH, wp = w + 2 * g.padW, plane = planeStride(hp, wp)
+    let gwp = azoo_conv2d_s1_rows(oh, ow, wp) != 0 ? roundUp(ow, 16) : wp, gplane = roundUp(oh * gwp, 16)
+    let taps = g.taps, blocks = (opg + 7) / 8
+    Threading.parallelFor(g.groups * blocks) { r in
+        let padded = ColumnBuffer(count: g.batch * cpg * plane), gpad = ColumnBuffer(count: g.batch * 8 * gplane)
+        var paddedGroup = -1
+        for item in r {
+            let grp = item / blocks, co0 = item % blocks * 8, nco = min(opg, co0 + 8) - co0
+            if grp != paddedGroup {
+                for n in 0..<g.batch {
+                    azoo_pad_planes(input + (n * g.inChannels + grp * cpg) * h * w, cpg, h, w, g.padH, g.padW, hp, wp,
+                                    plane, padded.pointer + n * cpg * plane)
+                }
+                paddedGroup = grp
+            }
+            for n in 0..<g.batch {
+                azoo_pad_planes(gradOutput + (n * g.outChannels + grp * opg + co0) * oh * ow, nco, oh, ow, 0, 0, oh, gwp,
+                                gplane, gpad.pointer + n * nco * gplane)
+            }
+            azoo_conv2d_s1_wgrad(padded.pointer, cpg, plane, cpg * plane, wp, gpad.pointer, gplane, nco * gplane, g.batch,
+                                 oh, ow, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
+                                 gradWeight + (grp * opg + co0) * cpg * taps, 0, nco)
         }
     }
 }

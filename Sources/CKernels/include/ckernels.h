@@ -13,15 +13,33 @@ void azoo_relu(const float *x, float *y, long n);
 void azoo_gelu(const float *x, float *y, float *slope, long n);
 void azoo_relu_backward(const float *g, const float *out, float *dx, long n);
 
+/// Copies `planes` planes of h × w from src into dst, planes `stride` floats apart, each as hp × wp
+/// (h + top ≤ hp, w + left ≤ wp) with the plane at (top, left) and zeros everywhere else up to
+/// the next plane.
+void azoo_pad_planes(const float *src, long planes, long h, long w, long top, long left, long hp, long wp, long stride,
+                     float *dst);
+/// Packs one group's convolution weights for azoo_conv2d_s1: element (o, i, t) of the source is
+/// w[o·ostride + i·istride + t] (t reversed when flip is non-zero). Output channels go in blocks of
+/// 8 while 8 remain, then 4, 2, 1; the block starting at channel o is at dst + o·nin·taps and holds
+/// [i][t][channel in block]. dst holds nout·nin·taps floats.
+void azoo_conv2d_pack(const float *w, long nout, long nin, long taps, long ostride, long istride, int flip, float *dst);
 /// Direct stride-1 convolution of one image and one group: output channels co0..<co1 of
-/// `out` (co, oh, ow) = bias + Σ_c Σ_taps w[co][c][i][j] · in[c][oy + i·dh][ox + j·dw].
-/// `in` holds cin zero-padded planes of hp × wp with hp = oh + (kh − 1)·dh and
-/// wp ≥ roundup(ow, 16) + (kw − 1)·dw (whole 16-column tiles are read). `bias` may be NULL.
-void azoo_conv2d_s1(const float *in, long cin, long hp, long wp, const float *w, long kh, long kw, long dh, long dw,
-                    const float *bias, float *out, long oh, long ow, long co0, long co1);
-/// Adds one image's weight gradient of output channels co0..<co1 to gw (co, cin, kh, kw):
-/// g is (co, oh, gwp) with rows zero-padded to gwp (a multiple of 8), `in` as above with
-/// wp ≥ gwp + (kw − 1)·dw.
-void azoo_conv2d_s1_wgrad(const float *in, long cin, long hp, long wp, const float *g, long gwp, long oh, long ow,
-                          long kh, long kw, long dh, long dw, float *gw, long co0, long co1);
+/// `out` (co, oh, ow) = bias + Σ_c Σ_taps w[co][c][i][j] · in[c][oy + i·dh][ox + j·dw], with w packed
+/// by azoo_conv2d_pack; co0 is a multiple of 8, co1 one too or the group's channel count.
+/// `in` holds cin zero-padded planes of hp × wp (hp = oh + (kh − 1)·dh, wp = ow + (kw − 1)·dw)
+/// `plane` ≥ hp·wp + 16 floats apart (the 16 after each plane are read, not used; zero them).
+/// `bias` may be NULL.
+void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,
+                    long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1);
+/// Whether the direct kernels take output positions per row, in 16-column pieces (1), or over the
+/// flattened padded plane, dropping the columns ≥ ow (0): whichever computes fewer vectors.
+int azoo_conv2d_s1_rows(long oh, long ow, long wp);
+/// Weight gradient over nimg images of output channels co0..<co1 of one group, written to gw
+/// (co, cin, kh, kw) (overwritten): `in` as for azoo_conv2d_s1 with images istride floats apart;
+/// g holds each output channel's gradient as oh rows of gwp floats with zeros in the columns ≥ ow
+/// and after the last row, gwp = roundup(ow, 16) when azoo_conv2d_s1_rows(oh, ow, wp), else wp;
+/// planes gplane ≥ roundup(oh·gwp, 16) floats apart, images gstride apart.
+void azoo_conv2d_s1_wgrad(const float *in, long cin, long plane, long istride, long wp, const float *g, long gplane,
+                          long gstride, long nimg, long oh, long ow, long kh, long kw, long dh, long dw, float *gw,
+                          long co0, long co1);
 #endif

@@ -1,0 +1,60 @@
+// Shared by the direct convolution kernels (conv_direct.c, conv_wgrad.c): 16-lane vectors,
+// run-time instruction set choice, channel blocking.
+#ifndef ATTNZOO_CONV_VEC_H
+#define ATTNZOO_CONV_VEC_H
+#include <stdlib.h>
+#include <string.h>
+
+typedef float v16 __attribute__((ext_vector_type(16)));
+typedef float v8 __attribute__((ext_vector_type(8)));
+#define INLINE static inline __attribute__((always_inline))
+
+INLINE v16 ld16(const float *p) { v16 v; memcpy(&v, p, sizeof v); return v; }
+INLINE void st16(float *p, v16 v) { memcpy(p, &v, sizeof v); }
+
+/// Channel block sizes, shared by the packing and the kernels: 8 while 8 remain, then 4, 2, 1.
+INLINE long conv_block(long left) { return left >= 8 ? 8 : left >= 4 ? 4 : left >= 2 ? 2 : 1; }
+
+#if defined(__x86_64__) && defined(__clang__)
+#define CONV_X86 1
+#define AVX2 __attribute__((target("avx2,fma")))
+#define AVX512 __attribute__((target("avx2,fma,avx512f,avx512vl")))
+/// 2: AVX-512F/VL, 1: AVX2/FMA, 0: neither. AZOO_CONV_ISA=0 or 1 caps it (to test the fallbacks).
+INLINE int conv_isa(void) {
+    static int cached = -1;
+    if (cached < 0) {
+        __builtin_cpu_init();
+        int isa = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512vl") ? 2
+                : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 1 : 0;
+        const char *cap = getenv("AZOO_CONV_ISA");
+        if (cap && cap[0] >= '0' && cap[0] < '0' + isa) isa = cap[0] - '0';
+        cached = isa;
+    }
+    return cached;
+}
+#include <immintrin.h>
+// Vectors pass by pointer: a v16 argument of a function that may be called (not inlined) from
+// code without AVX-512 would change the ABI.
+/// Lanes [lo, hi) of *x to p[lo..<hi), nothing else touched (masked lanes do not fault).
+static inline AVX512 void st16_lanes512(float *p, const v16 *x, long lo, long hi) {
+    _mm512_mask_storeu_ps(p, (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1)), (__m512)*x);
+}
+/// Copies n < 16 floats from s to d; nothing past s + n is read.
+static inline AVX512 void copy_short512(float *d, const float *s, long n) {
+    const __mmask16 m = (__mmask16)((1u << n) - 1);
+    _mm512_mask_storeu_ps(d, m, _mm512_maskz_loadu_ps(m, s));
+}
+#else
+#define CONV_X86 0
+#endif
+
+/// st16_lanes512 where `masked` (a constant: the AVX-512 variants), else through a buffer.
+INLINE void st16_lanes(float *p, v16 x, long lo, long hi, const int masked) {
+#if CONV_X86
+    if (masked) { st16_lanes512(p, &x, lo, hi); return; }
+#endif
+    float tmp[16];
+    st16(tmp, x);
+    for (long l = lo; l < hi; l++) p[l] = tmp[l];
+}
+#endif
