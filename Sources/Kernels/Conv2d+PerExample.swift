@@ -2,14 +2,20 @@
 /// uses `weights + n·O·cpg·kH·kW` (O, C/groups, kH, kW) and `biases + n·O`. `g` describes one example's
 /// convolution over the whole batch (`batch` images, `groups` as in its Conv2d).
 ///
-/// With at least as many images as workers, the work is split over images and each image runs im2col
-/// and one single-threaded GEMM per group on its worker: no fork/join per product, and GEMMs large
+/// Where the direct kernels serve it, the batch runs as what it is: one image of N·C channels through
+/// a convolution with N·groups groups (the layouts of input, weights, biases and output already match).
+/// Otherwise, with at least as many images as workers, the work is split over images and each image
+/// runs im2col and one single-threaded GEMM per group on its worker: no fork/join per product, and GEMMs large
 /// enough for OpenBLAS's kernels (a grouped convolution with groups = N·groups, as PyTorch code writes
 /// it, computes the same products). With fewer images each image goes through the batch-1 paths.
 public func perExampleConv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weights: UnsafePointer<Float>,
                                     biases: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
     let one = g.single, inSize = g.inChannels * g.height * g.width, outSize = g.outChannels * g.outH * g.outW
     let wSize = g.outChannels * g.cpg * g.taps
+    if g.flattened.usesDirect {
+        conv2dForward(g.flattened, input: input, weight: weights, bias: biases, output: output)
+        return
+    }
     guard g.batch >= Threading.workerCount else {
         for n in 0..<g.batch {
             conv2dForward(one, input: input + n * inSize, weight: weights + n * wSize,
@@ -46,6 +52,16 @@ public func perExampleConv2dBackward(_ g: Conv2dGeometry, input: UnsafePointer<F
                                      gradWeights: UnsafeMutablePointer<Float>?, gradBiases: UnsafeMutablePointer<Float>?) {
     let one = g.single, inSize = g.inChannels * g.height * g.width, outSize = g.outChannels * g.outH * g.outW
     let wSize = g.outChannels * g.cpg * g.taps
+    if g.flattened.directInputGradient {
+        let flat = g.flattened
+        if let gradInput { conv2dBackwardInput(flat, gradOutput: gradOutput, weight: weights, gradInput: gradInput) }
+        if gradWeights != nil || gradBiases != nil {
+            let gw = gradWeights ?? UnsafeMutablePointer<Float>.allocate(capacity: g.batch * wSize)
+            defer { if gradWeights == nil { gw.deallocate() } }
+            conv2dBackwardWeight(flat, input: input, gradOutput: gradOutput, gradWeight: gw, gradBias: gradBiases)
+        }
+        return
+    }
     guard g.batch >= Threading.workerCount else {
         for n in 0..<g.batch {
             let gy = gradOutput + n * outSize
@@ -95,6 +111,10 @@ public func perExampleConv2dBackward(_ g: Conv2dGeometry, input: UnsafePointer<F
 extension Conv2dGeometry {
     /// The same convolution for one image.
     var single: Conv2dGeometry { var s = self; s.batch = 1; return s }
+    /// The whole batch as one image whose N·C channels form N·groups groups.
+    var flattened: Conv2dGeometry {
+        var s = self; s.batch = 1; s.inChannels *= batch; s.outChannels *= batch; s.groups *= batch; return s
+    }
 }
 
 /// The GEMM operand of group `grp` of one image: its im2col columns in `scratch` (on this thread), or the

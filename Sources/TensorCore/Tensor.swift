@@ -7,7 +7,7 @@ public struct Tensor: Sendable {
     /// Extent of each dimension; `[]` for a scalar.
     public let shape: [Int]
     /// The elements, contiguous in row-major order (shared between views of the same data).
-    public let storage: TensorStorage
+    public private(set) var storage: TensorStorage
     /// The autograd node; `nil` when this tensor does not require a gradient.
     public internal(set) var node: GradNode?
 
@@ -66,8 +66,15 @@ public struct Tensor: Sendable {
         Tensor(storage: storage, shape: shape, node: GradNode(leafShape: shape))
     }
 
+    /// Whether no other tensor or reference shares this tensor's storage.
+    mutating func ownsStorageUniquely() -> Bool { isKnownUniquelyReferenced(&storage) }
+
     /// A deep copy (new storage), cut from the tape.
-    public func copy() -> Tensor { Tensor(scalars, shape: shape) }
+    public func copy() -> Tensor {
+        let s = TensorStorage(uninitializedCount: count)
+        s.pointer.initialize(from: storage.pointer, count: count)
+        return Tensor(storage: s, shape: shape)
+    }
 
     /// Element-wise closeness with PyTorch's rule `|a − b| ≤ atol + rtol·|b|` (NaNs equal NaNs).
     public func isClose(to other: Tensor, rtol: Float = 1e-5, atol: Float = 1e-8) -> Bool {

@@ -1,5 +1,5 @@
 import Foundation
-import TensorCore
+@testable import TensorCore
 import TestSupport
 import Testing
 
@@ -102,4 +102,39 @@ func shapeErrorsTrap() async {
     }
     let convText = String(decoding: conv?.standardErrorContent ?? [], as: UTF8.self)
     #expect(convText.contains("conv2d") && convText.contains("[1, 3, 5, 5]") && convText.contains("[4, 2, 3, 3]"), "stderr: \(convText)")
+}
+
+@Test("a leaf's gradient never shares memory with a tensor the caller still holds")
+func leafGradientOwnership() {
+    // Add's pullback hands the incoming gradient itself to its input: here the caller's seed.
+    let x = Tensor([1, 2, 3], requiresGrad: true)
+    let seed = Tensor([4, 5, 6])
+    (x + 1).backward(seed)
+    #expect(x.grad?.scalars == [4, 5, 6])
+    #expect(x.grad?.storage !== seed.storage, "the caller's seed is copied, not adopted")
+    seed.data[0] = 100
+    #expect(x.grad?.scalars == [4, 5, 6], "writing the seed afterwards leaves the gradient alone")
+    // A leaf as the root: its gradient is the seed.
+    let w = Tensor([1, 2], requiresGrad: true), g = Tensor([7, 8])
+    w.backward(g)
+    #expect(w.grad?.storage !== g.storage)
+    // One value reaching two inputs of an op (a + a): both paths, no shared buffer with the tape's values.
+    let a = Tensor([0.5, 2], requiresGrad: true)
+    (a + a).backward(Tensor([1, 3]))
+    #expect(a.grad?.scalars == [2, 6])
+}
+
+@Test("large storages (above glibc's mmap threshold) are reused for the same size, and start as asked")
+func largeBlockReuse() {
+    let n = LargeBlocks.minimumCount + 5
+    var first: UnsafeMutablePointer<Float>? = nil
+    do {
+        let t = Tensor.full(3, shape: [n])
+        first = t.data
+    }
+    let again = Tensor.zeros([n])
+    #expect(again.data == first, "the freed block is handed out again")
+    #expect(again.data[0] == 0 && again.data[n / 2] == 0 && again.data[n - 1] == 0, "zeros are written, not assumed")
+    let other = Tensor.zeros([n + 1])
+    #expect(other.data != first)
 }

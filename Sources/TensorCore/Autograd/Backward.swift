@@ -13,9 +13,12 @@ extension Tensor {
         var pending: [ObjectIdentifier: Tensor] = [ObjectIdentifier(root): seed.detach()]
         withNoGrad {
             for node in order.reversed() {
-                guard let g = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
+                guard var g = pending.removeValue(forKey: ObjectIdentifier(node)) else { continue }
                 guard let pullback = node.pullback else {
-                    node.grad = node.grad.map { $0 + g } ?? g.copy()
+                    // A leaf's gradient must not share memory with a tensor the caller can still reach:
+                    // a pullback's fresh result is kept as it is, anything shared is copied (saves a copy
+                    // per parameter per pass: 37 MiB in fresh pages for a 1024→1024 3×3 kernel).
+                    if let acc = node.grad { node.grad = acc + g } else { node.grad = g.ownsStorageUniquely() ? g : g.copy() }
                     continue
                 }
                 let inputGrads = pullback(g)
