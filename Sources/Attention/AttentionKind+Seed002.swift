@@ -42,7 +42,8 @@ extension AttentionKind {
         ZooEntry(key: "psa-p", catalogueID: "D06", className: "ParallelPolarizedSelfAttention",
                  paper: "Polarized Self-Attention (2021)",
                  reference: "seed 002; External-Attention-pytorch model/attention/PolarizedSelfAttention.py",
-                 shapeContract: "(N, C, H, W) → (N, C, H, W), C even", seedShape: [1, 512, 7, 7]) { a in
+                 shapeContract: "(N, C, H, W) → (N, C, H, W), C even", seedShape: [1, 512, 7, 7],
+                 extraBenchShapes: [[8, 512, 28, 28]]) { a in
             let c = try a.int("channel", 512)
             guard c > 0, c % 2 == 0 else { throw ModuleArgumentError("argument channel=\(c) of psa-p must be even") }
             return ZooInstance(module: ParallelPolarizedSelfAttention(channel: c), inputShape: [nil, c, nil, nil])
@@ -50,7 +51,8 @@ extension AttentionKind {
         ZooEntry(key: "psa-s", catalogueID: "D06", className: "SequentialPolarizedSelfAttention",
                  paper: "Polarized Self-Attention (2021)",
                  reference: "seed 002; External-Attention-pytorch model/attention/PolarizedSelfAttention.py",
-                 shapeContract: "(N, C, H, W) → (N, C, H, W), C even", seedShape: [1, 512, 7, 7]) { a in
+                 shapeContract: "(N, C, H, W) → (N, C, H, W), C even", seedShape: [1, 512, 7, 7],
+                 extraBenchShapes: [[8, 512, 28, 28]]) { a in
             let c = try a.int("channel", 512)
             guard c > 0, c % 2 == 0 else { throw ModuleArgumentError("argument channel=\(c) of psa-s must be even") }
             return ZooInstance(module: SequentialPolarizedSelfAttention(channel: c), inputShape: [nil, c, nil, nil])

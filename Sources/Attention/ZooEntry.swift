@@ -61,11 +61,16 @@ public struct ZooEntry: Sendable {
     public let shapeContract: String
     /// The seed's test shape, used by `bench` and the tour.
     public let seedShape: [Int]
+    /// Further shapes `bench` times (the seed tests PSA at two sizes).
+    public let extraBenchShapes: [[Int]]
+    /// Every shape `bench` times: the seed shape first.
+    public var benchShapes: [[Int]] { [seedShape] + extraBenchShapes }
     /// Builds the module from seed-named arguments (reads each with its default).
     public let make: @Sendable (ModuleArguments) throws -> ZooInstance
 
     public init(key: String, catalogueID: String, className: String, paper: String, reference: String,
-                shapeContract: String, seedShape: [Int], make: @escaping @Sendable (ModuleArguments) throws -> ZooInstance) {
+                shapeContract: String, seedShape: [Int], extraBenchShapes: [[Int]] = [],
+                make: @escaping @Sendable (ModuleArguments) throws -> ZooInstance) {
         self.key = key
         self.catalogueID = catalogueID
         self.className = className
@@ -73,6 +78,7 @@ public struct ZooEntry: Sendable {
         self.reference = reference
         self.shapeContract = shapeContract
         self.seedShape = seedShape
+        self.extraBenchShapes = extraBenchShapes
         self.make = make
     }
 

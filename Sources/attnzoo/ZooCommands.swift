@@ -102,10 +102,12 @@ struct BenchModules: ParsableCommand {
         var timings: [ZooTiming] = []
         print(pad("key", 14) + pad("shape", 20) + pad("fwd ms", 10) + "fwd+bwd ms")
         for kind in kinds {
-            let t = try ZooBenchmark.run(kind.entry, repetitions: repetitions, forwardOnly: forwardOnly)
-            timings.append(t)
-            print(pad(t.key, 14) + pad(t.shape.map(String.init).joined(separator: ","), 20)
-                  + pad(String(format: "%.3f", t.forwardMs), 10) + String(format: "%.3f", t.forwardBackwardMs))
+            for shape in kind.entry.benchShapes {
+                let t = try ZooBenchmark.run(kind.entry, shape: shape, repetitions: repetitions, forwardOnly: forwardOnly)
+                timings.append(t)
+                print(pad(t.key, 14) + pad(t.shape.map(String.init).joined(separator: ","), 20)
+                      + pad(String(format: "%.3f", t.forwardMs), 10) + String(format: "%.3f", t.forwardBackwardMs))
+            }
         }
         if let json {
             let enc = JSONEncoder()

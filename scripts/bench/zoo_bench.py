@@ -71,12 +71,12 @@ def time_module(factory, args, shape, reps):
     return fwd, fb
 
 
-def ours_again(binary, key, reps):
+def ours_again(binary, key, shape, reps):
     """One more round of our side for `key` (`attnzoo bench --filter KEY --json`)."""
     with tempfile.NamedTemporaryFile(suffix=".json") as f:
         subprocess.run([binary, "bench", "--filter", key, "--repetitions", str(reps), "--json", f.name],
                        check=True, stdout=subprocess.DEVNULL)
-        return next(t for t in json.load(open(f.name)) if t["key"] == key)
+        return next(t for t in json.load(open(f.name)) if t["key"] == key and t["shape"] == shape)
 
 
 def main():
@@ -89,12 +89,14 @@ def main():
     ap.add_argument("--rounds", type=int, default=1)
     a = ap.parse_args()
     torch.set_num_threads(2)
-    ours = {t["key"]: t for t in json.load(open(a.ours))}
+    ours = json.load(open(a.ours))   # rows of (key, shape); PSA has two shapes
+    keys = {t["key"] for t in ours}
     zoo = load_zoo()
     rows = []
     print(f"{'key':14}{'shape':20}{'ours fwd':>10}{'torch fwd':>10}{'ratio':>7}  {'ours f+b':>10}{'torch f+b':>10}{'ratio':>7}")
-    for key, t in ours.items():
-        if a.filter and (a.filter != key if a.filter in ours else a.filter not in key):
+    for t in ours:
+        key = t["key"]
+        if a.filter and (a.filter != key if a.filter in keys else a.filter not in key):
             continue
         if key not in zoo:
             print(f"{key:14}{'(no PyTorch reference)':20}")
@@ -102,7 +104,7 @@ def main():
         factory, args, _ = zoo[key]
         fwd, fb = time_module(factory, args, tuple(t["shape"]), a.repetitions)
         for _ in range(1, a.rounds if a.ours_bin else 1):
-            again = ours_again(a.ours_bin, key, a.repetitions)
+            again = ours_again(a.ours_bin, key, t["shape"], a.repetitions)
             t = dict(t, forwardMs=min(t["forwardMs"], again["forwardMs"]),
                      forwardBackwardMs=min(t["forwardBackwardMs"], again["forwardBackwardMs"]))
             f2, b2 = time_module(factory, args, tuple(t["shape"]), a.repetitions)
