@@ -1,5 +1,10 @@
+import CKernels
+
 /// Direct depthwise convolution (one input channel per group; `opg` outputs per channel).
-/// Rows are processed with the tap as the outer loop so the inner loop is a contiguous axpy.
+/// Stride 1 (forward, and the input gradient where it is a convolution of the padded output
+/// gradient): each plane is zero-padded into a per-worker buffer and `azoo_dwconv2d_s1` keeps
+/// every output vector in a register over all taps. Other strides: rows with the tap as the
+/// outer loop, so the inner loop is a contiguous axpy.
 
 /// Valid output-column range [lo, hi) for a tap whose input column is ox·s + dx.
 @inline(__always)
@@ -12,6 +17,23 @@ func validColumns(_ dx: Int, _ stride: Int, _ ow: Int, _ w: Int) -> (Int, Int) {
 func depthwiseForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                       _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width, opg = g.opg
+    if g.strideH == 1 && g.strideW == 1 {
+        guard oh > 0 && ow > 0 else { return }
+        let hp = h + 2 * g.padH, wp = w + 2 * g.padW, plane = hp * wp + 16
+        Threading.parallelFor(g.batch * g.inChannels) { range in
+            let padded = ColumnBuffer(count: plane)
+            for nc in range {
+                let n = nc / g.inChannels, c = nc % g.inChannels
+                azoo_pad_planes(input + nc * h * w, 1, h, w, g.padH, g.padW, hp, wp, plane, padded.pointer)
+                for m in 0..<opg {
+                    let o = c * opg + m
+                    azoo_dwconv2d_s1(padded.pointer, wp, weight + o * g.taps, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
+                                     0, bias?[o] ?? 0, 0, output + (n * g.outChannels + o) * oh * ow, oh, ow)
+                }
+            }
+        }
+        return
+    }
     Threading.parallelFor(g.batch * g.outChannels) { range in
         for no in range {
             let n = no / g.outChannels, o = no % g.outChannels, c = o / opg
@@ -42,6 +64,24 @@ func depthwiseForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weig
 func depthwiseBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                             _ gradInput: UnsafeMutablePointer<Float>) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width, opg = g.opg
+    let qh = (g.kernelH - 1) * g.dilationH - g.padH, qw = (g.kernelW - 1) * g.dilationW - g.padW
+    if g.strideH == 1 && g.strideW == 1 && qh >= 0 && qw >= 0 && oh > 0 && ow > 0 {
+        // dX = the output gradient padded by (k − 1)·d − p, convolved with the flipped kernel.
+        let hp = oh + 2 * qh, wp = ow + 2 * qw, plane = hp * wp + 16
+        Threading.parallelFor(g.batch * g.inChannels) { range in
+            let padded = ColumnBuffer(count: plane)
+            for nc in range {
+                let n = nc / g.inChannels, c = nc % g.inChannels
+                for m in 0..<opg {
+                    let o = c * opg + m
+                    azoo_pad_planes(gradOutput + (n * g.outChannels + o) * oh * ow, 1, oh, ow, qh, qw, hp, wp, plane, padded.pointer)
+                    azoo_dwconv2d_s1(padded.pointer, wp, weight + o * g.taps, g.kernelH, g.kernelW, g.dilationH, g.dilationW,
+                                     1, 0, m > 0 ? 1 : 0, gradInput + nc * h * w, h, w)
+                }
+            }
+        }
+        return
+    }
     // Parallel over input planes: every output channel of a plane is handled by its owner.
     Threading.parallelFor(g.batch * g.inChannels) { range in
         for nc in range {
@@ -76,6 +116,22 @@ func depthwiseBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Flo
 func depthwiseBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ gradOutput: UnsafePointer<Float>,
                              _ gradWeight: UnsafeMutablePointer<Float>) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width, opg = g.opg
+    if g.strideH == 1 && g.strideW == 1 && g.taps <= 64 && oh > 0 && ow > 0 {
+        let hp = h + 2 * g.padH, wp = w + 2 * g.padW, plane = hp * wp + 16
+        Threading.parallelFor(g.outChannels) { range in
+            let padded = ColumnBuffer(count: plane)
+            for o in range {
+                let c = o / opg, gw = gradWeight + o * g.taps
+                gw.update(repeating: 0, count: g.taps)
+                for n in 0..<g.batch {
+                    azoo_pad_planes(input + (n * g.inChannels + c) * h * w, 1, h, w, g.padH, g.padW, hp, wp, plane, padded.pointer)
+                    azoo_dwconv2d_s1_wgrad(padded.pointer, wp, gradOutput + (n * g.outChannels + o) * oh * ow, oh, ow,
+                                           g.kernelH, g.kernelW, g.dilationH, g.dilationW, gw)
+                }
+            }
+        }
+        return
+    }
     Threading.parallelFor(g.outChannels) { range in
         for o in range {
             let c = o / opg

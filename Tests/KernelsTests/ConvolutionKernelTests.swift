@@ -59,6 +59,14 @@ let geometries: [Conv2dGeometry] = [
     .init(batch: 1, inChannels: 3, height: 6, width: 9, outChannels: 9, kernelH: 2, kernelW: 3, strideH: 1, strideW: 1, padH: 0, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
     .init(batch: 2, inChannels: 4, height: 5, width: 6, outChannels: 5, kernelH: 1, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
     .init(batch: 3, inChannels: 2, height: 4, width: 3, outChannels: 7, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
+    // Depthwise stride-1 kernels (azoo_dwconv2d_s1*): rows with a 16-column tail, dilation with a channel
+    // multiplier, a padding beyond the kernel reach (input gradient falls back), a 1×7 kernel, 7×7 taps on
+    // a map smaller than the kernel, no padding.
+    .init(batch: 2, inChannels: 3, height: 7, width: 37, outChannels: 6, kernelH: 5, kernelW: 5, strideH: 1, strideW: 1, padH: 4, padW: 4, dilationH: 2, dilationW: 2, groups: 3),
+    .init(batch: 2, inChannels: 4, height: 6, width: 20, outChannels: 4, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 3, padW: 2, dilationH: 1, dilationW: 1, groups: 4),
+    .init(batch: 1, inChannels: 6, height: 5, width: 33, outChannels: 6, kernelH: 1, kernelW: 7, strideH: 1, strideW: 1, padH: 0, padW: 3, dilationH: 1, dilationW: 1, groups: 6),
+    .init(batch: 2, inChannels: 2, height: 3, width: 4, outChannels: 2, kernelH: 7, kernelW: 7, strideH: 1, strideW: 1, padH: 3, padW: 3, dilationH: 1, dilationW: 1, groups: 2),
+    .init(batch: 1, inChannels: 5, height: 8, width: 16, outChannels: 10, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 5),
 ]
 
 @Test("conv2d forward (im2col, 1×1, dense, depthwise, direct stride-1 paths) equals the definition", arguments: geometries.indices)

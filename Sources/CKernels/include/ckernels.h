@@ -42,4 +42,14 @@ int azoo_conv2d_s1_rows(long oh, long ow, long wp);
 void azoo_conv2d_s1_wgrad(const float *in, long cin, long plane, long istride, long wp, const float *g, long gplane,
                           long gstride, long nimg, long oh, long ow, long kh, long kw, long dh, long dw, float *gw,
                           long co0, long co1);
+/// Depthwise stride-1 convolution of one plane: y (oh × ow) = bias + Σ_taps k[t] · xp[oy + i·dh][ox + j·dw]
+/// (k = wk, or wk reversed when flip is non-zero; with add non-zero the sum is added to y and bias
+/// ignored). xp is a zero-padded plane with rows wp ≥ ow + (kw − 1)·dw floats apart, oh + (kh − 1)·dh
+/// rows, and 16 readable floats after its last row (read, not used).
+void azoo_dwconv2d_s1(const float *xp, long wp, const float *wk, long kh, long kw, long dh, long dw, int flip,
+                      float bias, int add, float *y, long oh, long ow);
+/// Weight gradient of azoo_dwconv2d_s1 for one plane: gw[t] += Σ gy[oy][ox] · xp[oy + i·dh][ox + j·dw]
+/// over the oh × ow output gradient gy (xp as for azoo_dwconv2d_s1; taps ≤ 64).
+void azoo_dwconv2d_s1_wgrad(const float *xp, long wp, const float *gy, long oh, long ow, long kh, long kw, long dh,
+                            long dw, float *gw);
 #endif
