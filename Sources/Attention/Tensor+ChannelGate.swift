@@ -1,7 +1,8 @@
 import Foundation
+import Kernels
 import TensorCore
 
-/// A raw pointer that may cross into `concurrentPerform` (each worker touches disjoint rows).
+/// A raw pointer that may cross into a parallel region (each worker touches disjoint rows).
 struct UncheckedPointer: @unchecked Sendable {
     let p: UnsafeMutablePointer<Float>
     init(_ p: UnsafeMutablePointer<Float>) { self.p = p }
@@ -10,10 +11,8 @@ struct UncheckedPointer: @unchecked Sendable {
 enum RowKernels {
     /// Runs `body` over `rows` rows of `rowLength` elements, split in two when there is enough work.
     static func forRows(_ rows: Int, rowLength: Int, _ body: @Sendable (Range<Int>) -> Void) {
-        let chunks = rows * rowLength >= 1 << 16 && rows >= 2 ? 2 : 1
-        DispatchQueue.concurrentPerform(iterations: chunks) { part in
-            body((rows * part / chunks)..<(rows * (part + 1) / chunks))
-        }
+        // At least 2¹⁶ elements per chunk (smaller regions are not worth a second core).
+        Threading.parallelFor(rows, minChunk: Swift.max(1, (1 << 16) / Swift.max(rowLength, 1))) { body($0) }
     }
 
     /// Σ a[k] with eight-lane partial sums.
