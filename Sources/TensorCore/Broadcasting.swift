@@ -45,6 +45,7 @@ struct BroadcastPlan {
 
 /// Calls `body(offsetA, offsetB, offsetOut, length, strideA, strideB)` for every innermost run
 /// of the broadcast of shapes `a` and `b` into `out` (contiguous), in parallel over the runs.
+@inline(__always)
 func forEachBroadcastRun(out: [Int], a: [Int], b: [Int], _ body: (Int, Int, Int, Int, Int, Int) -> Void) {
     let plan = BroadcastPlan(out: out, a: a, b: b)
     let inner = plan.dims[plan.dims.count - 1]
