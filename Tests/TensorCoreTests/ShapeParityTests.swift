@@ -28,3 +28,13 @@ func shapeParity() throws {
         "index_select": { $0[0].indexSelect(axis: 2, indices: [3, 0, 3]) },
     ])
 }
+
+@Test("permutes that read the source transposed (tiled path) match PyTorch (values and gradients)")
+func transposeParity() throws {
+    try replay("shape_transpose", [
+        "permute_nhwc": { $0[0].permuted(0, 2, 3, 1) },
+        "transpose_2d": { $0[0].t },
+        "permute_last_first": { $0[0].permuted(2, 0, 1) },
+        "permute_outer_strided": { $0[0].permuted(1, 0, 3, 2) },
+    ])
+}
