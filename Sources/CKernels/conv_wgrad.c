@@ -2,7 +2,7 @@
 // conv_direct.c: gw[co][c][t] = Σ_images Σ_p g[co][p] · in[c][p + off(t)], where the output
 // gradient g is laid out with the input's row stride wp and zeros in the columns ox ≥ ow, so each
 // (co, c, tap) is one long dot product of 16-lane vectors. Register tiles: cb output channels × tb
-// taps (AVX-512: 8 × 3 = 24 accumulators; AVX2 and portable C: 2 × 2); the tile's partial sums are
+// taps (AVX-512: 4 × 6 = 24 accumulators; AVX2 and portable C: 2 × 2); the tile's partial sums are
 // added to 16-lane sums in memory after each image, and reduced to scalars once per channel.
 #include "ckernels.h"
 #include "conv_vec.h"
@@ -84,13 +84,15 @@ INLINE void wg_block(const wg_geo *w, long co, float *gw, v16 *acc, const int cb
     }
 }
 
-// cb/tb pairs: (8, 3), (4, 6), (2, 8), (1, 8) with 32 registers; (2, 2) and (1, 4) otherwise.
+// cb/tb pairs: (4, 6), (2, 8), (1, 8) with 32 registers; (2, 2) and (1, 4) otherwise. (8, 3) needs
+// 24 accumulators + 8 gradient vectors + the input vector, one register more than AVX-512 has, and
+// per 24 FMAs loads 11 vectors against (4, 6)'s 10: its weight gradient ran 7–9% slower (GAM 7×7,
+// perf samples of wg against the unchanged forward kernel).
 INLINE void wg_body(const wg_geo *w, float *gw, v16 *acc, long co0, long co1, const int wide) {
     for (long co = co0; co < co1;) {
         const long left = co1 - co;
         if (wide) {
-            if (left >= 8) { wg_block(w, co, gw, acc, 8, 3); co += 8; }
-            else if (left >= 4) { wg_block(w, co, gw, acc, 4, 6); co += 4; }
+            if (left >= 4) { wg_block(w, co, gw, acc, 4, 6); co += 4; }
             else if (left >= 2) { wg_block(w, co, gw, acc, 2, 8); co += 2; }
             else { wg_block(w, co, gw, acc, 1, 8); co += 1; }
         } else {
