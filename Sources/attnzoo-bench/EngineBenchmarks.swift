@@ -49,14 +49,14 @@ func engineBenchmarks() -> [Benchmark] {
             xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
         })
         if name == "conv1x1" {
-            // Each image's product split into column blocks over the workers, for comparison.
-            list.append(Benchmark(name: "conv1x1_fwd_splitgemm", flops: flops) {
-                ConvolutionPaths.$pointwiseOverImages.withValue(false) {
+            // Whole images to the workers instead of each image's product split, for comparison.
+            list.append(Benchmark(name: "conv1x1_fwd_overimages", flops: flops) {
+                ConvolutionPaths.$pointwiseOverImages.withValue(true) {
                     _ = withNoGrad { x.conv2d(weight: w, bias: bias, padding: pad, groups: groups) }
                 }
             })
-            list.append(Benchmark(name: "conv1x1_fwd_bwd_splitgemm", flops: 3 * flops) {
-                ConvolutionPaths.$pointwiseOverImages.withValue(false) {
+            list.append(Benchmark(name: "conv1x1_fwd_bwd_overimages", flops: 3 * flops) {
+                ConvolutionPaths.$pointwiseOverImages.withValue(true) {
                     let y = xg.conv2d(weight: wg, bias: bg, padding: pad, groups: groups)
                     y.backward(Tensor.ones(like: y))
                     xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
