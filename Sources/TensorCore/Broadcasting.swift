@@ -31,14 +31,7 @@ struct BroadcastPlan {
     var sb: [Int] = []
 
     init(out: [Int], a: [Int], b: [Int]) {
-        let fa = broadcastStrides(a, to: out), fb = broadcastStrides(b, to: out)
-        for i in 0..<out.count where out[i] != 1 {
-            if let last = dims.indices.last, sa[last] == fa[i] * out[i], sb[last] == fb[i] * out[i] {
-                dims[last] *= out[i]; sa[last] = fa[i]; sb[last] = fb[i]
-            } else {
-                dims.append(out[i]); sa.append(fa[i]); sb.append(fb[i])
-            }
-        }
+        (dims, sa, sb) = mergedDims(out, broadcastStrides(a, to: out), broadcastStrides(b, to: out))
         if dims.isEmpty { dims = [1]; sa = [0]; sb = [0] }
     }
 }

@@ -1,10 +1,8 @@
 import Kernels
 
-/// Visits every element of `shape` in row-major order, giving offsets under two stride sets.
-/// Adjacent dims that stay contiguous under both are merged; the innermost run goes to `body`
-/// as (offsetA, offsetB, length, strideA, strideB). Parallel over the outer runs.
-func stridedRuns(_ shape: [Int], _ sa: [Int], _ sb: [Int],
-                 _ body: (Int, Int, Int, Int, Int) -> Void) {
+/// `shape` without its size-1 dims, adjacent dims merged where they stay contiguous under both
+/// stride sets `sa` and `sb`; with the merged dims' strides.
+func mergedDims(_ shape: [Int], _ sa: [Int], _ sb: [Int]) -> (dims: [Int], sa: [Int], sb: [Int]) {
     var dims: [Int] = [], da: [Int] = [], db: [Int] = []
     for i in 0..<shape.count where shape[i] != 1 {
         if let last = dims.indices.last, da[last] == sa[i] * shape[i], db[last] == sb[i] * shape[i] {
@@ -13,6 +11,15 @@ func stridedRuns(_ shape: [Int], _ sa: [Int], _ sb: [Int],
             dims.append(shape[i]); da.append(sa[i]); db.append(sb[i])
         }
     }
+    return (dims, da, db)
+}
+
+/// Visits every element of `shape` in row-major order, giving offsets under two stride sets.
+/// Adjacent dims that stay contiguous under both are merged; the innermost run goes to `body`
+/// as (offsetA, offsetB, length, strideA, strideB). Parallel over the outer runs.
+func stridedRuns(_ shape: [Int], _ sa: [Int], _ sb: [Int],
+                 _ body: (Int, Int, Int, Int, Int) -> Void) {
+    var (dims, da, db) = mergedDims(shape, sa, sb)
     if shapeCount(shape) == 0 { return }
     if dims.isEmpty { body(0, 0, 1, 1, 1); return }
     let inner = dims.removeLast(), ia = da.removeLast(), ib = db.removeLast()
@@ -49,15 +56,7 @@ func gatherStrided(_ src: Tensor, offset: Int, srcStrides: [Int], shape: [Int]) 
 /// both sides stay in cache lines (the row-wise path reads each element of a run from another
 /// line). Returns false for any other pattern.
 func gatherTransposed(_ shape: [Int], _ srcStrides: [Int], _ src: UnsafePointer<Float>, _ dst: UnsafeMutablePointer<Float>) -> Bool {
-    let dstStrides = contiguousStrides(shape)
-    var dims: [Int] = [], sd: [Int] = [], ss: [Int] = []
-    for i in 0..<shape.count where shape[i] != 1 {
-        if let last = dims.indices.last, sd[last] == dstStrides[i] * shape[i], ss[last] == srcStrides[i] * shape[i] {
-            dims[last] *= shape[i]; sd[last] = dstStrides[i]; ss[last] = srcStrides[i]
-        } else {
-            dims.append(shape[i]); sd.append(dstStrides[i]); ss.append(srcStrides[i])
-        }
-    }
+    let (dims, _, ss) = mergedDims(shape, contiguousStrides(shape), srcStrides)
     guard dims.count >= 2 else { return false }
     let k = dims.count
     let a = dims[k - 2], b = dims[k - 1], sb = ss[k - 1]
