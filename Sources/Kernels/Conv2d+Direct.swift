@@ -19,6 +19,10 @@ public enum ConvolutionPaths {
     /// PAM f+b 2–13% faster). Products below sgemm's split threshold go over images either way.
     /// Task-local, for the side-by-side benchmark.
     @TaskLocal public static var pointwiseOverImages = false
+    /// Whether 1×1 convolutions (forward and input gradient) run as one product over the whole batch
+    /// on our own AVX-512 GEMM (`ColumnGEMM`, where the CPU has it) instead of OpenBLAS per image.
+    /// Task-local, for the side-by-side benchmark and the tests of the other path.
+    @TaskLocal public static var pointwiseColumnGEMM = true
 }
 
 extension Conv2dGeometry {

@@ -111,6 +111,10 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
         directForward(g, input, weight, bias, output)
         return
     }
+    if g.usesColumnGEMM {
+        pointwiseForward(g, input, weight, bias, output)
+        return
+    }
     if g.isDense {
         // Y (N×O) = X (N×C) · Wᵀ
         sgemm(transA: false, transB: true, m: g.batch, n: g.outChannels, k: g.inChannels, alpha: 1,
@@ -165,6 +169,10 @@ public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<F
     }
     if g.directInputGradient {
         directBackwardInput(g, gradOutput, weight, gradInput)
+        return
+    }
+    if g.columnGEMMInputGradient {
+        pointwiseBackwardInput(g, gradOutput, weight, gradInput)
         return
     }
     if g.isDense {

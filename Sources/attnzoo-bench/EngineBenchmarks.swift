@@ -49,14 +49,14 @@ func engineBenchmarks() -> [Benchmark] {
             xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
         })
         if name == "conv1x1" {
-            // Whole images to the workers instead of each image's product split, for comparison.
-            list.append(Benchmark(name: "conv1x1_fwd_overimages", flops: flops) {
-                ConvolutionPaths.$pointwiseOverImages.withValue(true) {
+            // OpenBLAS image by image (each product split over the workers) instead of ColumnGEMM, for comparison.
+            list.append(Benchmark(name: "conv1x1_fwd_openblas", flops: flops) {
+                ConvolutionPaths.$pointwiseColumnGEMM.withValue(false) {
                     _ = withNoGrad { x.conv2d(weight: w, bias: bias, padding: pad, groups: groups) }
                 }
             })
-            list.append(Benchmark(name: "conv1x1_fwd_bwd_overimages", flops: 3 * flops) {
-                ConvolutionPaths.$pointwiseOverImages.withValue(true) {
+            list.append(Benchmark(name: "conv1x1_fwd_bwd_openblas", flops: 3 * flops) {
+                ConvolutionPaths.$pointwiseColumnGEMM.withValue(false) {
                     let y = xg.conv2d(weight: wg, bias: bg, padding: pad, groups: groups)
                     y.backward(Tensor.ones(like: y))
                     xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()

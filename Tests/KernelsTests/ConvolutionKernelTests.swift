@@ -67,6 +67,12 @@ let geometries: [Conv2dGeometry] = [
     .init(batch: 1, inChannels: 6, height: 5, width: 33, outChannels: 6, kernelH: 1, kernelW: 7, strideH: 1, strideW: 1, padH: 0, padW: 3, dilationH: 1, dilationW: 1, groups: 6),
     .init(batch: 2, inChannels: 2, height: 3, width: 4, outChannels: 2, kernelH: 7, kernelW: 7, strideH: 1, strideW: 1, padH: 3, padW: 3, dilationH: 1, dilationW: 1, groups: 2),
     .init(batch: 1, inChannels: 5, height: 8, width: 16, outChannels: 10, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 5),
+    // 1×1 on ColumnGEMM: 7×7 maps (register tiles across images) with two 512-deep blocks (forward;
+    // its input gradient is only 40 deep: OpenBLAS), groups on 16×16 maps (both ways); a 3×5 map
+    // (below 16 columns: OpenBLAS per image).
+    .init(batch: 11, inChannels: 600, height: 7, width: 7, outChannels: 40, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 2, inChannels: 128, height: 16, width: 16, outChannels: 140, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 2),
+    .init(batch: 2, inChannels: 6, height: 3, width: 5, outChannels: 7, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1),
 ]
 
 @Test("conv2d forward (im2col, 1×1, dense, depthwise, direct stride-1 paths) equals the definition", arguments: geometries.indices)

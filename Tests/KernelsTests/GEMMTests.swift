@@ -46,3 +46,33 @@ func batchedGEMM() {
         #expect(zip(c[(i * m * n)..<((i + 1) * m * n)], e).allSatisfy { abs($0 - $1) <= 1e-4 + 1e-4 * abs($1) })
     }
 }
+
+@Test("ColumnGEMM: one product over column blocks of several images equals the definition (transposes, α, β, bias, tiles across images, two KC blocks)",
+      .enabled(if: ColumnGEMM.available), arguments: [(13, 37, 17, 3), (25, 600, 49, 2), (1, 5, 16, 5), (40, 64, 70, 1), (12, 513, 33, 4)])
+func columnGEMM(m: Int, k: Int, columns: Int, images: Int) {
+    for transA in [false, true] { for (beta, bias) in [(Float(0), false), (0.5, true), (1, false)] {
+        let ldb = columns + 3, ldc = columns + 1, bStride = k * ldb + 5, cStride = m * ldc + 2
+        let a = pseudoRandom(m * k, 31), b = pseudoRandom(images * bStride, 32), c0 = pseudoRandom(images * cStride, 33)
+        let bv = pseudoRandom(m, 34)
+        var c = c0
+        c.withUnsafeMutableBufferPointer { cp in
+            bv.withUnsafeBufferPointer { bp in
+                ColumnGEMM.multiply(transA: transA, m: m, k: k, alpha: 0.75, a: a, lda: transA ? m : k, b: b, ldb: ldb,
+                                    bStride: bStride, columns: columns, images: images, beta: beta,
+                                    bias: bias ? bp.baseAddress! : nil, c: cp.baseAddress!, ldc: ldc, cStride: cStride)
+            }
+        }
+        for n in 0..<images {
+            var bn = [Float](), cn = [Float]()
+            for p in 0..<k { bn += b[(n * bStride + p * ldb)..<(n * bStride + p * ldb + columns)] }
+            for i in 0..<m { cn += c0[(n * cStride + i * ldc)..<(n * cStride + i * ldc + columns)] }
+            let e = naiveGEMM(transA: transA, transB: false, m: m, n: columns, k: k, alpha: 0.75, a: a, b: bn, beta: beta, c: cn)
+            for i in 0..<m { for j in 0..<columns {
+                let want = e[i * columns + j] + (bias ? bv[i] : 0), got = c[n * cStride + i * ldc + j]
+                #expect(abs(got - want) <= 1e-3 + 1e-4 * abs(want), "image \(n) (\(i), \(j)) transA \(transA) beta \(beta)")
+            } }
+            // The padding after each row is left alone.
+            for i in 0..<m { #expect(c[n * cStride + i * ldc + columns] == c0[n * cStride + i * ldc + columns]) }
+        }
+    } }
+}

@@ -52,4 +52,17 @@ void azoo_dwconv2d_s1(const float *xp, long wp, const float *wk, long kh, long k
 /// over the oh × ow output gradient gy (xp as for azoo_dwconv2d_s1; taps ≤ 64).
 void azoo_dwconv2d_s1_wgrad(const float *xp, long wp, const float *gy, long oh, long ow, long kh, long kw, long dh,
                             long dw, float *gw);
+/// AVX-512 GEMM over a batch of column blocks (gemm.c). Whether this CPU runs it (AZOO_CONV_ISA caps it too).
+int azoo_gemm_available(void);
+/// Floats that azoo_gemm_pack_a writes for an m × k op(A).
+long azoo_gemm_packed_a_size(long m, long k);
+/// Packs row strips s0..<s1 (12 rows each, ⌈m/12⌉ in all) of α·op(A) (m × k; op(A)[i][p] = a[p·lda + i] when
+/// trans, else a[i·lda + p]) into apack (azoo_gemm_packed_a_size floats). Workers may pack disjoint strips.
+void azoo_gemm_pack_a(int trans, long m, long k, float alpha, const float *a, long lda, float *apack, long s0, long s1);
+/// C_n = op(A)·B_n + β·C_n (+ bias[i] on row i when bias is not NULL) for the virtual columns t0..<t1 of
+/// the images' columns in a row (column t is image t / ncols, column t % ncols; ncols ≥ 16). B_n
+/// (k × ncols, rows ldb apart) is at b + n·bstride, C_n (m × ncols, rows ldc apart) at c + n·cstride.
+/// apack from azoo_gemm_pack_a (all strips). Workers may run disjoint column ranges at once.
+void azoo_gemm_run(long m, long k, const float *apack, const float *b, long ldb, long bstride, long ncols, float beta,
+                   const float *bias, float *c, long ldc, long cstride, long t0, long t1);
 #endif
