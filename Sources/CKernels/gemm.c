@@ -178,6 +178,11 @@ static AVX512 void kernel(long kc, const float *ap, const float *bp, float *c, l
     }
 }
 
+/// The 12 × 32 product of one packed A strip and one packed B strip over kc, written to c (rows ldc apart).
+AVX512 void azoo_gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc) {
+    kernel(kc, ap, bp, c, ldc, MR, NR, 0, 1, NULL, NULL);
+}
+
 /// Per-thread B panel, allocated on first use (one per thread that multiplies; never freed).
 static _Thread_local float *panel;
 

@@ -23,6 +23,10 @@ public enum ConvolutionPaths {
     /// on our own AVX-512 GEMM (`ColumnGEMM`, where the CPU has it) instead of OpenBLAS per image.
     /// Task-local, for the side-by-side benchmark and the tests of the other path.
     @TaskLocal public static var pointwiseColumnGEMM = true
+    /// Whether 3×3 stride-1 convolutions (forward and input gradient) use Winograd's F(2×2, 3×3)
+    /// (`Conv2d+Winograd.swift`, where the CPU has AVX-512). Task-local, for the side-by-side
+    /// benchmark and the tests of the other paths.
+    @TaskLocal public static var winograd = true
 }
 
 extension Conv2dGeometry {

@@ -12,7 +12,7 @@ public func perExampleConv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Fl
                                     biases: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
     let one = g.single, inSize = g.inChannels * g.height * g.width, outSize = g.outChannels * g.outH * g.outW
     let wSize = g.outChannels * g.cpg * g.taps
-    if g.flattened.usesDirect {
+    if g.flattened.usesDirect || g.flattened.usesWinograd {
         conv2dForward(g.flattened, input: input, weight: weights, bias: biases, output: output)
         return
     }
@@ -52,7 +52,7 @@ public func perExampleConv2dBackward(_ g: Conv2dGeometry, input: UnsafePointer<F
                                      gradWeights: UnsafeMutablePointer<Float>?, gradBiases: UnsafeMutablePointer<Float>?) {
     let one = g.single, inSize = g.inChannels * g.height * g.width, outSize = g.outChannels * g.outH * g.outW
     let wSize = g.outChannels * g.cpg * g.taps
-    if g.flattened.directInputGradient {
+    if g.flattened.directInputGradient || g.flattened.winogradInputGradient {
         let flat = g.flattened
         if let gradInput { conv2dBackwardInput(flat, gradOutput: gradOutput, weight: weights, gradInput: gradInput) }
         if gradWeights != nil || gradBiases != nil {

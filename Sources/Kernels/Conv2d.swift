@@ -107,6 +107,10 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
         depthwiseForward(g, input, weight, bias, output)
         return
     }
+    if g.usesWinograd {
+        winogradForward(g, input, weight, bias, output)
+        return
+    }
     if g.usesDirect {
         directForward(g, input, weight, bias, output)
         return
@@ -165,6 +169,10 @@ public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<F
     let p = g.outH * g.outW, hw = g.height * g.width
     if g.isDepthwise {
         depthwiseBackwardInput(g, gradOutput, weight, gradInput)
+        return
+    }
+    if g.winogradInputGradient {
+        winogradBackwardInput(g, gradOutput, weight, gradInput)
         return
     }
     if g.directInputGradient {

@@ -65,4 +65,18 @@ void azoo_gemm_pack_a(int trans, long m, long k, float alpha, const float *a, lo
 /// apack from azoo_gemm_pack_a (all strips). Workers may run disjoint column ranges at once.
 void azoo_gemm_run(long m, long k, const float *apack, const float *b, long ldb, long bstride, long ncols, float beta,
                    const float *bias, float *c, long ldc, long cstride, long t0, long t1);
+/// Winograd F(2×2, 3×3) stride-1 convolution on AVX-512 (winograd.c). Whether this CPU runs it.
+int azoo_wino_available(void);
+/// Floats of the transformed, packed weights of one group (cout × cin 3×3 kernels).
+long azoo_wino_u_size(long cout, long cin);
+/// Transforms and packs one group's 3×3 kernels: element (o, i, tap) is w[o·ostride + i·istride + tap]
+/// (taps reversed when flip is non-zero), into u (azoo_wino_u_size floats).
+void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u);
+/// Scratch floats that azoo_wino_f23 needs for cin planes of h × w with padding p and cout outputs.
+long azoo_wino_scratch_size(long cin, long cout, long h, long w, long p);
+/// out (cout planes of (h + 2p − 2) × (w + 2p − 2), contiguous) = bias + the 3×3 convolution of `in`
+/// (cin contiguous planes of h × w) zero-padded by p on every side, with kernels u from azoo_wino_pack_u.
+/// bias may be NULL.
+void azoo_wino_f23(const float *in, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
+                   float *out, float *scratch);
 #endif

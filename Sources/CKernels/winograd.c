@@ -1,0 +1,227 @@
+// Winograd F(2×2, 3×3) convolution for AVX-512 (Lavin and Gray, "Fast Algorithms for Convolutional
+// Neural Networks", 2015): each 2×2 output tile takes 16 multiplications per channel pair instead
+// of 36. Per (image, group): the zero-padded input planes, then blocks of tile rows: the input
+// transform Bᵀ·d·B of 16 tiles at a time (one tile per vector lane, read as even/odd lanes of two
+// 32-float windows per row) written straight into the packed 32-tile strips of the GEMM kernel, 16
+// products M_ξ = U_ξ·V_ξ (ξ = the 16 transform positions; U = G·g·Gᵀ packed once per call in
+// 12-row strips), and the output transform Aᵀ·M·A with the bias, lanes re-interleaved into rows.
+//   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],  Aᵀ = [1 1 1 0; 0 1 −1 −1]
+#include "conv_vec.h"
+#include "ckernels.h"
+
+#define WMR 12
+#define WNR 32
+
+long azoo_wino_u_size(long cout, long cin) { return 16 * ((cout + WMR - 1) / WMR * WMR) * cin; }
+
+#if CONV_X86
+/// azoo_wino_pack_u for 12 output channels at a time: one gather per tap, the transform in vectors,
+/// 12 contiguous floats per transform position.
+static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u) {
+    const long so = (cout + WMR - 1) / WMR, xi = so * WMR * cin;
+    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(0, 0, 0, 0, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                           _mm512_set1_epi32((int)ostride));
+    const __m512 half = _mm512_set1_ps(0.5f);
+    for (long s = 0; s < so; s++) {
+        const long left = cout - s * WMR;
+        const __mmask16 m = (__mmask16)(left >= WMR ? 0x0fff : (1u << left) - 1);
+        for (long c = 0; c < cin; c++) {
+            const float *base = w + s * WMR * ostride + c * istride;
+            __m512 g[9];
+            for (int k = 0; k < 9; k++)
+                g[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base + (flip ? 8 - k : k), 4);
+            __m512 t[4][3];
+            for (int j = 0; j < 3; j++) {
+                const __m512 sum = _mm512_add_ps(g[j], g[6 + j]);
+                t[0][j] = g[j]; t[3][j] = g[6 + j];
+                t[1][j] = _mm512_mul_ps(half, _mm512_add_ps(sum, g[3 + j]));
+                t[2][j] = _mm512_mul_ps(half, _mm512_sub_ps(sum, g[3 + j]));
+            }
+            float *d = u + s * WMR * cin + c * WMR;
+            for (int i = 0; i < 4; i++) {
+                const __m512 sum = _mm512_add_ps(t[i][0], t[i][2]);
+                _mm512_mask_storeu_ps(d + (i * 4 + 0) * xi, 0x0fff, t[i][0]);
+                _mm512_mask_storeu_ps(d + (i * 4 + 1) * xi, 0x0fff, _mm512_mul_ps(half, _mm512_add_ps(sum, t[i][1])));
+                _mm512_mask_storeu_ps(d + (i * 4 + 2) * xi, 0x0fff, _mm512_mul_ps(half, _mm512_sub_ps(sum, t[i][1])));
+                _mm512_mask_storeu_ps(d + (i * 4 + 3) * xi, 0x0fff, t[i][2]);
+            }
+        }
+    }
+}
+#endif
+
+void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u) {
+#if CONV_X86
+    if (conv_isa() >= 2) { pack_u512(w, cout, cin, ostride, istride, flip, u); return; }
+#endif
+    const long so = (cout + WMR - 1) / WMR, xi = so * WMR * cin;
+    for (long o = 0; o < so * WMR; o++) {
+        for (long c = 0; c < cin; c++) {
+            float g[9], t[4][3], r[4][4];
+            for (long k = 0; k < 9; k++) g[k] = o < cout ? w[o * ostride + c * istride + (flip ? 8 - k : k)] : 0;
+            for (long j = 0; j < 3; j++) {   // G·g (4 × 3)
+                t[0][j] = g[j]; t[3][j] = g[6 + j];
+                t[1][j] = 0.5f * (g[j] + g[3 + j] + g[6 + j]);
+                t[2][j] = 0.5f * (g[j] - g[3 + j] + g[6 + j]);
+            }
+            for (long i = 0; i < 4; i++) {   // (G·g)·Gᵀ (4 × 4)
+                r[i][0] = t[i][0]; r[i][3] = t[i][2];
+                r[i][1] = 0.5f * (t[i][0] + t[i][1] + t[i][2]);
+                r[i][2] = 0.5f * (t[i][0] - t[i][1] + t[i][2]);
+            }
+            float *d = u + (o / WMR) * WMR * cin + c * WMR + o % WMR;
+            for (long x = 0; x < 16; x++) d[x * xi] = r[x / 4][x % 4];
+        }
+    }
+}
+
+/// Padded plane geometry for an h × w input, padding p, output oh × ow: th × tw tiles.
+typedef struct { long th, tw, hp, wp, plane; } wgeo;
+
+static wgeo wino_geo(long h, long w, long p) {
+    const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
+    wgeo g;
+    g.th = (oh + 1) / 2; g.tw = (ow + 1) / 2;
+    g.hp = 2 * g.th + 2;
+    g.wp = (2 * g.tw + 32 + 15) / 16 * 16;   // the 32-float windows of the last 16 tiles stay inside
+    g.plane = g.hp * g.wp;
+    return g;
+}
+
+/// Tile rows per block: about 8192 / (cin + cout) tiles (clamped to 32...256), so that the block's
+/// transformed input and products (16·(cin + cout) floats per tile) stay near 512 KB, inside L2.
+static long block_rows(long tw, long cin, long cout) {
+    long tiles = 8192 / (cin + cout);
+    tiles = tiles < 32 ? 32 : tiles > 256 ? 256 : tiles;
+    return tw >= tiles ? 1 : tiles / tw;
+}
+
+long azoo_wino_scratch_size(long cin, long cout, long h, long w, long p) {
+    const wgeo g = wino_geo(h, w, p);
+    const long rows = block_rows(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR;
+    return cin * g.plane + 16 * strips * WNR * cin + 16 * ((cout + WMR - 1) / WMR * WMR) * strips * WNR + 64;
+}
+
+int azoo_wino_available(void) {
+#if CONV_X86
+    return conv_isa() >= 2;
+#else
+    return 0;
+#endif
+}
+
+#if CONV_X86
+void azoo_gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc);
+
+static inline AVX512 __mmask16 wlanes(long n) { return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }
+
+/// n lanes of x to virtual column t of a strip-packed row set: strips of WNR lanes, `sstride` apart.
+static inline AVX512 void put_lanes(float *base, long sstride, long t, __m512 x, long n) {
+    const long s = t / WNR, l = t % WNR, first = WNR - l < n ? WNR - l : n;
+    _mm512_mask_storeu_ps(base + s * sstride + l, wlanes(first), x);
+    if (first < n) {
+        // The rest goes to the start of the next strip: lanes first..<n shifted down.
+        const __m512i idx = _mm512_add_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                             _mm512_set1_epi32((int)first));
+        _mm512_mask_storeu_ps(base + (s + 1) * sstride, wlanes(n - first), _mm512_permutexvar_ps(idx, x));
+    }
+}
+
+static AVX512 void wino512(const float *in, long cin, long h, long w, long p, const float *u, long cout,
+                           const float *bias, float *out, float *scratch) {
+    const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
+    const wgeo g = wino_geo(h, w, p);
+    const long rows = block_rows(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR, ldm = strips * WNR;
+    const long so = (cout + WMR - 1) / WMR, uxi = so * WMR * cin;
+    float *pad = scratch, *v = pad + cin * g.plane, *m = v + 16 * strips * WNR * cin;
+    const long vxi = strips * WNR * cin, mxi = so * WMR * ldm;
+    azoo_pad_planes(in, cin, h, w, p, p, g.hp, g.wp, g.plane, pad);
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    for (long ty0 = 0; ty0 < g.th; ty0 += rows) {
+        const long nrows = g.th - ty0 < rows ? g.th - ty0 : rows, tiles = nrows * g.tw;
+        const long nstrips = (tiles + WNR - 1) / WNR;
+        // Input transform: V_ξ[c][t] in strips [strip][c][32].
+        for (long ty = ty0; ty < ty0 + nrows; ty++) {
+            for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
+                const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = (ty - ty0) * g.tw + tx0;
+                for (long c = 0; c < cin; c++) {
+                    const float *src = pad + c * g.plane + 2 * ty * g.wp + 2 * tx0;
+                    __m512 d[4][4];
+                    for (int i = 0; i < 4; i++) {
+                        const float *row = src + i * g.wp;
+                        const __m512 a0 = _mm512_loadu_ps(row), a1 = _mm512_loadu_ps(row + 16);
+                        const __m512 b0 = _mm512_loadu_ps(row + 2), b1 = _mm512_loadu_ps(row + 18);
+                        d[i][0] = _mm512_permutex2var_ps(a0, even, a1);
+                        d[i][1] = _mm512_permutex2var_ps(a0, odd, a1);
+                        d[i][2] = _mm512_permutex2var_ps(b0, even, b1);
+                        d[i][3] = _mm512_permutex2var_ps(b0, odd, b1);
+                    }
+                    __m512 e[4][4];
+                    for (int j = 0; j < 4; j++) {   // Bᵀ·d
+                        e[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+                        e[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+                        e[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+                        e[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+                    }
+                    float *vb = v + c * WNR;
+                    for (int i = 0; i < 4; i++) {   // (Bᵀ·d)·B
+                        const __m512 r0 = _mm512_sub_ps(e[i][0], e[i][2]), r1 = _mm512_add_ps(e[i][1], e[i][2]);
+                        const __m512 r2 = _mm512_sub_ps(e[i][2], e[i][1]), r3 = _mm512_sub_ps(e[i][1], e[i][3]);
+                        put_lanes(vb + (i * 4 + 0) * vxi, cin * WNR, t, r0, n);
+                        put_lanes(vb + (i * 4 + 1) * vxi, cin * WNR, t, r1, n);
+                        put_lanes(vb + (i * 4 + 2) * vxi, cin * WNR, t, r2, n);
+                        put_lanes(vb + (i * 4 + 3) * vxi, cin * WNR, t, r3, n);
+                    }
+                }
+            }
+        }
+        // M_ξ (cout × tiles, rows ldm apart) = U_ξ · V_ξ.
+        for (long x = 0; x < 16; x++) {
+            for (long s = 0; s < nstrips; s++) {
+                const float *bp = v + x * vxi + s * cin * WNR;
+                for (long o = 0; o < so; o++)
+                    azoo_gemm_tile(cin, u + x * uxi + o * WMR * cin, bp, m + x * mxi + o * WMR * ldm + s * WNR, ldm);
+            }
+        }
+        // Output transform: Y = Aᵀ·M·A (+ bias) for 16 tiles of a row at a time.
+        for (long ty = ty0; ty < ty0 + nrows; ty++) {
+            const long y0 = 2 * ty, two = y0 + 1 < oh;
+            for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
+                const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = (ty - ty0) * g.tw + tx0;
+                const long cols = ow - 2 * tx0 < 2 * n ? ow - 2 * tx0 : 2 * n;
+                const __mmask16 ml = wlanes(cols), mh = wlanes(cols - 16), mk = wlanes(n);
+                for (long o = 0; o < cout; o++) {
+                    const float *mb = m + o * ldm + t;
+                    __m512 q[4][4];
+                    for (int x = 0; x < 16; x++) q[x / 4][x % 4] = _mm512_maskz_loadu_ps(mk, mb + x * mxi);
+                    __m512 r[2][4];
+                    for (int j = 0; j < 4; j++) {   // Aᵀ·M
+                        r[0][j] = _mm512_add_ps(_mm512_add_ps(q[0][j], q[1][j]), q[2][j]);
+                        r[1][j] = _mm512_sub_ps(_mm512_sub_ps(q[1][j], q[2][j]), q[3][j]);
+                    }
+                    const __m512 b = _mm512_set1_ps(bias ? bias[o] : 0);
+                    for (int i = 0; i < 1 + two; i++) {   // (Aᵀ·M)·A
+                        const __m512 a = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]), b);
+                        const __m512 c = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]), b);
+                        float *dst = out + o * oh * ow + (y0 + i) * ow + 2 * tx0;
+                        _mm512_mask_storeu_ps(dst, ml, _mm512_permutex2var_ps(a, lo, c));
+                        _mm512_mask_storeu_ps(dst + 16, mh, _mm512_permutex2var_ps(a, hi, c));
+                    }
+                }
+            }
+        }
+    }
+}
+#endif
+
+void azoo_wino_f23(const float *in, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
+                   float *out, float *scratch) {
+#if CONV_X86
+    if (conv_isa() >= 2) { wino512(in, cin, h, w, p, u, cout, bias, out, scratch); return; }
+#endif
+    (void)in; (void)cin; (void)h; (void)w; (void)p; (void)u; (void)cout; (void)bias; (void)out; (void)scratch;
+    abort();  // callers check azoo_wino_available()
+}
