@@ -74,11 +74,11 @@ let geometries: [Conv2dGeometry] = [
     .init(batch: 2, inChannels: 128, height: 16, width: 16, outChannels: 140, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 2),
     .init(batch: 2, inChannels: 6, height: 3, width: 5, outChannels: 7, kernelH: 1, kernelW: 1, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1),
     // Winograd F(2×2, 3×3): several tile-row blocks with rows of 20 tiles (past one 16-tile vector) and
-    // 40 output channels (a padded 12-row strip); odd 5×5 outputs of a grouped convolution without
-    // padding (its input gradient pads by 2); padding 2 on a 5×6 map (input gradient without padding).
+    // 40 output channels (a padded 12-row strip); odd 17×15 outputs of a grouped convolution without
+    // padding (its input gradient pads by 2); padding 2 on a 14×15 map (input gradient without padding).
     .init(batch: 2, inChannels: 32, height: 60, width: 40, outChannels: 40, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
-    .init(batch: 3, inChannels: 64, height: 7, width: 7, outChannels: 64, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 2),
-    .init(batch: 1, inChannels: 32, height: 5, width: 6, outChannels: 32, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 2, padW: 2, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 2, inChannels: 64, height: 19, width: 17, outChannels: 64, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 2),
+    .init(batch: 1, inChannels: 32, height: 14, width: 15, outChannels: 32, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 2, padW: 2, dilationH: 1, dilationW: 1, groups: 1),
 ]
 
 @Test("conv2d forward (im2col, 1×1, dense, depthwise, direct stride-1 paths) equals the definition", arguments: geometries.indices)
