@@ -183,6 +183,11 @@ AVX512 void azoo_gemm_tile(long kc, const float *ap, const float *bp, float *c, 
     kernel(kc, ap, bp, c, ldc, MR, NR, 0, 1, NULL, NULL);
 }
 
+/// The same product added to c.
+AVX512 void azoo_gemm_tile_add(long kc, const float *ap, const float *bp, float *c, long ldc) {
+    kernel(kc, ap, bp, c, ldc, MR, NR, 0, 0, NULL, NULL);
+}
+
 /// Per-thread B panel, allocated on first use (one per thread that multiplies; never freed).
 static _Thread_local float *panel;
 

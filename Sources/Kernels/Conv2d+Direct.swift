@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#else
+import Darwin
+#endif
 import CKernels
 
 // Direct stride-1 convolution (CKernels' register-tiled loops over zero-padded planes) for
@@ -27,6 +32,8 @@ public enum ConvolutionPaths {
     /// (`Conv2d+Winograd.swift`, where the CPU has AVX-512). Task-local, for the side-by-side
     /// benchmark and the tests of the other paths.
     @TaskLocal public static var winograd = true
+    /// Whether the Winograd paths also take the weight gradient (`AZOO_WINOGRAD_WGRAD=0` turns it off).
+    @TaskLocal public static var winogradWeightGradient = getenv("AZOO_WINOGRAD_WGRAD").map { String(cString: $0) } != "0"
 }
 
 extension Conv2dGeometry {

@@ -25,6 +25,8 @@ extension Conv2dGeometry {
     var usesWinograd: Bool { winogradShape }
     /// Whether the input gradient does (padding 2 − p around the output gradient).
     var winogradInputGradient: Bool { winogradShape }
+    /// Whether the weight gradient does (dU = Σ dM·Vᵀ over the tiles, then Gᵀ·dU·G).
+    var winogradWeightGradient: Bool { winogradShape && ConvolutionPaths.winogradWeightGradient }
 }
 
 enum WinogradKernel {
@@ -73,5 +75,42 @@ func winogradBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Floa
     WinogradKernel.run(batch: g.batch, groups: g.groups, cin: opg, cout: cpg, h: g.outH, w: g.outW, pad: 2 - g.padH,
                        input: gradOutput, bias: nil, output: gradInput) { grp, dst in
         azoo_wino_pack_u(w.value + grp * opg * cpg * 9, cpg, opg, 9, cpg * 9, 1, dst)
+    }
+}
+
+/// Weight gradient: per group, the transformed gradients dU of its images summed (images split over
+/// the workers when there are fewer groups than workers, each part with its own dU, added in order),
+/// then dW = Gᵀ·dU·G.
+func winogradBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ gradOutput: UnsafePointer<Float>,
+                            _ gradWeight: UnsafeMutablePointer<Float>) {
+    let cpg = g.cpg, opg = g.opg, h = g.height, w = g.width, oh = g.outH, ow = g.outW, pad = g.padH
+    let parts = max(1, min(g.batch, Threading.workerCount / g.groups)), items = g.groups * parts
+    let duSize = azoo_wino_du_size(opg, cpg)
+    let du = UnsafeMutablePointer<Float>.allocate(capacity: items * duSize)
+    defer { du.deallocate() }
+    let scratchSize = azoo_wino_wgrad_scratch_size(cpg, opg, h, w, pad)
+    let x = UncheckedSendable(input), gy = UncheckedSendable(gradOutput), d = UncheckedSendable(du)
+    let gw = UncheckedSendable(gradWeight)
+    Threading.parallelFor(items) { r in
+        let scratch = ColumnBuffer(count: scratchSize)
+        for item in r {
+            let grp = item / parts, part = item % parts
+            let acc = d.value + item * duSize
+            acc.update(repeating: 0, count: duSize)
+            for n in (part * g.batch / parts)..<((part + 1) * g.batch / parts) {
+                azoo_wino_wgrad_accumulate(x.value + (n * g.inChannels + grp * cpg) * h * w, cpg, h, w, pad,
+                                           gy.value + (n * g.outChannels + grp * opg) * oh * ow, opg, acc, scratch.pointer)
+            }
+        }
+    }
+    Threading.parallelFor(g.groups) { r in
+        for grp in r {
+            let first = d.value + grp * parts * duSize
+            for part in 1..<parts {
+                let other = first + part * duSize
+                for i in 0..<duSize { first[i] += other[i] }
+            }
+            azoo_wino_wgrad_finish(first, opg, cpg, gw.value + grp * opg * cpg * 9, cpg * 9, 9)
+        }
     }
 }

@@ -237,6 +237,10 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
         depthwiseBackwardWeight(g, input, gradOutput, gradWeight)
         return
     }
+    if g.winogradWeightGradient {
+        winogradBackwardWeight(g, input, gradOutput, gradWeight)
+        return
+    }
     if g.usesDirect {
         directBackwardWeight(g, input, gradOutput, gradWeight)
         return

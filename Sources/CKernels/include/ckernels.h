@@ -79,4 +79,15 @@ long azoo_wino_scratch_size(long cin, long cout, long h, long w, long p);
 /// bias may be NULL.
 void azoo_wino_f23(const float *in, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
                    float *out, float *scratch);
+/// Winograd weight gradient (winograd_wgrad.c). Floats of the transformed gradient dU of one group.
+long azoo_wino_du_size(long cout, long cin);
+/// Scratch floats for azoo_wino_wgrad_accumulate.
+long azoo_wino_wgrad_scratch_size(long cin, long cout, long h, long w, long p);
+/// du (azoo_wino_du_size floats, zeroed by the caller) += the transformed weight gradient of one image
+/// and group: `in` cin contiguous planes of h × w (padding p), `gy` cout contiguous planes of the output
+/// gradient ((h + 2p − 2) × (w + 2p − 2)).
+void azoo_wino_wgrad_accumulate(const float *in, long cin, long h, long w, long p, const float *gy, long cout, float *du,
+                                float *scratch);
+/// dw[o·ostride + c·istride + tap] = the 3×3 kernel gradient Gᵀ·dU·G of every (o, c).
+void azoo_wino_wgrad_finish(const float *du, long cout, long cin, float *dw, long ostride, long istride);
 #endif
