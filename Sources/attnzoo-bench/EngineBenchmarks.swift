@@ -64,14 +64,29 @@ func engineBenchmarks() -> [Benchmark] {
             })
         }
         if name.hasPrefix("gam") || name.hasPrefix("resnext") || name.hasPrefix("splat") || name.hasPrefix("condconv") {
-            // The same convolution through im2col + GEMM, to show what the direct kernels gain.
+            // The same convolution through im2col + GEMM (Winograd off too), to show what the direct kernels gain.
             list.append(Benchmark(name: "\(name)_fwd_im2col", flops: flops) {
-                ConvolutionPaths.$directStrideOne.withValue(false) {
+                ConvolutionPaths.$winograd.withValue(false) { ConvolutionPaths.$directStrideOne.withValue(false) {
+                    _ = withNoGrad { x.conv2d(weight: w, bias: bias, padding: pad, groups: groups) }
+                } }
+            })
+            list.append(Benchmark(name: "\(name)_fwd_bwd_im2col", flops: 3 * flops) {
+                ConvolutionPaths.$winograd.withValue(false) { ConvolutionPaths.$directStrideOne.withValue(false) {
+                    let y = xg.conv2d(weight: wg, bias: bg, padding: pad, groups: groups)
+                    y.backward(Tensor.ones(like: y))
+                    xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
+                } }
+            })
+        }
+        if name == "conv3x3" || name.hasPrefix("splat") || name.hasPrefix("condconv") || name.hasPrefix("sk_") {
+            // Winograd F(2×2, 3×3) off: the direct kernels (≤ 64 channels per group) or im2col + GEMM.
+            list.append(Benchmark(name: "\(name)_fwd_nowinograd", flops: flops) {
+                ConvolutionPaths.$winograd.withValue(false) {
                     _ = withNoGrad { x.conv2d(weight: w, bias: bias, padding: pad, groups: groups) }
                 }
             })
-            list.append(Benchmark(name: "\(name)_fwd_bwd_im2col", flops: 3 * flops) {
-                ConvolutionPaths.$directStrideOne.withValue(false) {
+            list.append(Benchmark(name: "\(name)_fwd_bwd_nowinograd", flops: 3 * flops) {
+                ConvolutionPaths.$winograd.withValue(false) {
                     let y = xg.conv2d(weight: wg, bias: bg, padding: pad, groups: groups)
                     y.backward(Tensor.ones(like: y))
                     xg.zeroGrad(); wg.zeroGrad(); bg.zeroGrad()
