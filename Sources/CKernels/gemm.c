@@ -12,7 +12,10 @@
 #define NR 32
 #define KC 512
 #define MC 96
-#define NC 96
+/// B panel width: 96 columns while op(A) packed fits in L2 (≤ 1 MB: a 1×1 convolution's weights),
+/// else 384 (fewer passes over a large A: 2048³ 96 → 84 ms).
+#define NC_SMALL 96
+#define NC_LARGE 384
 
 long azoo_gemm_packed_a_size(long m, long k) { return (m + MR - 1) / MR * MR * k; }
 
@@ -131,6 +134,26 @@ static AVX512 void pack_b(const float *b, long ldb, long bstride, long ncols, lo
     }
 }
 
+/// Packs rows pc..<pc+kc of columns t0..<t0+width of op(B) = Bᵀ (B: rows j at b + j·ldb) as strips of
+/// NR, zero padded, by 16 × 16 transposes.
+static AVX512 void pack_bt(const float *b, long ldb, long pc, long kc, long t0, long width, float *dst) {
+    for (long s = 0; s < width; s += NR) {
+        float *d = dst + s * kc;
+        for (long jh = 0; jh < NR; jh += 16) {
+            const long vj = width - s - jh;
+            for (long p0 = 0; p0 < kc; p0 += 16) {
+                const long np = kc - p0 < 16 ? kc - p0 : 16;
+                const __mmask16 mp = lanes(np);
+                __m512 r[16];
+                for (long i = 0; i < 16; i++)
+                    r[i] = i < vj ? _mm512_maskz_loadu_ps(mp, b + (t0 + s + jh + i) * ldb + pc + p0) : _mm512_setzero_ps();
+                transpose16(r);
+                for (long q = 0; q < np; q++) _mm512_storeu_ps(d + (p0 + q) * NR + jh, r[q]);
+            }
+        }
+    }
+}
+
 /// One row piece of a tile: d[0..<n] = x (+ β·d when first, + d otherwise, + bias when first).
 static inline AVX512 void store_piece(float *d, __m512 x, __mmask16 m, int first, float beta, float bias) {
     if (!first) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, d));
@@ -191,9 +214,10 @@ AVX512 void azoo_gemm_tile_add(long kc, const float *ap, const float *bp, float 
 /// Per-thread B panel, allocated on first use (one per thread that multiplies; never freed).
 static _Thread_local float *panel;
 
-static AVX512 void run512(long m, long k, const float *apack, const float *b, long ldb, long bstride, long ncols,
-                          float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1) {
-    if (!panel && !(panel = aligned_alloc(64, sizeof(float) * KC * NC))) abort();
+static AVX512 void run512(long m, long k, const float *apack, int transb, const float *b, long ldb, long bstride,
+                          long ncols, float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1) {
+    if (!panel && !(panel = aligned_alloc(64, sizeof(float) * KC * NC_LARGE))) abort();
+    const long NC = m * k <= (1L << 18) ? NC_SMALL : NC_LARGE;
     float tile[MR * NR] __attribute__((aligned(64)));
     const long strips = (m + MR - 1) / MR;
     for (long jc = t0; jc < t1; jc += NC) {
@@ -201,7 +225,8 @@ static AVX512 void run512(long m, long k, const float *apack, const float *b, lo
         for (long pc = 0; pc < k; pc += KC) {
             const long kc = k - pc < KC ? k - pc : KC;
             const int first = pc == 0;
-            pack_b(b, ldb, bstride, ncols, pc, kc, jc, nc, panel);
+            if (transb) pack_bt(b, ldb, pc, kc, jc, nc, panel);
+            else pack_b(b, ldb, bstride, ncols, pc, kc, jc, nc, panel);
             for (long ic = 0; ic < strips; ic += MC / MR) {
                 const long iend = ic + MC / MR < strips ? ic + MC / MR : strips;
                 for (long jr = 0; jr < nc; jr += NR) {
@@ -237,16 +262,16 @@ static AVX512 void run512(long m, long k, const float *apack, const float *b, lo
 }
 #endif
 
-void azoo_gemm_run(long m, long k, const float *apack, const float *b, long ldb, long bstride, long ncols, float beta,
-                   const float *bias, float *c, long ldc, long cstride, long t0, long t1) {
+void azoo_gemm_run(long m, long k, const float *apack, int transB, const float *b, long ldb, long bstride, long ncols,
+                   float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1) {
     if (m <= 0 || t1 <= t0) return;
 #if CONV_X86
     if (conv_isa() >= 2 && k > 0) {
-        run512(m, k, apack, b, ldb, bstride, ncols, beta, bias, c, ldc, cstride, t0, t1);
+        run512(m, k, apack, transB, b, ldb, bstride, ncols, beta, bias, c, ldc, cstride, t0, t1);
         return;
     }
 #endif
-    (void)m; (void)k; (void)apack; (void)b; (void)ldb; (void)bstride; (void)ncols; (void)beta; (void)bias; (void)c;
+    (void)m; (void)k; (void)apack; (void)transB; (void)b; (void)ldb; (void)bstride; (void)ncols; (void)beta; (void)bias; (void)c;
     (void)ldc; (void)cstride; (void)t0; (void)t1;
     abort();  // callers check azoo_gemm_available()
 }

@@ -40,32 +40,6 @@ void azoo_gemm_tile_add(long kc, const float *ap, const float *bp, float *c, lon
 
 static inline AVX512 __mmask16 wl(long n) { return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }
 
-/// In-place 16 × 16 transpose of r[0..15] (row i, lane j) → (row j, lane i).
-static inline AVX512 void transpose16(__m512 r[16]) {
-    __m512 t[16];
-    for (int i = 0; i < 16; i += 2) {
-        t[i] = _mm512_unpacklo_ps(r[i], r[i + 1]);
-        t[i + 1] = _mm512_unpackhi_ps(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 16; i += 4) {
-        r[i] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        r[i + 1] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i]), _mm512_castps_pd(t[i + 2])));
-        r[i + 2] = _mm512_castpd_ps(_mm512_unpacklo_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-        r[i + 3] = _mm512_castpd_ps(_mm512_unpackhi_pd(_mm512_castps_pd(t[i + 1]), _mm512_castps_pd(t[i + 3])));
-    }
-    // r[4q + m] now holds, in each 128-bit lane L, rows 4q..4q+3's column 4L + m (as 4 floats).
-    for (int i = 0; i < 8; i++) {
-        const int a = (i / 4) * 8 + i % 4, b = a + 4;
-        t[a] = _mm512_shuffle_f32x4(r[a], r[b], 0x88);
-        t[b] = _mm512_shuffle_f32x4(r[a], r[b], 0xdd);
-    }
-    for (int i = 0; i < 8; i++) {
-        const int a = i, b = i + 8;
-        r[a] = _mm512_shuffle_f32x4(t[a], t[b], 0x88);
-        r[b] = _mm512_shuffle_f32x4(t[a], t[b], 0xdd);
-    }
-}
-
 /// Transposes tmp (16 rows of 16 lanes: rows = channels, lanes = tiles) and stores the first n rows of
 /// the result (tiles) as `width` floats each at dst + tile·stride.
 static inline AVX512 void put_transposed(const float *tmp, long n, float *dst, long stride, long width) {

@@ -11,13 +11,19 @@ private let blasSingleThreaded: Bool = {
 /// Products below this many multiply-adds run on one core (splitting costs more than it gains).
 private let splitThreshold = 1 << 21
 
-/// Row-major single-precision GEMM through OpenBLAS: `C = α·op(A)·op(B) + β·C`.
+/// Row-major single-precision GEMM: `C = α·op(A)·op(B) + β·C`, on `ColumnGEMM` where it serves the
+/// product (AVX-512, large enough), else through OpenBLAS.
 /// `op(A)` is m×k, `op(B)` is k×n, `C` is m×n with leading dimension `ldc`. Large products are
 /// split into column (or row) blocks, one per worker.
 public func sgemm(transA: Bool, transB: Bool, m: Int, n: Int, k: Int, alpha: Float,
                   a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int,
                   beta: Float, c: UnsafeMutablePointer<Float>, ldc: Int) {
     guard m > 0, n > 0 else { return }
+    if ColumnGEMM.servesProduct(m: m, n: n, k: k) {
+        ColumnGEMM.multiply(transA: transA, transB: transB, m: m, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
+                            bStride: 0, columns: n, images: 1, beta: beta, bias: nil, c: c, ldc: ldc, cStride: 0)
+        return
+    }
     let workers = Threading.workerCount
     guard k > 0, workers > 1, m * n * k >= splitThreshold, max(m, n) >= 32 else {
         sgemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: alpha, a: a, lda: lda, b: b, ldb: ldb,
@@ -79,8 +85,14 @@ public func sgemmBatched(batch: Int, transA: Bool, transB: Bool, m: Int, n: Int,
         return
     }
     let aa = UncheckedSendable(a), bb = UncheckedSendable(b), cc = UncheckedSendable(c)
+    let ours = ColumnGEMM.servesProduct(m: m, n: n, k: k)
     Threading.parallelFor(batch, minChunk: max(1, (1 << 16) / max(1, m * n * k))) { r in
-        for i in r {
+        for i in r where ours {
+            ColumnGEMM.multiply(transA: transA, transB: transB, m: m, k: k, a: aa.value + i * strideA, lda: lda,
+                                b: bb.value + i * strideB, ldb: ldb, bStride: 0, columns: n, images: 1, beta: beta,
+                                bias: nil, c: cc.value + i * strideC, ldc: n, cStride: 0, serial: true)
+        }
+        for i in r where !ours {
             sgemmSerial(transA: transA, transB: transB, m: m, n: n, k: k, alpha: 1, a: aa.value + i * strideA, lda: lda,
                         b: bb.value + i * strideB, ldb: ldb, beta: beta, c: cc.value + i * strideC, ldc: n)
         }
