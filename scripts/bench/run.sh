@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 REPS=${BENCH_REPS:-10}
-ROUNDS=${BENCH_ROUNDS:-2}   # alternating rounds (ours, PyTorch, ours, ...); each side keeps its fastest median
+ROUNDS=${BENCH_ROUNDS:-3}   # alternating rounds (ours, PyTorch, ours, ...); each side keeps its fastest median
 OUT=$(mktemp -d)
 trap 'rm -rf "$OUT"' EXIT
 PY=${REF_PY:-$HOME/.cache/attentionzoo-ref-venv/bin/python}
