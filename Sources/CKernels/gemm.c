@@ -215,7 +215,8 @@ AVX512 void azoo_gemm_tile_add(long kc, const float *ap, const float *bp, float 
 static _Thread_local float *panel;
 
 static AVX512 void run512(long m, long k, const float *apack, int transb, const float *b, long ldb, long bstride,
-                          long ncols, float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1) {
+                          long ncols, float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1,
+                          long s0, long s1) {
     if (!panel && !(panel = aligned_alloc(64, sizeof(float) * KC * NC_LARGE))) abort();
     const long NC = m * k <= (1L << 18) ? NC_SMALL : NC_LARGE;
     float tile[MR * NR] __attribute__((aligned(64)));
@@ -227,8 +228,8 @@ static AVX512 void run512(long m, long k, const float *apack, int transb, const 
             const int first = pc == 0;
             if (transb) pack_bt(b, ldb, pc, kc, jc, nc, panel);
             else pack_b(b, ldb, bstride, ncols, pc, kc, jc, nc, panel);
-            for (long ic = 0; ic < strips; ic += MC / MR) {
-                const long iend = ic + MC / MR < strips ? ic + MC / MR : strips;
+            for (long ic = s0; ic < s1; ic += MC / MR) {
+                const long iend = ic + MC / MR < s1 ? ic + MC / MR : s1;
                 for (long jr = 0; jr < nc; jr += NR) {
                     const long w = nc - jr < NR ? nc - jr : NR;
                     const segments sg = strip_segments(jc + jr, w, ncols);
@@ -263,15 +264,15 @@ static AVX512 void run512(long m, long k, const float *apack, int transb, const 
 #endif
 
 void azoo_gemm_run(long m, long k, const float *apack, int transB, const float *b, long ldb, long bstride, long ncols,
-                   float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1) {
-    if (m <= 0 || t1 <= t0) return;
+                   float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1, long s0, long s1) {
+    if (m <= 0 || t1 <= t0 || s1 <= s0) return;
 #if CONV_X86
     if (conv_isa() >= 2 && k > 0) {
-        run512(m, k, apack, transB, b, ldb, bstride, ncols, beta, bias, c, ldc, cstride, t0, t1);
+        run512(m, k, apack, transB, b, ldb, bstride, ncols, beta, bias, c, ldc, cstride, t0, t1, s0, s1);
         return;
     }
 #endif
     (void)m; (void)k; (void)apack; (void)transB; (void)b; (void)ldb; (void)bstride; (void)ncols; (void)beta; (void)bias; (void)c;
-    (void)ldc; (void)cstride; (void)t0; (void)t1;
+    (void)ldc; (void)cstride; (void)t0; (void)t1; (void)s0; (void)s1;
     abort();  // callers check azoo_gemm_available()
 }

@@ -1,12 +1,13 @@
 /// 1×1 convolutions as one product over the whole batch (`ColumnGEMM`): the columns of all images
 /// in a row, the weights packed once per call. Only where that beats OpenBLAS image by image: many
-/// columns in all (each worker gets several 32-column tiles), an m of at least 32 rows (12-row
+/// columns in all (each worker gets several 32-column tiles) or many rows (split by rows), an m of at least 32 rows (12-row
 /// register tiles waste little) and a k of at least 64 (so the register tile's loads and stores
 /// are amortised); below that the one-image products are as good and cheaper to set up.
 extension Conv2dGeometry {
     private func columnGEMMServes(m: Int, k: Int) -> Bool {
         isPointwise && !isDense && ConvolutionPaths.pointwiseColumnGEMM && ColumnGEMM.available
-            && height * width >= ColumnGEMM.minimumColumns && batch * height * width >= 512 && m >= 32 && k >= 64
+            && height * width >= ColumnGEMM.minimumColumns && m >= 32 && k >= 64
+            && (batch * height * width >= 512 || ColumnGEMM.byRows(m: m, columns: batch * height * width))
     }
 
     /// Whether the forward pass runs on `ColumnGEMM` (m = output, k = input channels per group).

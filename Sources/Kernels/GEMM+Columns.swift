@@ -24,11 +24,19 @@ public enum ColumnGEMM {
 
     /// Whether a plain product (one image) goes here rather than to OpenBLAS: m ≥ 32 rows and k ≥ 64
     /// (the register tile's loads and stores amortised), n ≥ 256 columns (the workers split the
-    /// columns in 32-wide strips: ResNeXt's per-image 1×1 products, n = 196, ran 1.25× slower), op(A)
+    /// columns in 32-wide strips: ResNeXt's per-image 1×1 products, n = 196, ran 1.25× slower) or
+    /// ≥ 64 with enough rows to split them instead (`byRows`), op(A)
     /// at most 4 MB (it is packed whole before the product: SK's im2col weights, up to 200 MB, ran 1.7×
     /// slower), and ≥ 2²¹ multiply-adds.
     static func servesProduct(m: Int, n: Int, k: Int) -> Bool {
-        productsToo && m >= 32 && k >= 64 && n >= 256 && m * k <= 1 << 20 && m * n * k >= 1 << 21
+        productsToo && m >= 32 && k >= 64 && (n >= 256 || (n >= 64 && byRows(m: m, columns: n)))
+            && m * k <= 1 << 20 && m * n * k >= 1 << 21
+    }
+
+    /// Whether the workers split the rows rather than the columns: fewer than 512 columns in all (16
+    /// strips) and at least 8 row strips per worker (each then packs all of B for its rows).
+    static func byRows(m: Int, columns: Int) -> Bool {
+        columns < 512 && (m + 11) / 12 >= 8 * Threading.workerCount
     }
 
     /// `C_n = α·op(A)·op(B_n) + β·C_n (+ bias[i] on row i)` for n in 0..<images: op(A) is m×k (`a[p·lda + i]`
@@ -62,7 +70,16 @@ public enum ColumnGEMM {
         let tb: Int32 = transB ? 1 : 0
         if !parallel {
             azoo_gemm_pack_a(transA ? 1 : 0, m, k, alpha, a, lda, packed, 0, strips)
-            azoo_gemm_run(m, k, packed, tb, b, ldb, bStride, columns, beta, bias, c, ldc, cStride, 0, total)
+            azoo_gemm_run(m, k, packed, tb, b, ldb, bStride, columns, beta, bias, c, ldc, cStride, 0, total, 0, strips)
+            return
+        }
+        if byRows(m: m, columns: total) {
+            // Few columns, many rows: each worker packs its own row strips and runs all columns.
+            Threading.parallelFor(strips) { r in
+                azoo_gemm_pack_a(transA ? 1 : 0, m, k, alpha, aa.value, lda, pm.value, r.lowerBound, r.upperBound)
+                azoo_gemm_run(m, k, pa.value, tb, bb.value, ldb, bStride, columns, beta, bs?.value, cc.value, ldc, cStride,
+                              0, total, r.lowerBound, r.upperBound)
+            }
             return
         }
         Threading.parallelFor(strips) { r in
@@ -71,7 +88,8 @@ public enum ColumnGEMM {
         // Column ranges in whole 32-column strips, one per worker.
         Threading.parallelFor((total + 31) / 32) { r in
             let t0 = r.lowerBound * 32, t1 = min(total, r.upperBound * 32)
-            azoo_gemm_run(m, k, pa.value, tb, bb.value, ldb, bStride, columns, beta, bs?.value, cc.value, ldc, cStride, t0, t1)
+            azoo_gemm_run(m, k, pa.value, tb, bb.value, ldb, bStride, columns, beta, bs?.value, cc.value, ldc, cStride, t0, t1,
+                          0, strips)
         }
     }
 }

@@ -48,7 +48,7 @@ func batchedGEMM() {
 }
 
 @Test("ColumnGEMM: one product over column blocks of several images equals the definition (transposes, α, β, bias, tiles across images, two KC blocks)",
-      .enabled(if: ColumnGEMM.available), arguments: [(13, 37, 17, 3), (25, 600, 49, 2), (1, 5, 16, 5), (40, 64, 70, 1), (12, 513, 33, 4)])
+      .enabled(if: ColumnGEMM.available), arguments: [(13, 37, 17, 3), (25, 600, 49, 2), (1, 5, 16, 5), (40, 64, 70, 1), (12, 513, 33, 4), (200, 100, 50, 3)])
 func columnGEMM(m: Int, k: Int, columns: Int, images: Int) {
     for transA in [false, true] { for (beta, bias) in [(Float(0), false), (0.5, true), (1, false)] {
         let ldb = columns + 3, ldc = columns + 1, bStride = k * ldb + 5, cStride = m * ldc + 2

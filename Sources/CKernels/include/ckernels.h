@@ -63,9 +63,10 @@ void azoo_gemm_pack_a(int trans, long m, long k, float alpha, const float *a, lo
 /// the images' columns in a row (column t is image t / ncols, column t % ncols; ncols ≥ 16). B_n
 /// (k × ncols, rows ldb apart) is at b + n·bstride, C_n (m × ncols, rows ldc apart) at c + n·cstride.
 /// With transB (one image only) B_0 is Bᵀ of an ncols × k matrix with rows ldb apart.
-/// apack from azoo_gemm_pack_a (all strips). Workers may run disjoint column ranges at once.
+/// Only the rows of 12-row strips s0..<s1 (of ⌈m/12⌉). apack from azoo_gemm_pack_a (all strips).
+/// Workers may run disjoint column ranges or disjoint strip ranges at once.
 void azoo_gemm_run(long m, long k, const float *apack, int transB, const float *b, long ldb, long bstride, long ncols,
-                   float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1);
+                   float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1, long s0, long s1);
 /// Winograd F(2×2, 3×3) stride-1 convolution on AVX-512 (winograd.c). Whether this CPU runs it.
 int azoo_wino_available(void);
 /// Floats of the transformed, packed weights of one group (cout × cin 3×3 kernels).
