@@ -1,3 +1,4 @@
+import CKernels
 import Kernels
 
 /// The NumPy/PyTorch broadcast of two shapes; traps naming `op` and both shapes when they
@@ -118,6 +119,22 @@ func broadcastBinary(_ a: Tensor, _ b: Tensor, out: [Int], _ op: BinaryOp) -> Te
             binaryRun(op, pa + (ia == 0 ? 0 : r.lowerBound), ia, pb + (ib == 0 ? 0 : r.lowerBound), ib, pr + r.lowerBound, r.count)
         }
         return result
+    }
+    let plan = BroadcastPlan(out: out, a: a.shape, b: b.shape)
+    if plan.dims.count == 2 {
+        // One full operand, one scalar per row (the gates' (N·C, H·W) ⊙ (N·C, 1)): one C call per chunk of rows.
+        let rows = plan.dims[0], inner = plan.dims[1]
+        let fullA = plan.sa == [inner, 1] && plan.sb == [1, 0], fullB = plan.sb == [inner, 1] && plan.sa == [1, 0]
+        if fullA || fullB {
+            let x = UncheckedSendable(UnsafePointer(fullA ? pa : pb)), s = UncheckedSendable(UnsafePointer(fullA ? pb : pa))
+            let rp = UncheckedSendable(pr)
+            let code: Int32 = switch op { case .add: 0; case .sub: 1; case .mul: 2; case .div: 3 }
+            Threading.parallelFor(rows, minChunk: Swift.max(1, (1 << 15) / Swift.max(inner, 1))) { r in
+                azoo_rows_scalar(x.value + r.lowerBound * inner, s.value + r.lowerBound, rp.value + r.lowerBound * inner, r.count, inner,
+                                 code, fullA ? 0 : 1)
+            }
+            return result
+        }
     }
     forEachBroadcastRun(out: out, a: a.shape, b: b.shape) { offA, offB, offR, n, ia, ib in
         binaryRun(op, pa + offA, ia, pb + offB, ib, pr + offR, n)

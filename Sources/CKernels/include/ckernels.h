@@ -92,4 +92,7 @@ void azoo_wino_wgrad_accumulate(const float *in, long cin, long h, long w, long 
                                 float *scratch);
 /// dw[o·ostride + c·istride + tap] = the 3×3 kernel gradient Gᵀ·dU·G of every (o, c).
 void azoo_wino_wgrad_finish(const float *du, long cout, long cin, float *dw, long ostride, long istride);
+/// r[o·inner + j] = x[o·inner + j] ⊕ s[o] (s[o] ⊕ x[…] when scalarFirst) for o < rows, j < inner, with ⊕ =
+/// + − × ÷ for op 0…3 (rowwise.c). r may equal x.
+void azoo_rows_scalar(const float *x, const float *s, float *r, long rows, long inner, int op, int scalarFirst);
 #endif
