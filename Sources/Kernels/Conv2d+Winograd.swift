@@ -14,12 +14,13 @@ extension Conv2dGeometry {
     /// ResNeXt's 16-channel groups ran 2.5× slower) and at most 256 × 256 (the 16 transformed kernel
     /// matrices, 64·cin·cout bytes, are read once per block of tiles: SK's 1024 × 1024 3×3, 67 MB
     /// of them, ran 1.3× slower), on maps of at least 64 2×2 tiles (the residual attention module's
-    /// 7×7 and 14×14 maps, 16 and 49 tiles in 32-tile register strips, ran 1.1× slower).
+    /// 7×7 and 14×14 maps, 16 and 49 tiles in 32-tile register strips, ran 1.1× slower), and with at
+    /// least one (image, group) item per worker (the items are what the workers share).
     private var winogradShape: Bool {
         ConvolutionPaths.winograd && WinogradKernel.available && kernelH == 3 && kernelW == 3 && strideH == 1
             && strideW == 1 && dilationH == 1 && dilationW == 1 && padH == padW && padH <= 2 && !isDepthwise
             && cpg >= 32 && opg >= 32 && cpg * opg <= 1 << 16
-            && (outH + 1) / 2 * ((outW + 1) / 2) >= 64
+            && (outH + 1) / 2 * ((outW + 1) / 2) >= 64 && batch * groups >= Threading.workerCount
     }
     /// Whether the forward pass runs on the Winograd kernel.
     var usesWinograd: Bool { winogradShape }
