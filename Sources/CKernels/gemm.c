@@ -53,6 +53,17 @@ static AVX2 long pack_a_rows4(const float *a, long lda, long kc, float alpha, fl
 }
 #endif
 
+#if CONV_X86
+/// A strip of op(A) = Aᵀ: for each of kc columns, r ≤ 12 contiguous floats (rows lda apart in A) times
+/// alpha, zero padded to 12, by masked 16-lane moves.
+static AVX512 void pack_a_cols512(const float *a, long lda, long kc, long r, float alpha, float *d) {
+    const __mmask16 m = (__mmask16)((1u << r) - 1);
+    const __m512 va = _mm512_set1_ps(alpha);
+    for (long p = 0; p < kc; p++)
+        _mm512_mask_storeu_ps(d + p * MR, 0x0fff, _mm512_mul_ps(va, _mm512_maskz_loadu_ps(m, a + p * lda)));
+}
+#endif
+
 void azoo_gemm_pack_a(int trans, long m, long k, float alpha, const float *a, long lda, float *apack, long s0, long s1) {
     for (long pc = 0; pc < k; pc += KC) {
         const long kc = k - pc < KC ? k - pc : KC;
@@ -60,6 +71,9 @@ void azoo_gemm_pack_a(int trans, long m, long k, float alpha, const float *a, lo
             float *d = a_strip(apack, m, pc, kc, s);
             const long i0 = s * MR, r = m - i0 < MR ? m - i0 : MR;
             if (trans) {
+#if CONV_X86
+                if (conv_isa() >= 2) { pack_a_cols512(a + pc * lda + i0, lda, kc, r, alpha, d); continue; }
+#endif
                 for (long p = 0; p < kc; p++) {
                     const float *src = a + (pc + p) * lda + i0;
                     long q = 0;

@@ -22,14 +22,15 @@ public enum ColumnGEMM {
     /// The fewest columns per image it takes (a 32-column register tile spans at most three images).
     public static let minimumColumns = 16
 
-    /// Whether a plain product (one image) goes here rather than to OpenBLAS: m ≥ 32 rows and k ≥ 64
-    /// (the register tile's loads and stores amortised), n ≥ 256 columns (the workers split the
+    /// Whether a plain product (one image) goes here rather than to OpenBLAS: m ≥ 96 rows (12-row
+    /// register tiles: PAM's 64-row products, 72 rows computed, ran up to 1.1× OpenBLAS's time) and
+    /// k ≥ 64 (the register tile's loads and stores amortised), n ≥ 256 columns (the workers split the
     /// columns in 32-wide strips: ResNeXt's per-image 1×1 products, n = 196, ran 1.25× slower) or
     /// ≥ 64 with enough rows to split them instead (`byRows`), op(A)
     /// at most 4 MB (it is packed whole before the product: SK's im2col weights, up to 200 MB, ran 1.7×
     /// slower), and ≥ 2²¹ multiply-adds.
     static func servesProduct(m: Int, n: Int, k: Int) -> Bool {
-        productsToo && m >= 32 && k >= 64 && (n >= 256 || (n >= 64 && byRows(m: m, columns: n)))
+        productsToo && m >= 96 && k >= 64 && (n >= 256 || (n >= 64 && byRows(m: m, columns: n)))
             && m * k <= 1 << 20 && m * n * k >= 1 << 21
     }
 
