@@ -7,8 +7,8 @@ import Darwin
 
 /// 3×3 stride-1 convolutions by Winograd's F(2×2, 3×3) (`CKernels/winograd.c`): 16 multiplications per
 /// 2×2 output tile and channel pair instead of 36, the 16 transformed products on the GEMM kernel of
-/// `ColumnGEMM`. Forward and input gradient (the same convolution of the output gradient with the
-/// flipped kernels); the weight gradient stays direct.
+/// `ColumnGEMM`. Forward, input gradient (the same convolution of the output gradient with the
+/// flipped kernels) and weight gradient (`winogradBackwardWeight`, CKernels/winograd_wgrad.c).
 extension Conv2dGeometry {
     /// At least 32 input and output channels per group (fewer: the transforms outweigh the saving,
     /// ResNeXt's 16-channel groups ran 2.5× slower) and at most 256 × 256 (the 16 transformed kernel
