@@ -31,6 +31,8 @@ let package = Package(
         .library(name: "Attention", targets: ["Attention"]),
         .library(name: "Boxes", targets: ["Boxes"]),
         .library(name: "COCOEval", targets: ["COCOEval"]),
+        .library(name: "Backbones", targets: ["Backbones"]),
+        .library(name: "Detection", targets: ["Detection"]),
         .executable(name: "attnzoo", targets: ["attnzoo"]),
     ],
     dependencies: [
@@ -41,6 +43,8 @@ let package = Package(
                        providers: [.apt(["libopenblas-dev"])]),
         .systemLibrary(name: "CPNG", pkgConfig: "libpng",
                        providers: [.apt(["libpng-dev"])]),
+        .systemLibrary(name: "CTurboJPEG", pkgConfig: "libturbojpeg",
+                       providers: [.apt(["libturbojpeg0-dev"])]),
         .target(name: "CKernels", cSettings: [.unsafeFlags(["-O3", "-ffp-contract=fast", "-Wno-psabi"])]),
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "TensorCore", dependencies: ["Kernels"], swiftSettings: fast),
@@ -49,13 +53,16 @@ let package = Package(
         .target(name: "Attention", dependencies: ["NN", "Kernels"], swiftSettings: fast),
         .target(name: "Boxes", dependencies: ["TensorCore", "CPNG"], swiftSettings: fast),
         .target(name: "COCOEval", swiftSettings: fast),
+        .target(name: "Backbones", dependencies: ["NN", "Attention", "TensorIO"], swiftSettings: fast),
+        .target(name: "Detection", dependencies: ["Backbones", "Boxes", "COCOEval", "TensorIO", "CTurboJPEG", "CPNG", "Kernels"],
+                swiftSettings: fast),
         .target(name: "TestSupport", dependencies: ["TensorCore", "TensorIO", "NN"]),
         .executableTarget(name: "attnzoo", dependencies: [
-            "TensorCore", "TensorIO", "NN", "Attention", "Boxes", "COCOEval",
+            "TensorCore", "TensorIO", "NN", "Attention", "Boxes", "COCOEval", "Backbones", "Detection",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "attnzoo-bench", dependencies: [
-            "CBLAS", "Kernels", "TensorCore", "TensorIO", "NN", "Attention", "Boxes", "COCOEval",
+            "CBLAS", "Kernels", "TensorCore", "TensorIO", "NN", "Attention", "Boxes", "COCOEval", "Backbones", "Detection",
         ], swiftSettings: fast),
         .testTarget(name: "KernelsTests", dependencies: ["Kernels", "TestSupport"]),
         .testTarget(name: "TensorCoreTests", dependencies: ["TensorCore", "TestSupport"], exclude: ["Fixtures"]),
@@ -64,6 +71,8 @@ let package = Package(
         .testTarget(name: "AttentionTests", dependencies: ["Attention", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "BoxesTests", dependencies: ["Boxes", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "COCOEvalTests", dependencies: ["COCOEval", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "TensorIO", "TensorCore"]),
     ]
 )

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system libraries AttentionZoo needs (OpenBLAS, libpng) when pkg-config cannot
+# Installs the system libraries AttentionZoo needs (OpenBLAS, libpng, libjpeg-turbo) when pkg-config cannot
 # find them: through apt-get when root, through sudo otherwise. Safe to run repeatedly.
 set -euo pipefail
 need=()
 pkg-config --exists openblas 2>/dev/null || need+=(libopenblas-dev)
 pkg-config --exists libpng 2>/dev/null || need+=(libpng-dev)
+pkg-config --exists libturbojpeg 2>/dev/null || need+=(libturbojpeg0-dev)
 command -v pkg-config >/dev/null 2>&1 || need+=(pkg-config)
 [ ${#need[@]} -eq 0 ] && exit 0
 echo "setup: installing ${need[*]}" >&2

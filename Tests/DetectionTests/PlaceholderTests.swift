@@ -1,0 +1,4 @@
+import Testing
+@testable import Detection
+
+@Test func detectionTargetBuilds() { #expect(String(describing: Detection.self) == "Detection") }
