@@ -54,7 +54,7 @@ enum RowKernels {
 extension Tensor {
     /// `self * gate` for a per-(n, c) gate of shape (N, C, 1, 1), fused: one pass forward, and the
     /// backward gives the input g·gate and the gate Σ_hw g·x without a full-size temporary.
-    func channelGated(_ gate: Tensor) -> Tensor {
+    public func channelGated(_ gate: Tensor) -> Tensor {
         let n = shape[0], c = shape[1], rows = n * c, hw = count / Swift.max(rows, 1)
         checkShape(rank >= 2 && gate.count == rows, "channelGated: gate \(gate.shape) does not fit input \(shape)")
         let out = Tensor(uninitializedShape: shape)

@@ -47,6 +47,11 @@ extension Module {
     /// every problem; nothing is written unless the whole dict fits.
     public func loadStateDict(_ entries: [(key: String, array: HostArray)], strict: Bool = true, source: String) throws {
         let targets = stateEntries()
+        var ignored = Set<String>()
+        for (name, m) in namedModules() {
+            for k in type(of: m).ignoredStateKeys { ignored.insert(name.isEmpty ? k : name + "." + k) }
+        }
+        let entries = entries.filter { !ignored.contains($0.key) }
         var given: [String: HostArray] = [:]
         for e in entries { given[e.key] = e.array }
         let known = Set(targets.map(\.0))

@@ -27,11 +27,16 @@ open class Module: @unchecked Sendable {
     /// Property label → state-dict name, for names that snake_case does not produce.
     open class var stateKeyOverrides: [String: String] { [:] }
 
+    /// Keys (relative to this module) that a loaded state dict may carry but the module does not
+    /// hold; they are dropped on load instead of being unexpected (FrozenBatchNorm2d's
+    /// `num_batches_tracked`, as torchvision's `_load_from_state_dict` hooks drop it).
+    open class var ignoredStateKeys: [String] { [] }
+
     /// Whether the summary lists this module (containers are skipped, as torchsummary does).
     open var isContainer: Bool { false }
 
     /// Sets training mode here and in every submodule.
-    public func train(_ mode: Bool = true) {
+    open func train(_ mode: Bool = true) {
         training = mode
         for (_, c) in namedChildren() { c.train(mode) }
     }

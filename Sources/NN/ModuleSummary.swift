@@ -13,7 +13,9 @@ public struct SummaryRow: Sendable {
     /// The layer's own parameters (children excluded).
     public let parameters: Int
     /// Multiply-accumulates of Conv1d/Conv2d/Linear (`out.count × weight.count / outChannels`,
-    /// bias adds not counted); 0 for other layers.
+    /// bias adds not counted); for other layers, the products they run themselves outside any
+    /// child layer (attention's `matmul`/`bmm`, functional `conv2d`/`linear`), 0 when none.
+    /// Deviation: torchsummary/mmcv count conv and linear layers only.
     public let macs: Int
 }
 
@@ -30,16 +32,24 @@ public final class ModuleSummary: @unchecked Sendable {
     private var rows: [SummaryRow] = []
     private var depth = 0
     private var names: [ObjectIdentifier: String] = [:]
+    private let counter = MACCounter()
+    /// MACs of the calls below the one in progress, per nesting level (own = total − children).
+    private var childMACs: [Int] = [0]
 
     /// Runs `model(input)` (eval mode, no tape) recording every layer call.
-    public static func record(_ model: Module, input: Tensor) -> [SummaryRow] {
+    public static func record(_ model: Module, input: Tensor) -> [SummaryRow] { measure(model, input: input).rows }
+
+    /// `record`, plus every multiply-accumulate of the forward (the rows' sum and the products the
+    /// model runs outside any layer).
+    public static func measure(_ model: Module, input: Tensor) -> (rows: [SummaryRow], totalMACs: Int) {
         let r = ModuleSummary()
         for (name, m) in model.namedModules() where r.names[ObjectIdentifier(m)] == nil { r.names[ObjectIdentifier(m)] = name }
         let wasTraining = model.training
         model.eval()
         defer { model.train(wasTraining) }
-        _ = $recorder.withValue(r) { withNoGrad { model.forward(input) } }
-        return r.rows
+        _ = $recorder.withValue(r) { r.counter.counting { withNoGrad { model.forward(input) } } }
+        let layerMACs = r.rows.reduce(0) { $0 + $1.macs }
+        return (r.rows, layerMACs + r.counter.total - r.childMACs[0])
     }
 
     func call(_ module: Module, input: Tensor, _ body: () -> Tensor) -> Tensor {
@@ -47,7 +57,12 @@ public final class ModuleSummary: @unchecked Sendable {
         let index = rows.count
         depth += 1
         let ownDepth = depth   // 1 for the model's direct layers
+        let before = counter.total
+        childMACs.append(0)
         let out = body()
+        let below = childMACs.removeLast()
+        let inside = counter.total - before
+        childMACs[childMACs.count - 1] += inside
         depth -= 1
         let own = module.members().reduce(0) { n, m in if case .parameter(let p) = m.1 { return n + p.value.count } else { return n } }
         var macs = 0
@@ -57,6 +72,8 @@ public final class ModuleSummary: @unchecked Sendable {
             macs = out.count * conv.weight.value.count / conv.weight.shape[0]
         } else if let lin = module as? Linear {
             macs = out.count * lin.weight.shape[1]
+        } else {
+            macs = inside - below
         }
         let row = SummaryRow(name: names[ObjectIdentifier(module)] ?? "", type: String(describing: type(of: module)),
                              depth: ownDepth, outputShape: out.shape, parameters: own, macs: macs)
@@ -65,7 +82,7 @@ public final class ModuleSummary: @unchecked Sendable {
     }
 
     /// Renders rows as torchsummary does, with totals.
-    public static func render(_ rows: [SummaryRow], inputShape: [Int], totalParameters: Int) -> String {
+    public static func render(_ rows: [SummaryRow], inputShape: [Int], totalParameters: Int, totalMACs: Int? = nil) -> String {
         var lines: [String] = []
         let rule = String(repeating: "-", count: 86)
         lines.append(rule)
@@ -84,7 +101,7 @@ public final class ModuleSummary: @unchecked Sendable {
         lines.append(String(repeating: "=", count: 86))
         lines.append("Input shape: \(inputShape)")
         lines.append("Total params: \(totalParameters)")
-        lines.append("Total MACs: \(rows.reduce(0) { $0 + $1.macs })")
+        lines.append("Total MACs: \(totalMACs ?? rows.reduce(0) { $0 + $1.macs })")
         lines.append(rule)
         return lines.joined(separator: "\n")
     }

@@ -13,6 +13,13 @@ public final class Parameter: @unchecked Sendable {
     public var shape: [Int] { value.shape }
     public func zeroGrad() { value.zeroGrad() }
 
+    /// Whether backward computes a gradient for it (`requires_grad`). Setting false freezes the
+    /// weight (same storage, no tape); true makes it a leaf again. The gradient is dropped.
+    public var requiresGrad: Bool {
+        get { value.requiresGrad }
+        set { value = newValue ? value.detach().requiringGrad() : value.detach() }
+    }
+
     /// Replaces the value (a new leaf; the old gradient is dropped).
     public func assign(_ tensor: Tensor) {
         checkShape(tensor.shape == value.shape, "Parameter.assign: shape \(tensor.shape) differs from \(value.shape)")

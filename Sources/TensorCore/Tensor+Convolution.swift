@@ -19,6 +19,7 @@ extension Tensor {
                                dilationH: dilation.0, dilationW: dilation.1, groups: groups)
         checkShape(g.outH > 0 && g.outW > 0, "conv2d: input \(shape) is too small for weight \(weight.shape) (output \(g.outH)×\(g.outW))")
         let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
+        MACCounter.record(out.count * weight.shape[1] * weight.shape[2] * weight.shape[3])
         conv2dForward(g, input: data, weight: weight.data, bias: bias.map { UnsafePointer($0.data) }, output: out.data)
         var inputs = [self, weight]
         if let bias { inputs.append(bias) }

@@ -8,6 +8,7 @@ extension Tensor {
         if let bias { checkShape(bias.count == weight.shape[0], "linear: bias \(bias.shape) does not match weight \(weight.shape)") }
         let inF = weight.shape[1], outF = weight.shape[0], m = count / Swift.max(inF, 1)
         let out = Tensor(uninitializedShape: Array(shape.dropLast()) + [outF])
+        MACCounter.record(m * inF * outF)
         sgemm(transA: false, transB: true, m: m, n: outF, k: inF, alpha: 1, a: data, lda: inF,
               b: weight.data, ldb: inF, beta: 0, c: out.data, ldc: outF)
         if let bias { let b = bias.data, o = out.data; for i in 0..<m { for j in 0..<outF { o[i * outF + j] += b[j] } } }

@@ -16,6 +16,7 @@ extension Tensor {
         let b = batchB == batch ? other : other.expanded(batch + [k, n])
         let out = Tensor.bmmRaw(a, b, batch: shapeCount(batch), m: m, k: k, n: n, transA: false, transB: false)
             .reshapedRaw(batch + [m, n])
+        MACCounter.record(shapeCount(batch) * m * k * n)
         // dA = G·Bᵀ, dB = Aᵀ·G
         return Tensor.differentiable("matmul", inputs: [a, b], output: out) { g in
             let bc = shapeCount(batch)

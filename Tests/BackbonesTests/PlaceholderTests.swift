@@ -1,4 +1,0 @@
-import Testing
-@testable import Backbones
-
-@Test func backbonesTargetBuilds() { #expect(String(describing: Backbones.self) == "Backbones") }
