@@ -76,6 +76,7 @@ enum DANetKernels {
     static func positionAttention(query q: Tensor, key k: Tensor, value v: Tensor) -> Tensor {
         let b = q.shape[0], d = q.shape[1], n = q.shape[2], c = v.shape[1]
         let attention = Tensor(uninitializedShape: [b, n, n]), out = Tensor(uninitializedShape: [b, c, n])
+        MACCounter.record(b * n * n * (d + c))   // energy Qᵀ·K and output V·Aᵀ
         for i in 0..<b {
             let a = attention.data + i * n * n
             sgemm(transA: true, transB: false, m: n, n: n, k: d, alpha: 1, a: q.data + i * d * n, lda: n,
@@ -112,6 +113,7 @@ enum DANetKernels {
         defer { argmax.deallocate() }
         let att = UncheckedSendable(attention.data), fs = UncheckedSendable(UnsafePointer(f.data))
         let am = UncheckedSendable(argmax)
+        MACCounter.record(2 * b * c * c * n)   // energy F·Fᵀ (counted whole, as an einsum would) and output A·F
         // The symmetric energy F·Fᵀ (half the multiply-adds) and its softmax, one image per worker.
         Threading.parallelFor(b) { images in
             for i in images {

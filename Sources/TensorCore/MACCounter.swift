@@ -15,8 +15,8 @@ public final class MACCounter: @unchecked Sendable {
         try MACCounter.$current.withValue(self) { try body() }
     }
 
-    /// Adds `macs` to the active counter, if any.
-    @inline(__always) static func record(_ macs: Int) {
+    /// Adds `macs` to the active counter, if any (fused kernels outside TensorCore report theirs).
+    @inline(__always) public static func record(_ macs: Int) {
         if let c = current { c.total += macs }
     }
 }

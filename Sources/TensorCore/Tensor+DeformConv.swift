@@ -31,6 +31,7 @@ extension Tensor {
         let geo = DeformGeometry(c: c, h: w == 0 ? 0 : h, w: w, kh: kh, kw: kw, ho: ho, wo: wo, og: og,
                                  sh: stride.0, sw: stride.1, ph: padding.0, pw: padding.1, dh: dilation.0, dw: dilation.1)
         let out = Tensor(uninitializedShape: [n, o, ho, wo])
+        MACCounter.record(out.count * cpg * k)
         let cols = Tensor(uninitializedShape: [n, c * k, p])
         let x = data, off = offset.data, m = mask?.data
         for b in 0..<n {
