@@ -22,6 +22,8 @@ struct AttnZoo: ParsableCommand {
             BoxLossCommand.self,
             DrawCommand.self,
             CocoEvalCommand.self,
+            MakeDatasetCommand.self,
+            CheckDatasetCommand.self,
         ]
     )
 
