@@ -50,6 +50,8 @@ public struct COCOGroundTruth: Sendable {
     public internal(set) var images: [COCOImage] = []
     public internal(set) var categories: [COCOCategory] = []
     public internal(set) var annotationIds: [Int] = []
+    /// Each kept annotation's position in the file's `annotations` list (for messages).
+    public internal(set) var fileIndex: [Int] = []
     public internal(set) var imageIndex: [Int32] = []
     public internal(set) var categoryIndex: [Int32] = []
     /// x, y, w, h per annotation.
@@ -195,6 +197,7 @@ public struct COCOGroundTruth: Sendable {
             }
             if raw.ids[i] == 0, zeroId < 0 { zeroId = i }
             annotationIds.append(raw.ids[i])
+            fileIndex.append(i)
             imageIndex.append(Int32(img))
             categoryIndex.append(Int32(cat))
             boxes.append(contentsOf: raw.boxes[4 * i..<4 * i + 4])

@@ -89,7 +89,7 @@ public struct COCODataset: Sendable {
                 if gt.isCrowd[a] { crowdCount += 1; continue }
                 let x = gt.boxes[4 * a], y = gt.boxes[4 * a + 1], bw = gt.boxes[4 * a + 2], bh = gt.boxes[4 * a + 3]
                 let tol = Self.outsideTolerance
-                let entry = "\(annotations): annotations[\(a)] (id \(gt.annotationIds[a]), image '\(name)' \(w)×\(h))"
+                let entry = "\(annotations): annotations[\(gt.fileIndex[a])] (id \(gt.annotationIds[a]), image '\(name)' \(w)×\(h))"
                 guard x >= -tol, y >= -tol, x + bw <= Double(w) + tol, y + bh <= Double(h) + tol else {
                     try bad.report("\(entry): bbox [\(x), \(y), \(bw), \(bh)] lies outside the image"); continue
                 }
@@ -101,7 +101,7 @@ public struct COCODataset: Sendable {
                 }
                 boxes += [Float(x1), Float(y1), Float(x2), Float(y2)]
                 labels.append(Int(gt.categoryIndex[a]) + 1)
-                indices.append(a)
+                indices.append(gt.fileIndex[a])
             }
             self.images.append(DatasetImage(id: info.id, path: path, width: w, height: h, boxes: boxes, labels: labels,
                                             annotationIndices: indices))

@@ -49,7 +49,7 @@ public enum ImageCodec {
         let header = bytes.withUnsafeBufferPointer {
             tjDecompressHeader3(handle, $0.baseAddress, UInt($0.count), &w, &h, &subsampling, &colorspace)
         }
-        guard header == 0 else { throw failure("not a readable JPEG") }
+        guard header == 0 else { throw failure("corrupt JPEG (unreadable header)") }
         guard colorspace != Int32(TJCS_CMYK.rawValue), colorspace != Int32(TJCS_YCCK.rawValue) else {
             throw DatasetError("\(source): CMYK JPEGs are not supported (convert the file to RGB)")
         }

@@ -82,7 +82,7 @@ public struct TrafficSignGenerator: Sendable {
             let arrow: Bool
             switch style { case .straightArrow, .leftArrow: arrow = true; default: arrow = false }
             let w = arrow ? d.u(1.0, 1.5) : laneWidth * d.u(0.55, 0.8), l = arrow ? d.u(3.0, 4.5) : d.u(2.6, 4.6)
-            let near = nearest * 0.9 + (34 - nearest * 0.9) * pow(d.u(), 1.25)
+            let near = nearest * 0.9 + (34 - nearest * 0.9) * pow(d.u(), 1.6)
             let white = d.color(SIMD3(0.9, 0.9, 0.88), 0.04)
             let color: SIMD3<Float>
             if case .grid = style { color = d.color(SIMD3(0.88, 0.72, 0.16), 0.05) } else { color = white }
