@@ -20,9 +20,10 @@ func decodeMatchesPIL(name: String) throws {
     let image = try ImageCodec.read(ImageFixtures.path(name))
     #expect([image.height, image.width, 3] == expected.shape, "\(name): size")
     guard [image.height, image.width, 3] == expected.shape else { return }
-    // PNG is lossless: exact. JPEG: Pillow's wheel bundles its own libjpeg-turbo, whose SIMD IDCT
-    // and upsampling may round a level or two differently from the system library's (same
-    // algorithms: accurate integer IDCT, smooth chroma upsampling).
+    // PNG is lossless: exact. JPEG: exact today (Pillow 13 against Debian's libjpeg-turbo 2.1.5),
+    // but Pillow's wheel bundles its own libjpeg-turbo, whose SIMD IDCT and upsampling may round a
+    // level or two differently in another version (same algorithms: accurate integer IDCT, smooth
+    // chroma upsampling), so ±2 is allowed.
     let tolerance = name.hasSuffix(".png") ? 0 : 2
     var worst = 0
     for (a, b) in zip(image.pixels, expected.bytes) { worst = max(worst, abs(Int(a) - Int(b))) }
@@ -73,8 +74,8 @@ func jpegRoundTrip() throws {
 @Test("applyOrientation composes as PIL's transposes: 6 then 8 is the identity, 3 twice too")
 func orientationAlgebra() throws {
     let image = try ImageCodec.read(ImageFixtures.path("orient1.jpg"))
-    #expect(ImageCodec.applyOrientation(ImageCodec.applyOrientation(image, 6), 8) == image)
-    #expect(ImageCodec.applyOrientation(ImageCodec.applyOrientation(image, 3), 3) == image)
-    #expect(ImageCodec.applyOrientation(ImageCodec.applyOrientation(image, 5), 5) == image)
-    #expect(ImageCodec.applyOrientation(ImageCodec.applyOrientation(image, 7), 7) == image)
+    for (a, b) in [(6, 8), (8, 6), (3, 3), (2, 2), (4, 4), (5, 5), (7, 7)] {
+        let back = ImageCodec.applyOrientation(ImageCodec.applyOrientation(image, a), b) == image
+        #expect(back, "orientation \(a) then \(b)")
+    }
 }

@@ -86,7 +86,7 @@ public struct TrafficSignGenerator: Sendable {
             let white = d.color(SIMD3(0.9, 0.9, 0.88), 0.04)
             let color: SIMD3<Float>
             if case .grid = style { color = d.color(SIMD3(0.88, 0.72, 0.16), 0.05) } else { color = white }
-            return RoadMark(style: style, X: laneCentres[lane] + d.u(-0.3, 0.3), Z: near + l / 2, yaw: d.u(-0.07, 0.07),
+            return RoadMark(style: style, X: laneCentres[lane] + d.u(-0.3, 0.3), Z: near + l / 2, yaw: d.u(-0.12, 0.12),
                             w: w, l: l, color: color, opacity: d.f(0.7, 0.95), wearSeed: mix(plan.seed, UInt64(plan.marks.count)),
                             wear: d.chance(0.6) ? d.f(0.1, 0.55) : 0)
         }
@@ -239,7 +239,8 @@ public struct TrafficSignGenerator: Sendable {
         plan.foliageColor = d.color(SIMD3(0.2, 0.33, 0.14), 0.06)
 
         // Light, optics, compression.
-        plan.gain = d.f(0.65, 1.2)
+        plan.gain = d.f(0.5, 1.2)
+        plan.fog = d.chance(0.2) ? d.f(0.2, 0.6) : 0
         plan.tint = d.color(SIMD3(1, 1, 1), 0.06)
         plan.vignette = d.f(0, 0.35)
         plan.blur = d.chance(0.7) ? d.u(0.3, 1.1) * unit : 0

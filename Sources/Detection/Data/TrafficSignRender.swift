@@ -92,11 +92,14 @@ extension ScenePlan {
 
         // Lighting, optics, sensor noise.
         let cx = Double(W) / 2, cy = Double(H) / 2, r2 = cx * cx + cy * cy
+        let haze = (sky.1 + SIMD3(repeating: 0.7)) / 2
         for y in 0..<H {
+            // Haze thickest at the horizon, where the far (small) objects are.
+            let f = fog * Float(exp(-abs(Double(y) - cam.horizon) / (0.3 * Double(H))))
             for x in 0..<W {
                 let dx = Double(x) - cx, dy = Double(y) - cy
                 let v = 1 - vignette * Float((dx * dx + dy * dy) / r2)
-                canvas[x, y] = canvas[x, y] * tint * (gain * v)
+                canvas[x, y] = (canvas[x, y] * (1 - f) + haze * f) * tint * (gain * v)
             }
         }
         if motionBlur > 0 { canvas.blur(sigma: motionBlur, horizontalOnly: true) }

@@ -182,7 +182,7 @@ struct ScenePlan {
     var foliage: [(Double, Double, Double)] = []
     var foliageColor = SIMD3<Float>(0.18, 0.32, 0.12)
     var tint = SIMD3<Float>(1, 1, 1)
-    var gain: Float = 1, vignette: Float = 0
+    var gain: Float = 1, vignette: Float = 0, fog: Float = 0
     var blur: Double = 0, motionBlur: Double = 0, noise: Float = 0
     var quality = 90
     var objects: [SceneObject] = []
