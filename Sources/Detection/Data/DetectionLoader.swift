@@ -196,6 +196,18 @@ public func resizedSize(width: Int, height: Int, shorterSide: Int, maxSize: Int)
 public func chwFloat(_ image: RGBImage, width outW: Int, height outH: Int, flip: Bool = false) -> Tensor {
     let out = Tensor(uninitializedShape: [3, outH, outW])
     let inW = image.width, inH = image.height
+    if inW == outW, inH == outH {   // native size: a conversion (and mirror) only
+        let d = out.data, plane = outH * outW
+        image.pixels.withUnsafeBufferPointer { px in
+            for y in 0..<outH {
+                for x in 0..<outW {
+                    let s = 3 * (y * inW + (flip ? inW - 1 - x : x)), o = y * outW + x
+                    d[o] = Float(px[s]) / 255; d[plane + o] = Float(px[s + 1]) / 255; d[2 * plane + o] = Float(px[s + 2]) / 255
+                }
+            }
+        }
+        return out
+    }
     let tx = linearTaps(inW, outW), ty = linearTaps(inH, outH)
     let plane = outH * outW
     let d = out.data
