@@ -96,18 +96,28 @@ struct CheckDatasetCommand: ParsableCommand {
         if skipBad { print("skipped \(skippedTotal) bad entries") }
     }
 
+    /// Best of three rounds (a shared machine has slow spells): decode only, then decode + augment on 1 and --threads threads.
     private func timeLoading(_ ds: COCODataset, split: String, sides: [Int]) throws {
         let n = min(throughput, ds.images.count)
+        func best(_ body: () throws -> Void) rethrows -> Double {
+            var times: [Double] = []
+            for _ in 0..<3 {
+                let start = Date()
+                try body()
+                times.append(Date().timeIntervalSince(start))
+            }
+            return times.min()!
+        }
+        let decode = try best { for i in 0..<n { _ = try ds.loadImage(i) } }
+        print(String(format: "%@: JPEG decode only: %.1f images/s on 1 thread (%d images, best of 3)", split, Double(n) / decode, n))
+        let what = sides.isEmpty ? "native size" : "shorter side \(sides.map(String.init).joined(separator: "/")), max \(maxSize)"
         for t in Array(Set([1, threads])).sorted() {
             let loader = try DetectionLoader(dataset: ds, batchSize: n, seed: 1,
                                              augmentation: Augmentation(shorterSides: sides, maxSize: maxSize), threads: t)
-            _ = try loader.batch(epoch: 0, iteration: 0)   // warm the file cache
-            let start = Date()
-            _ = try loader.batch(epoch: 1, iteration: 0)
-            let s = Date().timeIntervalSince(start)
-            print(String(format: "%@: decode + flip + resize (shorter side %@, max %d): %d images in %.2f s = %.1f images/s on %d thread%@",
-                         split, sides.isEmpty ? "native" : sides.map(String.init).joined(separator: "/"), maxSize, n, s,
-                         Double(n) / s, t, t == 1 ? "" : "s"))
+            var epoch = 0
+            let s = try best { epoch += 1; _ = try loader.batch(epoch: epoch, iteration: 0) }
+            print(String(format: "%@: decode + flip + resize (%@) to CHW float: %.1f images/s on %d thread%@ (best of 3)",
+                         split, what, Double(n) / s, t, t == 1 ? "" : "s"))
         }
     }
 }

@@ -11,6 +11,10 @@ func generatorClassCounts() throws {
     let empty = assignment.filter(\.isEmpty).count
     #expect(empty > 40 && empty < 140, "\(empty) empty images")
     #expect(TrafficSignClass.instanceCounts(images: 445) == [293, 226, 128, 124, 228])
+    for n in [0, 1, 2, 3, 10] {   // tiny sets terminate with the exact totals too
+        let small = g.classAssignment(split: 2, count: n)
+        #expect(small.count == n && small.joined().count == TrafficSignClass.instanceCounts(images: n).reduce(0, +))
+    }
 }
 
 @Test("Generated annotations: every class placed, inside the image, small/medium/large all present, small plentiful")

@@ -29,10 +29,14 @@ public struct TrafficSignGenerator: Sendable {
             if d.chance(0.04) { return 0 }
             return 1 + (0..<5).filter { _ in d.chance(0.27) }.count
         }
-        var sum = k.reduce(0, +)
+        var sum = k.reduce(0, +), tries = 0
+        let cap = max(7, (total + count - 1) / max(1, count) + 1)
         while sum != total, count > 0 {
             let i = d.int(0...count - 1)
-            if sum > total, k[i] > 1 { k[i] -= 1; sum -= 1 } else if sum < total, k[i] > 0, k[i] < 7 { k[i] += 1; sum += 1 }
+            tries += 1
+            let relaxed = tries > 50 * count   // tiny sets: empty images may gain or lose their last object
+            if sum > total, k[i] > (relaxed ? 0 : 1) { k[i] -= 1; sum -= 1 }
+            else if sum < total, k[i] > 0 || relaxed, k[i] < cap { k[i] += 1; sum += 1 }
         }
         var pool: [TrafficSignClass] = []
         for (c, n) in zip(TrafficSignClass.allCases, totals) { pool += Array(repeating: c, count: n) }
