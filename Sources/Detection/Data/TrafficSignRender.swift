@@ -55,6 +55,18 @@ extension ScenePlan {
                 }
                 return SIMD4(c.x, c.y, c.z, 1)
             }
+            // Shop signboards (a third red): a coloured band with light strokes, near the building's foot.
+            guard latticeHash(k, 3, seed) < 0.35 else { continue }
+            let boards: [SIMD3<Float>] = [SIMD3(0.8, 0.1, 0.08), SIMD3(0.1, 0.3, 0.75), SIMD3(0.9, 0.75, 0.1)]
+            let colour = boards[Int(latticeHash(k, 4, seed) * 3)]
+            let bh = max(4, 0.12 * r.height), top = r.y1 - bh - 0.1 * r.height
+            let board = Rect(x0: r.x0 + 0.1 * r.width, y0: top, x1: r.x1 - 0.1 * r.width, y1: top + bh)
+            canvas.paint(board, samples: 1) { x, y in
+                guard x >= board.x0, x < board.x1, y >= board.y0, y < board.y1 else { return nil }
+                let stroke = latticeHash(Int((x - board.x0) / 3), Int((y - board.y0) / max(2, bh / 3)), seed &+ UInt64(k)) < 0.3
+                let c = stroke ? SIMD3<Float>(0.95, 0.95, 0.9) : colour
+                return SIMD4(c.x, c.y, c.z, 1)
+            }
         }
         // Road marks, far ones first.
         for m in marks.sorted(by: { $0.Z > $1.Z }) {
@@ -71,7 +83,7 @@ extension ScenePlan {
         for (poly, factor) in shadows {
             canvas.scale(Rect(bounding: poly), by: SIMD3(factor, factor, factor * 1.06)) { polygonContains(poly, $0, $1) }
         }
-        for car in cars { draw(car, on: &canvas) }
+        for (k, car) in cars.enumerated() { draw(car, braking: latticeHash(k, 9, seed) < 0.4, on: &canvas) }
         for (r, colour) in poles {
             canvas.paint(r, samples: 2) { x, y in
                 x >= r.x0 && x <= r.x1 && y >= r.y0 && y <= r.y1 ? SIMD4(colour.x, colour.y, colour.z, 1) : nil
@@ -124,7 +136,8 @@ extension ScenePlan {
         return false
     }
 
-    private func draw(_ car: Car, on canvas: inout Canvas) {
+    /// A car; `braking` lights its tail lamps bright red with a glow (a red distractor near the road).
+    private func draw(_ car: Car, braking: Bool, on canvas: inout Canvas) {
         let r = car.box(camera), s = camera.f / car.Z, (bx, by) = camera.project(car.X, car.Z)
         canvas.paint(r.expanded(1), samples: 2) { x, y in
             let p = (x - bx) / s, q = (by - y) / s   // metres: across, up
@@ -136,13 +149,16 @@ extension ScenePlan {
                 c = SIMD3(0.04, 0.04, 0.04)
             } else if q < 0.95 {
                 c = car.body
-                if q > 0.68, q < 0.84, ap > 0.58, ap < 0.86 { c = SIMD3(0.75, 0.06, 0.05) }   // tail lights
+                if q > 0.68, q < 0.84, ap > 0.58, ap < 0.86 { c = braking ? SIMD3(1, 0.2, 0.12) : SIMD3(0.75, 0.06, 0.05) }
                 if q > 0.42, q < 0.55, ap < 0.22 { c = SIMD3(0.85, 0.85, 0.8) }             // plate
             } else {
                 guard ap < 0.9 - (q - 0.95) * 0.5 else { return nil }
                 c = ap < 0.8 - (q - 0.95) * 0.5 && q > 1.0 && q < 1.38 ? SIMD3(0.12, 0.14, 0.17) : car.body
             }
             return SIMD4(c.x, c.y, c.z, 1)
+        }
+        if braking {
+            for side in [-0.72, 0.72] { canvas.glow(x: bx + side * s, y: by - 0.76 * s, radius: 0.2 * s, SIMD3(0.9, 0.1, 0.05) * 0.3) }
         }
     }
 
@@ -209,14 +225,20 @@ extension ScenePlan {
             guard let colour = lampColour(l, k) else { continue }
             let (s, c) = (sin(l.angle), cos(l.angle))
             let (p, q) = l.horizontal ? (t, 0.0) : (0.0, t)
-            let gx = l.x + (p * c - q * s) * l.scale, gy = l.y + (p * s + q * c) * l.scale
-            let rg = 0.32 * l.scale, reach = 3 * rg
-            guard gx + reach >= 0, gy + reach >= 0, gx - reach < Double(width - 1), gy - reach < Double(height - 1) else { continue }
-            for y in max(0, Int(gy - reach))...min(height - 1, Int(gy + reach)) {
-                for x in max(0, Int(gx - reach))...min(width - 1, Int(gx + reach)) {
-                    let dx = Double(x) + 0.5 - gx, dy = Double(y) + 0.5 - gy
-                    canvas[x, y] += colour * Float(0.3 * exp(-(dx * dx + dy * dy) / (2 * rg * rg)))
-                }
+            canvas.glow(x: l.x + (p * c - q * s) * l.scale, y: l.y + (p * s + q * c) * l.scale, radius: 0.32 * l.scale, colour * 0.3)
+        }
+    }
+}
+
+extension Canvas {
+    /// Adds a Gaussian halo of `colour` (peak) around (x, y).
+    mutating func glow(x gx: Double, y gy: Double, radius rg: Double, _ colour: SIMD3<Float>) {
+        let reach = 3 * rg
+        guard gx + reach >= 0, gy + reach >= 0, gx - reach < Double(width - 1), gy - reach < Double(height - 1) else { return }
+        for y in max(0, Int(gy - reach))...min(height - 1, Int(gy + reach)) {
+            for x in max(0, Int(gx - reach))...min(width - 1, Int(gx + reach)) {
+                let dx = Double(x) + 0.5 - gx, dy = Double(y) + 0.5 - gy
+                self[x, y] += colour * Float(exp(-(dx * dx + dy * dy) / (2 * rg * rg)))
             }
         }
     }
