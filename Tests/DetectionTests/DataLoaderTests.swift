@@ -78,4 +78,5 @@ func resizeAugmentation() throws {
     #expect(worst < 1e-5, "bilinear resize differs from interpolate by \(worst)")
     let scaled: [Float] = [2, 3, 12, 8, 20, 10, 39.5, 30].map { $0 * (Float(32) / Float(40)) }
     #expect(target.boxes == scaled)
+    #expect(target.originalWidth == 40 && target.originalHeight == 30 && target.boxesTensor.shape == [2, 4])
 }

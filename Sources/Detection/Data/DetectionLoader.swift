@@ -9,6 +9,8 @@ public struct DetectionTarget: Sendable {
     /// N labels in 1…K.
     public var labels: [Int]
     public var imageId: Int
+    /// The image's size in the file, before augmentation (to map predictions back).
+    public var originalWidth: Int, originalHeight: Int
     /// The boxes as a `[N, 4]` tensor.
     public var boxesTensor: Tensor { Tensor(boxes, shape: [labels.count, 4]) }
 }
@@ -121,7 +123,8 @@ public final class DetectionLoader: Sendable {
             if flip { (x1, x2) = (Float(image.width) - x2, Float(image.width) - x1) }
             boxes[b] = x1 * sx; boxes[b + 1] *= sy; boxes[b + 2] = x2 * sx; boxes[b + 3] *= sy
         }
-        return (tensor, DetectionTarget(boxes: boxes, labels: entry.labels, imageId: entry.id))
+        return (tensor, DetectionTarget(boxes: boxes, labels: entry.labels, imageId: entry.id,
+                                        originalWidth: image.width, originalHeight: image.height))
     }
 
     /// Batches from `(epoch, iteration)` on, each decoded in the background while the previous
