@@ -80,3 +80,21 @@ func resizeAugmentation() throws {
     #expect(target.boxes == scaled)
     #expect(target.originalWidth == 40 && target.originalHeight == 30 && target.boxesTensor.shape == [2, 4])
 }
+
+@Test("The next batch is decoded in the background before it is asked for")
+func prefetchRunsAhead() throws {
+    let dir = try tinyDataset()
+    defer { try? FileManager.default.removeItem(atPath: dir) }
+    let it = try tinyLoader(dir).makeIterator(epochs: 1)
+    func waitReady() -> Bool {
+        for _ in 0..<500 where !it.nextIsReady { Thread.sleep(forTimeInterval: 0.01) }
+        return it.nextIsReady
+    }
+    #expect(waitReady(), "batch 0 was not prepared in the background")
+    #expect(try it.next()?.iteration == 0)
+    #expect(waitReady(), "batch 1 was not started when batch 0 was served")
+    #expect(try it.next()?.iteration == 1)
+    #expect(!it.nextIsReady)
+    let end = try it.next()
+    #expect(end == nil)
+}

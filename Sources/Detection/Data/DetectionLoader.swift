@@ -147,7 +147,16 @@ public final class PrefetchingBatchIterator {
         let done = DispatchSemaphore(value: 0)
         var result: Result<DetectionBatch, Error>?
         func wait() -> Result<DetectionBatch, Error> { done.wait(); return result! }
+        /// Whether the background work has finished (without waiting).
+        var isReady: Bool {
+            guard done.wait(timeout: .now()) == .success else { return false }
+            done.signal()
+            return true
+        }
     }
+
+    /// Whether the next batch is already decoded (the background work finished); false at the end.
+    public var nextIsReady: Bool { pending?.isReady ?? false }
 
     init(loader: DetectionLoader, epoch: Int, iteration: Int, endEpoch: Int?) {
         self.loader = loader; self.epoch = epoch; self.iteration = iteration; self.endEpoch = endEpoch
