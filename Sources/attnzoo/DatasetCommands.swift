@@ -1,4 +1,5 @@
 import ArgumentParser
+import Boxes
 import Detection
 import Foundation
 
@@ -68,6 +69,9 @@ struct CheckDatasetCommand: ParsableCommand {
     @Option(name: .customLong("shorter-sides"), help: "Multi-scale shorter sides for --throughput, comma-separated (empty: native size).")
     var shorterSides = "256,288,320"
     @Option(name: .customLong("max-size"), help: "Longer-side cap for --throughput.") var maxSize = 533
+    @Option(help: "Folder for PNG previews: the first --preview-count images of each split with their boxes and labels.")
+    var preview: String?
+    @Option(name: .customLong("preview-count"), help: "Images per split drawn by --preview.") var previewCount = 8
 
     func run() throws {
         let sides = shorterSides.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
@@ -91,9 +95,26 @@ struct CheckDatasetCommand: ParsableCommand {
                 print("\(s): " + stats.table, terminator: "")
                 if ds.crowdCount > 0 { print("\(s): \(ds.crowdCount) crowd annotations left out of the targets") }
                 if throughput > 0 { try timeLoading(ds, split: s, sides: sides.map { $0! }) }
+                if let preview { try drawPreviews(ds, split: s, into: preview) }
             } catch let e as DatasetError { throw CLIError(e.description) }
         }
         if skipBad { print("skipped \(skippedTotal) bad entries") }
+    }
+
+    private func drawPreviews(_ ds: COCODataset, split: String, into dir: String) throws {
+        do { try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true) } catch {
+            throw CLIError("\(dir): cannot create the preview folder (\(error.localizedDescription))")
+        }
+        for i in 0..<min(previewCount, ds.images.count) {
+            let im = ds.images[i]
+            var plot = try BoxPlot(boxes: im.boxes, width: im.width, height: im.height,
+                                   colors: im.labels.map { BoxColor.palette[($0 - 1) % BoxColor.palette.count] },
+                                   labels: im.labels.map { ds.classNames[$0 - 1] }, background: ds.loadImage(i))
+            plot.dashPattern = []
+            plot.lineWidth = 1
+            try plot.write(to: URL(fileURLWithPath: dir).appendingPathComponent("\(split)_\(im.id).png"))
+        }
+        print("\(split): \(min(previewCount, ds.images.count)) previews in \(dir)")
     }
 
     /// Best of three rounds (a shared machine has slow spells): decode only, then decode + augment on 1 and --threads threads.

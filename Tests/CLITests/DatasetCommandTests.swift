@@ -14,6 +14,9 @@ func datasetCommands() throws {
     #expect(rc != 0 && err.hasPrefix("attnzoo: ") && err.contains("not empty") && err.split(separator: "\n").count == 1, "\(err)")
     (rc, out, err) = try attnzoo(["check-dataset", "--data", dir])
     #expect(rc == 0 && out.contains("train: 3 images") && out.contains("val: 1 images"), "\(err)")
+    (rc, _, err) = try attnzoo(["check-dataset", "--data", dir, "--split", "val", "--preview", dir + "-preview"])
+    defer { try? FileManager.default.removeItem(atPath: dir + "-preview") }
+    #expect(rc == 0 && FileManager.default.fileExists(atPath: dir + "-preview/val_1.png"), "\(err)")
     // A damaged image: one error line naming it; --skip-bad: a warning and the count.
     try Data("broken".utf8).write(to: URL(fileURLWithPath: dir + "/train/000002.jpg"))
     (rc, _, err) = try attnzoo(["check-dataset", "--data", dir])
