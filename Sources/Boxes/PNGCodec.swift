@@ -23,22 +23,33 @@ public enum PNGCodec {
         return Array(out.prefix(size))
     }
 
-    /// Decodes any PNG to RGB (grey and palette are expanded, alpha is composited on white).
-    public static func decode(_ bytes: [UInt8], source: String = "PNG") throws -> RGBImage {
+    /// Decodes any PNG to RGB (grey and palette are expanded, alpha is composited on white, or
+    /// dropped with `dropAlpha`, as PIL's `convert("RGB")` does).
+    public static func decode(_ bytes: [UInt8], source: String = "PNG", dropAlpha: Bool = false) throws -> RGBImage {
         var img = png_image()
         img.version = UInt32(PNG_IMAGE_VERSION)
         let begun = bytes.withUnsafeBytes { png_image_begin_read_from_memory(&img, $0.baseAddress, $0.count) }
         guard begun != 0 else { throw BoxError("\(source): not a readable PNG (\(message(img)))") }
-        img.format = UInt32(PNG_FORMAT_RGB)
-        let w = Int(img.width), h = Int(img.height)
+        img.format = UInt32(dropAlpha ? PNG_FORMAT_RGB | PNG_FORMAT_FLAG_ALPHA : PNG_FORMAT_RGB)
+        let w = Int(img.width), h = Int(img.height), channels = dropAlpha ? 4 : 3
         guard w > 0, h > 0, w * h <= 1 << 28 else {
             png_image_free(&img)
             throw BoxError("\(source): unsupported PNG size \(w)×\(h)")
         }
-        var pixels = [UInt8](repeating: 0, count: w * h * 3)
+        var pixels = [UInt8](repeating: 0, count: w * h * channels)
         var background = png_color(red: 255, green: 255, blue: 255)
-        let ok = pixels.withUnsafeMutableBytes { png_image_finish_read(&img, &background, $0.baseAddress, Int32(w * 3), nil) }
+        let ok = pixels.withUnsafeMutableBytes { dst in
+            withUnsafeMutablePointer(to: &background) {
+                png_image_finish_read(&img, dropAlpha ? nil : $0, dst.baseAddress, Int32(w * channels), nil)
+            }
+        }
         guard ok != 0 else { throw BoxError("\(source): PNG decode failed (\(message(img)))") }
+        if dropAlpha {
+            for k in 0..<(w * h) {
+                pixels[3 * k] = pixels[4 * k]; pixels[3 * k + 1] = pixels[4 * k + 1]; pixels[3 * k + 2] = pixels[4 * k + 2]
+            }
+            pixels.removeLast(w * h)
+        }
         return try RGBImage(width: w, height: h, pixels: pixels)
     }
 

@@ -7,6 +7,35 @@ public struct COCOCategory: Sendable, Equatable {
     public init(id: Int, name: String) { self.id = id; self.name = name }
 }
 
+/// A COCO image entry: id and, when the file gives them, `file_name`, `width`, `height`.
+public struct COCOImage: Sendable, Equatable {
+    public let id: Int
+    public let fileName: String?
+    public let width: Int?
+    public let height: Int?
+    public init(id: Int, fileName: String? = nil, width: Int? = nil, height: Int? = nil) {
+        self.id = id; self.fileName = fileName; self.width = width; self.height = height
+    }
+}
+
+/// An annotation left out while loading: its position in the file's `annotations` list, its id
+/// and image id, and why (an unlisted image or category, or a bad box under `.drop`).
+public struct COCODroppedAnnotation: Sendable, Equatable {
+    public enum Reason: Sendable, Equatable {
+        case unknownImage, unknownCategory(Int), badBox(String)
+    }
+    public let index: Int, id: Int, imageId: Int
+    public let reason: Reason
+}
+
+/// What loading does with an annotation whose `bbox` is not finite or has a negative side.
+public enum COCOBadBoxPolicy: Sendable {
+    /// Throw a `COCOError` naming the entry (pycocotools' evaluation would produce nonsense).
+    case fail
+    /// Leave the annotation out and record it in ``COCOGroundTruth/dropped``.
+    case drop
+}
+
 /// COCO instances ground truth (`images`, `annotations`, `categories`), kept as flat arrays.
 ///
 /// Images and categories are sorted by id (pycocotools' `params.imgIds` / `catIds`).
@@ -17,8 +46,12 @@ public struct COCOGroundTruth: Sendable {
     /// The file name used in messages.
     public let source: String
     public internal(set) var imageIds: [Int] = []
+    /// The image entries, aligned with `imageIds` (the first entry of a repeated id).
+    public internal(set) var images: [COCOImage] = []
     public internal(set) var categories: [COCOCategory] = []
     public internal(set) var annotationIds: [Int] = []
+    /// Each kept annotation's position in the file's `annotations` list (for messages).
+    public internal(set) var fileIndex: [Int] = []
     public internal(set) var imageIndex: [Int32] = []
     public internal(set) var categoryIndex: [Int32] = []
     /// x, y, w, h per annotation.
@@ -29,6 +62,8 @@ public struct COCOGroundTruth: Sendable {
     public internal(set) var ignoreFlag: [Bool] = []
     /// Lenient cases met while loading, one line each.
     public internal(set) var warnings: [String] = []
+    /// Every annotation left out, in file order (see ``COCODroppedAnnotation``).
+    public internal(set) var dropped: [COCODroppedAnnotation] = []
 
     var imageLookup = IdLookup([])
     var categoryLookup = IdLookup([])
@@ -36,25 +71,28 @@ public struct COCOGroundTruth: Sendable {
     public var annotationCount: Int { annotationIds.count }
 
     /// Loads `path`.
-    public init(path: String) throws {
-        self = try withFileBytes(path) { try COCOGroundTruth(bytes: $0, source: path) }
+    public init(path: String, badBoxes: COCOBadBoxPolicy = .fail) throws {
+        self = try withFileBytes(path) { try COCOGroundTruth(bytes: $0, source: path, badBoxes: badBoxes) }
     }
 
     /// Parses a JSON document held in memory; `source` names it in messages.
-    public init(data: Data, source: String) throws {
-        self = try data.withUnsafeBytes { try COCOGroundTruth(bytes: $0.bindMemory(to: UInt8.self), source: source) }
+    public init(data: Data, source: String, badBoxes: COCOBadBoxPolicy = .fail) throws {
+        self = try data.withUnsafeBytes {
+            try COCOGroundTruth(bytes: $0.bindMemory(to: UInt8.self), source: source, badBoxes: badBoxes)
+        }
     }
 
-    init(bytes: UnsafeBufferPointer<UInt8>, source: String) throws {
+    init(bytes: UnsafeBufferPointer<UInt8>, source: String, badBoxes: COCOBadBoxPolicy = .fail) throws {
         self.source = source
         var raw = RawAnnotations()
+        raw.dropBadBoxes = badBoxes == .drop
         var s = JSONScanner(bytes, file: source)
         var seen = (images: false, annotations: false, categories: false)
         try s.expect(0x7B, "a JSON object with images, annotations and categories")
         var first = true
         while try s.hasNext(&first, close: 0x7D) {
             switch try s.readKey(["images", "annotations", "categories"]) {
-            case 0: seen.images = true; imageIds = try Self.readImages(&s)
+            case 0: seen.images = true; images = try Self.readImages(&s); imageIds = images.map(\.id)
             case 1: seen.annotations = true; try raw.read(&s)
             case 2: seen.categories = true; categories = try Self.readCategories(&s)
             default: try s.skipValue()
@@ -68,26 +106,33 @@ public struct COCOGroundTruth: Sendable {
         try finish(raw)
     }
 
-    private static func readImages(_ s: inout JSONScanner) throws -> [Int] {
-        var ids: [Int] = []
+    private static func readImages(_ s: inout JSONScanner) throws -> [COCOImage] {
+        var list: [COCOImage] = []
         let file = s.file
         try s.expect(0x5B, "'[' (images is a list)")
         var first = true
         while try s.hasNext(&first, close: 0x5D) {
-            let n = ids.count
+            let n = list.count
             try s.expect(0x7B, "an image object")
-            var id: Int?
+            var id: Int?, name: String?, width: Int?, height: Int?
             var f = true
             while try s.hasNext(&f, close: 0x7D) {
-                if try s.readKey(["id"]) == 0 { id = try s.readInt("\(file): images[\(n)]: id") } else { try s.skipValue() }
+                switch try s.readKey(["id", "file_name", "width", "height"]) {
+                case 0: id = try s.readInt("\(file): images[\(n)]: id")
+                case 1 where s.peek() == 0x22: name = try s.readString()
+                case 2 where s.peek() != 0x6E: width = try s.readInt("\(file): images[\(n)]: width")
+                case 3 where s.peek() != 0x6E: height = try s.readInt("\(file): images[\(n)]: height")
+                default: try s.skipValue()
+                }
             }
             guard let id else { throw COCOError("\(s.file): images[\(n)]: missing field 'id'") }
-            ids.append(id)
+            list.append(COCOImage(id: id, fileName: name, width: width, height: height))
         }
-        ids.sort()
-        var unique: [Int] = []
-        unique.reserveCapacity(ids.count)
-        for id in ids where unique.last != id { unique.append(id) }
+        // Stable: a repeated id keeps its first entry.
+        list = list.enumerated().sorted { ($0.element.id, $0.offset) < ($1.element.id, $1.offset) }.map(\.element)
+        var unique: [COCOImage] = []
+        unique.reserveCapacity(list.count)
+        for image in list where unique.last?.id != image.id { unique.append(image) }
         return unique
     }
 
@@ -130,12 +175,19 @@ public struct COCOGroundTruth: Sendable {
         var idSet = Set<Int>(minimumCapacity: n)
         var zeroId = -1
         for i in 0..<n {
+            if let message = raw.badBoxes[i] {
+                dropped.append(COCODroppedAnnotation(index: i, id: raw.ids[i], imageId: raw.imageIds[i], reason: .badBox(message)))
+                continue
+            }
             guard let img = imageLookup.index(of: raw.imageIds[i]) else {
+                dropped.append(COCODroppedAnnotation(index: i, id: raw.ids[i], imageId: raw.imageIds[i], reason: .unknownImage))
                 if unknownImage.count == 0 { unknownImage.first = i }
                 unknownImage.count += 1
                 continue
             }
             guard let cat = categoryLookup.index(of: raw.categoryIds[i]) else {
+                dropped.append(COCODroppedAnnotation(index: i, id: raw.ids[i], imageId: raw.imageIds[i],
+                                                     reason: .unknownCategory(raw.categoryIds[i])))
                 if unknownCategory.count == 0 { unknownCategory.first = i }
                 unknownCategory.count += 1
                 continue
@@ -145,6 +197,7 @@ public struct COCOGroundTruth: Sendable {
             }
             if raw.ids[i] == 0, zeroId < 0 { zeroId = i }
             annotationIds.append(raw.ids[i])
+            fileIndex.append(i)
             imageIndex.append(Int32(img))
             categoryIndex.append(Int32(cat))
             boxes.append(contentsOf: raw.boxes[4 * i..<4 * i + 4])
@@ -178,6 +231,9 @@ struct RawAnnotations {
     var boxes: [Double] = [], area: [Double] = []
     var isCrowd: [Bool] = [], ignore: [Bool] = []
     var missingArea = (count: 0, first: 0), missingCrowd = (count: 0, first: 0)
+    /// With `dropBadBoxes`, the message of each annotation whose box is bad (nil: good).
+    var dropBadBoxes = false
+    var badBoxes: [String?] = []
 
     private static let keys: [StaticString] = ["id", "image_id", "category_id", "bbox", "area", "iscrowd", "ignore"]
 
@@ -191,6 +247,7 @@ struct RawAnnotations {
             try s.expect(0x7B, "an annotation object")
             var id = 0, image = 0, category = 0, box = (0.0, 0.0, 0.0, 0.0), a = 0.0, crowd = false, ign = false
             var have: UInt8 = 0
+            var bad: String?
             var f = true
             while try s.hasNext(&f, close: 0x7D) {
                 let k = try s.readKey(Self.keys)
@@ -198,7 +255,13 @@ struct RawAnnotations {
                 case 0: id = try s.readInt("\(at()): id")
                 case 1: image = try s.readInt("\(at()): image_id")
                 case 2: category = try s.readInt("\(at()): category_id")
-                case 3: box = try readBox(&s, at())
+                case 3:
+                    if dropBadBoxes {
+                        box = try readBoxValues(&s, at())
+                        bad = badBoxMessage(box, at())
+                    } else {
+                        box = try readBox(&s, at())
+                    }
                 case 4: a = try s.readNumber("\(at()): area")
                 case 5: crowd = try s.readFlag("\(at()): iscrowd") != 0
                 case 6: ign = try s.readFlag("\(at()): ignore") != 0
@@ -213,7 +276,7 @@ struct RawAnnotations {
                 if missingArea.count == 0 { missingArea.first = n }
                 missingArea.count += 1
                 a = box.2 * box.3
-            } else if !a.isFinite {
+            } else if !a.isFinite, bad == nil {
                 throw COCOError("\(at()) (id \(id)): area is \(a)")
             }
             if have & (1 << 5) == 0 {
@@ -222,13 +285,20 @@ struct RawAnnotations {
             }
             ids.append(id); imageIds.append(image); categoryIds.append(category)
             boxes.append(box.0); boxes.append(box.1); boxes.append(box.2); boxes.append(box.3)
-            area.append(a); isCrowd.append(crowd); ignore.append(ign)
+            area.append(a); isCrowd.append(crowd); ignore.append(ign); badBoxes.append(bad)
         }
     }
 }
 
 /// Reads `[x, y, w, h]`: four finite numbers, w and h not negative.
 func readBox(_ s: inout JSONScanner, _ at: @autoclosure () -> String) throws -> (Double, Double, Double, Double) {
+    let v = try readBoxValues(&s, at())
+    if let message = badBoxMessage(v, at()) { throw COCOError(message) }
+    return v
+}
+
+/// Reads `[x, y, w, h]`: four numbers, any values.
+func readBoxValues(_ s: inout JSONScanner, _ at: @autoclosure () -> String) throws -> (Double, Double, Double, Double) {
     guard s.peek() == 0x5B else { throw COCOError("\(at()): bbox must be a list [x, y, w, h]") }
     s.pos += 1
     var v = (0.0, 0.0, 0.0, 0.0)
@@ -246,13 +316,18 @@ func readBox(_ s: inout JSONScanner, _ at: @autoclosure () -> String) throws -> 
         n += 1
     }
     guard n == 4 else { throw COCOError("\(at()): bbox must have 4 numbers [x, y, w, h], got \(n)") }
+    return v
+}
+
+/// Why `v` is not a usable box (a non-finite value, a negative side), or nil.
+func badBoxMessage(_ v: (Double, Double, Double, Double), _ at: @autoclosure () -> String) -> String? {
     guard v.0.isFinite, v.1.isFinite, v.2.isFinite, v.3.isFinite else {
-        throw COCOError("\(at()): bbox has a non-finite value [\(v.0), \(v.1), \(v.2), \(v.3)]")
+        return "\(at()): bbox has a non-finite value [\(v.0), \(v.1), \(v.2), \(v.3)]"
     }
     guard v.2 >= 0, v.3 >= 0 else {
-        throw COCOError("\(at()): bbox has a negative \(v.2 < 0 ? "width" : "height") [\(v.0), \(v.1), \(v.2), \(v.3)]")
+        return "\(at()): bbox has a negative \(v.2 < 0 ? "width" : "height") [\(v.0), \(v.1), \(v.2), \(v.3)]"
     }
-    return v
+    return nil
 }
 
 /// Id → dense index: a table when ids are compact, a dictionary otherwise.

@@ -24,6 +24,8 @@ struct AttnZoo: ParsableCommand {
             CocoEvalCommand.self,
             BackboneCommand.self,
             PreciseBNCommand.self,
+            MakeDatasetCommand.self,
+            CheckDatasetCommand.self,
         ]
     )
 
