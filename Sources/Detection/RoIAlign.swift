@@ -1,0 +1,120 @@
+import CKernels
+import Kernels
+import TensorCore
+
+/// The sampling geometry shared by `roiAlign` and `MultiScaleRoIAlign`.
+struct RoIAlignGeometry {
+    let height: Int, width: Int
+    let samplingRatio: Int
+    let aligned: Bool
+}
+
+extension Tensor {
+    /// RoIAlign (He et al. 2017), `torchvision.ops.roi_align`: average of bilinear samples over a
+    /// regular grid in each of `outputSize` bins of each box.
+    ///
+    /// - `boxes`: (K, 5) rows of (batch index, x1, y1, x2, y2) in image coordinates; the feature
+    ///   coordinate is `x · spatialScale` (minus 0.5 when `aligned`).
+    /// - `samplingRatio`: samples per bin along each axis; ≤ 0 (torchvision's −1) takes
+    ///   `ceil(roi size / output size)` per RoI (adaptive).
+    /// - `aligned`: false keeps torchvision's legacy geometry (no half-pixel shift, RoI sides
+    ///   clamped to ≥ 1 feature pixel); true shifts by −0.5 and lets sides be any size.
+    ///
+    /// Shapes: self (N, C, H, W) → (K, C, outputSize.0, outputSize.1). Differentiable in `self`
+    /// (torchvision has no box gradient either). Samples outside [−1, H] × [−1, W] add zero but
+    /// count in the average; samples in [−1, 0) clamp to the border, as in torchvision.
+    ///
+    /// Bad input: a non-finite box value, a batch index that is not an integer in [0, N), a
+    /// non-positive output size or scale throw `DetectionError` naming the argument. Boxes with
+    /// `x2 < x1` (or `y2 < y1`) are computed as torchvision does: `aligned: false` clamps the side
+    /// to 1 (a 1-pixel RoI from x1), `aligned: true` samples with a negative bin size (a mirrored
+    /// RoI; adaptive sampling then takes no samples and gives zeros).
+    ///
+    /// Implementation: the map is transposed to channels-last once; each RoI's sample table
+    /// (positions and weights, torchvision's float arithmetic) is shared by all channels, which
+    /// run as 16-lane vectors (CKernels/roi_align.c); RoIs split over the workers. The input
+    /// gradient splits the channels over the workers (no races, no atomics, deterministic).
+    public func roiAlign(boxes: Tensor, outputSize: (Int, Int), spatialScale: Float = 1, samplingRatio: Int = -1,
+                         aligned: Bool = false) throws -> Tensor {
+        try checkRoIOperands("roi_align", self, outputSize: outputSize, spatialScale: spatialScale)
+        let rois = try RoIs(boxes, batchSize: shape[0])
+        return roiAlign(rois, outputSize: outputSize, spatialScale: spatialScale, samplingRatio: samplingRatio, aligned: aligned)
+    }
+
+    /// `roiAlign` with one (Kᵢ, 4) box tensor per image (torchvision's list form); the output
+    /// rows follow the lists in order.
+    public func roiAlign(boxes: [Tensor], outputSize: (Int, Int), spatialScale: Float = 1, samplingRatio: Int = -1,
+                         aligned: Bool = false) throws -> Tensor {
+        try checkRoIOperands("roi_align", self, outputSize: outputSize, spatialScale: spatialScale)
+        let rois = try RoIs(boxes, batchSize: shape[0])
+        return roiAlign(rois, outputSize: outputSize, spatialScale: spatialScale, samplingRatio: samplingRatio, aligned: aligned)
+    }
+
+    func roiAlign(_ rois: RoIs, outputSize: (Int, Int), spatialScale: Float, samplingRatio: Int, aligned: Bool) -> Tensor {
+        let geometry = RoIAlignGeometry(height: outputSize.0, width: outputSize.1, samplingRatio: samplingRatio, aligned: aligned)
+        return Tensor.multiLevelRoIAlign([self], scales: [spatialScale], rois: rois,
+                                         levelIndices: [Array(0..<rois.count)], geometry: geometry)
+    }
+
+    /// RoIAlign of RoIs on several maps: row r of the (K, C, ph, pw) result samples level l's map
+    /// at `levels[l]`'s scale when r ∈ `levelIndices[l]`; rows listed nowhere are zero. One
+    /// differentiable op with a gradient for every map.
+    static func multiLevelRoIAlign(_ levels: [Tensor], scales: [Float], rois: RoIs, levelIndices: [[Int]],
+                                   geometry: RoIAlignGeometry) -> Tensor {
+        let c = levels[0].shape[1], n = levels[0].shape[0]
+        for (l, x) in levels.enumerated() {
+            checkShape(x.rank == 4 && x.shape[0] == n && x.shape[1] == c,
+                       "roi_align: feature map \(l) has shape \(x.shape), expected (\(n), \(c), H, W)")
+        }
+        let k = rois.count, ph = geometry.height, pw = geometry.width
+        let listedOnce = levelIndices.reduce(0) { $0 + $1.count } == k
+        let out = listedOnce ? Tensor(uninitializedShape: [k, c, ph, pw]) : Tensor.zeros([k, c, ph, pw])
+        let roiValues = rois.values
+        for (l, x) in levels.enumerated() where !levelIndices[l].isEmpty {
+            let nhwc = withNoGrad { x.detach().permuted([0, 2, 3, 1]) }
+            let h = x.shape[2], w = x.shape[3], index = levelIndices[l]
+            let sampling = geometry.samplingRatio > 0 ? geometry.samplingRatio : 0
+            roiValues.withUnsafeBufferPointer { r in
+                index.withUnsafeBufferPointer { idx in
+                    let rp = UncheckedSendable(r.baseAddress!), ip = UncheckedSendable(idx.baseAddress!)
+                    let fp = UncheckedSendable(UnsafePointer(nhwc.data)), op = UncheckedSendable(out.data)
+                    Threading.parallelFor(index.count) { range in
+                        azoo_roi_align_forward(fp.value, n, h, w, c, rp.value, ip.value + range.lowerBound, range.count,
+                                               ph, pw, scales[l], sampling, geometry.aligned ? 1 : 0, op.value)
+                    }
+                }
+            }
+        }
+        return Tensor.differentiable("roi_align", inputs: levels, output: out) { gout in
+            levels.enumerated().map { l, x in
+                x.requiresGrad ? roiAlignInputGradient(gout, shape: x.shape, scale: scales[l], rois: roiValues,
+                                                       index: levelIndices[l], geometry: geometry) : nil
+            }
+        }
+    }
+}
+
+/// The gradient of one map (N, C, H, W) from the output gradient `gout` (K, C, ph, pw) of the
+/// RoIs `index`: each sample adds its bilinear weights times the bin's gradient / count into
+/// a channels-last buffer, channel blocks of 16 split over the workers.
+func roiAlignInputGradient(_ gout: Tensor, shape: [Int], scale: Float, rois: [Float], index: [Int],
+                           geometry: RoIAlignGeometry) -> Tensor {
+    let n = shape[0], c = shape[1], h = shape[2], w = shape[3]
+    if index.isEmpty { return Tensor.zeros(shape) }
+    let gin = Tensor.zeros([n, h, w, c])
+    let sampling = geometry.samplingRatio > 0 ? geometry.samplingRatio : 0
+    rois.withUnsafeBufferPointer { r in
+        index.withUnsafeBufferPointer { idx in
+            let rp = UncheckedSendable(r.baseAddress!), ip = UncheckedSendable(idx.baseAddress!)
+            let gp = UncheckedSendable(UnsafePointer(gout.data)), dp = UncheckedSendable(gin.data)
+            // channel blocks of 16 (whole vectors; adjacent workers share no cache line)
+            Threading.parallelFor((c + 15) / 16) { blocks in
+                let c0 = blocks.lowerBound * 16, c1 = min(c, blocks.upperBound * 16)
+                azoo_roi_align_backward(gp.value, n, h, w, c, rp.value, ip.value, index.count, geometry.height,
+                                        geometry.width, scale, sampling, geometry.aligned ? 1 : 0, c0, c1, dp.value)
+            }
+        }
+    }
+    // dL/dx = Σ_samples w_corner · g_bin / count at each corner (adjoint of the forward's sums)
+    return withNoGrad { gin.permuted([0, 3, 1, 2]) }
+}
