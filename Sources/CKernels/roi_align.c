@@ -251,3 +251,59 @@ void azoo_roi_align_backward(const float *gout, long n, long h, long w, long c, 
     free(g);
     table_free(&t);
 }
+
+// Planar (NCHW) variants: no transposed copy of the map, scalar gathers per channel. Cheaper
+// when a map is large and its RoIs few (the fine levels of a pyramid).
+void azoo_roi_align_forward_planar(const float *feat, long n, long h, long w, long c, const float *rois,
+                                   const long *index, long count, long ph, long pw, float scale, long sampling,
+                                   int aligned, float *out) {
+    (void)n;
+    const long nb = ph * pw, hw = h * w;
+    roi_table t = {0};
+    for (long i = 0; i < count; i++) {
+        const long r = index ? index[i] : i;
+        table_build(&t, rois + 5 * r, h, w, ph, pw, scale, sampling, aligned);
+        const float cnt = t.count;
+        for (long ch = 0; ch < c; ch++) {
+            const float *f = feat + (t.batch * c + ch) * hw;
+            float *o = out + (r * c + ch) * nb;
+            for (long b = 0; b < nb; b++) {
+                float a = 0;
+                for (long s = t.start[b]; s < t.start[b + 1]; s++) {
+                    const int32_t *p = t.pos + 4 * s;
+                    const float *q = t.wt + 4 * s;
+                    a += q[0] * f[p[0]] + q[1] * f[p[1]] + q[2] * f[p[2]] + q[3] * f[p[3]];
+                }
+                o[b] = a / cnt;
+            }
+        }
+    }
+    table_free(&t);
+}
+
+void azoo_roi_align_backward_planar(const float *gout, long n, long h, long w, long c, const float *rois,
+                                    const long *index, long count, long ph, long pw, float scale, long sampling,
+                                    int aligned, long c0, long c1, float *gin) {
+    (void)n;
+    const long nb = ph * pw, hw = h * w;
+    roi_table t = {0};
+    for (long i = 0; i < count; i++) {
+        const long r = index ? index[i] : i;
+        table_build(&t, rois + 5 * r, h, w, ph, pw, scale, sampling, aligned);
+        if (t.start[nb] == 0) continue;
+        const float cnt = t.count;
+        for (long ch = c0; ch < c1; ch++) {
+            float *d = gin + (t.batch * c + ch) * hw;
+            const float *go = gout + (r * c + ch) * nb;
+            for (long b = 0; b < nb; b++) {
+                const float g = go[b] / cnt;
+                for (long s = t.start[b]; s < t.start[b + 1]; s++) {
+                    const int32_t *p = t.pos + 4 * s;
+                    const float *q = t.wt + 4 * s;
+                    d[p[0]] += q[0] * g; d[p[1]] += q[1] * g; d[p[2]] += q[2] * g; d[p[3]] += q[3] * g;
+                }
+            }
+        }
+    }
+    table_free(&t);
+}

@@ -2,6 +2,38 @@ import CKernels
 import Kernels
 import TensorCore
 
+/// Which kernel layout `roiAlign` and `MultiScaleRoIAlign` use per feature map.
+public enum RoIAlignLayout: Sendable {
+    /// Channels-last when the RoIs' bilinear samples outnumber the map's pixels (`2·S > N·H·W`,
+    /// S = samples of the map's RoIs), planar otherwise.
+    case automatic
+    /// Transpose the map to (N, H, W, C) and run the channels as 16-lane vectors.
+    case channelsLast
+    /// Gather from the (N, C, H, W) planes directly (no transposed copy).
+    case planar
+
+    /// Task-local override (benchmarks and tests): `RoIAlignLayout.$current.withValue(.planar) { … }`.
+    @TaskLocal public static var current: RoIAlignLayout = .automatic
+
+    /// The layout for a map of `pixels` = N·H·W and the RoIs `index` of `rois`.
+    static func choose(pixels: Int, rois: [Float], index: [Int], geometry: RoIAlignGeometry, scale: Float) -> RoIAlignLayout {
+        if current != .automatic { return current }
+        let bins = geometry.height * geometry.width
+        var samples = 0
+        if geometry.samplingRatio > 0 {
+            samples = index.count * bins * geometry.samplingRatio * geometry.samplingRatio
+        } else {
+            // adaptive grids, as the kernel sizes them (legacy clamp to 1 pixel; aligned never less)
+            for r in index {
+                let w = max((rois[5 * r + 3] - rois[5 * r + 1]) * scale, 1), h = max((rois[5 * r + 4] - rois[5 * r + 2]) * scale, 1)
+                samples += bins * Int((h / Float(geometry.height)).rounded(.up)) * Int((w / Float(geometry.width)).rounded(.up))
+                if samples > pixels { break }
+            }
+        }
+        return 2 * samples > pixels ? .channelsLast : .planar
+    }
+}
+
 /// The sampling geometry shared by `roiAlign` and `MultiScaleRoIAlign`.
 struct RoIAlignGeometry {
     let height: Int, width: Int
@@ -70,17 +102,21 @@ extension Tensor {
         let listedOnce = levelIndices.reduce(0) { $0 + $1.count } == k
         let out = listedOnce ? Tensor(uninitializedShape: [k, c, ph, pw]) : Tensor.zeros([k, c, ph, pw])
         let roiValues = rois.values
-        for (l, x) in levels.enumerated() where !levelIndices[l].isEmpty {
-            let nhwc = withNoGrad { x.detach().permuted([0, 2, 3, 1]) }
+        var layouts = [RoIAlignLayout]()
+        for (l, x) in levels.enumerated() {
             let h = x.shape[2], w = x.shape[3], index = levelIndices[l]
-            let sampling = geometry.samplingRatio > 0 ? geometry.samplingRatio : 0
+            let layout = RoIAlignLayout.choose(pixels: n * h * w, rois: roiValues, index: index, geometry: geometry, scale: scales[l])
+            layouts.append(layout)
+            if index.isEmpty { continue }
+            let source = layout == .planar ? x : withNoGrad { x.detach().permuted([0, 2, 3, 1]) }
+            let kernel = layout == .planar ? azoo_roi_align_forward_planar : azoo_roi_align_forward
             roiValues.withUnsafeBufferPointer { r in
                 index.withUnsafeBufferPointer { idx in
                     let rp = UncheckedSendable(r.baseAddress!), ip = UncheckedSendable(idx.baseAddress!)
-                    let fp = UncheckedSendable(UnsafePointer(nhwc.data)), op = UncheckedSendable(out.data)
+                    let fp = UncheckedSendable(UnsafePointer(source.data)), op = UncheckedSendable(out.data)
                     Threading.parallelFor(index.count) { range in
-                        azoo_roi_align_forward(fp.value, n, h, w, c, rp.value, ip.value + range.lowerBound, range.count,
-                                               ph, pw, scales[l], sampling, geometry.aligned ? 1 : 0, op.value)
+                        kernel(fp.value, n, h, w, c, rp.value, ip.value + range.lowerBound, range.count,
+                               ph, pw, scales[l], geometry.samplingRatio, geometry.aligned ? 1 : 0, op.value)
                     }
                 }
             }
@@ -88,7 +124,7 @@ extension Tensor {
         return Tensor.differentiable("roi_align", inputs: levels, output: out) { gout in
             levels.enumerated().map { l, x in
                 x.requiresGrad ? roiAlignInputGradient(gout, shape: x.shape, scale: scales[l], rois: roiValues,
-                                                       index: levelIndices[l], geometry: geometry) : nil
+                                                       index: levelIndices[l], geometry: geometry, layout: layouts[l]) : nil
             }
         }
     }
@@ -96,13 +132,16 @@ extension Tensor {
 
 /// The gradient of one map (N, C, H, W) from the output gradient `gout` (K, C, ph, pw) of the
 /// RoIs `index`: each sample adds its bilinear weights times the bin's gradient / count into
-/// a channels-last buffer, channel blocks of 16 split over the workers.
+/// a channels-last buffer (or the planes, `layout` as in the forward), channel blocks of 16
+/// split over the workers.
 func roiAlignInputGradient(_ gout: Tensor, shape: [Int], scale: Float, rois: [Float], index: [Int],
-                           geometry: RoIAlignGeometry) -> Tensor {
+                           geometry: RoIAlignGeometry, layout: RoIAlignLayout) -> Tensor {
     let n = shape[0], c = shape[1], h = shape[2], w = shape[3]
     if index.isEmpty { return Tensor.zeros(shape) }
-    let gin = Tensor.zeros([n, h, w, c])
-    let sampling = geometry.samplingRatio > 0 ? geometry.samplingRatio : 0
+    let planar = layout == .planar
+    let gin = Tensor.zeros(planar ? shape : [n, h, w, c])
+    let kernel = planar ? azoo_roi_align_backward_planar : azoo_roi_align_backward
+    let sampling = geometry.samplingRatio
     rois.withUnsafeBufferPointer { r in
         index.withUnsafeBufferPointer { idx in
             let rp = UncheckedSendable(r.baseAddress!), ip = UncheckedSendable(idx.baseAddress!)
@@ -110,11 +149,11 @@ func roiAlignInputGradient(_ gout: Tensor, shape: [Int], scale: Float, rois: [Fl
             // channel blocks of 16 (whole vectors; adjacent workers share no cache line)
             Threading.parallelFor((c + 15) / 16) { blocks in
                 let c0 = blocks.lowerBound * 16, c1 = min(c, blocks.upperBound * 16)
-                azoo_roi_align_backward(gp.value, n, h, w, c, rp.value, ip.value, index.count, geometry.height,
-                                        geometry.width, scale, sampling, geometry.aligned ? 1 : 0, c0, c1, dp.value)
+                kernel(gp.value, n, h, w, c, rp.value, ip.value, index.count, geometry.height,
+                       geometry.width, scale, sampling, geometry.aligned ? 1 : 0, c0, c1, dp.value)
             }
         }
     }
     // dL/dx = Σ_samples w_corner · g_bin / count at each corner (adjoint of the forward's sums)
-    return withNoGrad { gin.permuted([0, 3, 1, 2]) }
+    return planar ? gin : withNoGrad { gin.permuted([0, 3, 1, 2]) }
 }

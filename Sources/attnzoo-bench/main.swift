@@ -22,7 +22,7 @@ while let a = argv.popFirst() {
     }
 }
 
-for b in engineBenchmarks() where (filter == nil || b.name.contains(filter!)) && (exact == nil || b.name == exact!) {
+for b in engineBenchmarks() + detectionBenchmarks() where (filter == nil || b.name.contains(filter!)) && (exact == nil || b.name == exact!) {
     let ms = fastest ? minMs(repetitions: repetitions, b.run) : medianMs(repetitions: repetitions, b.run)
     let gflops = b.flops > 0 ? b.flops / (ms * 1e6) : 0
     print("{\"name\": \"\(b.name)\", \"ms\": \(String(format: "%.4f", ms)), \"gflops\": \(String(format: "%.2f", gflops))}")

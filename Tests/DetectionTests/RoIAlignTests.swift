@@ -5,12 +5,13 @@ import Testing
 
 @Suite("RoIAlign and RoIPool")
 struct RoIAlignTests {
-    @Test("roi_align / roi_pool forward and input gradient equal torchvision's (every fixture case)")
-    func parity() throws {
+    @Test("roi_align / roi_pool forward and input gradient equal torchvision's (every fixture case, both kernel layouts)",
+          arguments: [RoIAlignLayout.automatic, .channelsLast, .planar])
+    func parity(layout: RoIAlignLayout) throws {
         let fx = try Fixture("det_roi")
         let all = try cases(fx)
         #expect(all.count == 12)
-        for c in all {
+        try RoIAlignLayout.$current.withValue(layout) { for c in all {
             let x = try fx.tensor("\(c.name).x").requiringGrad()
             let rois = try fx.tensor("\(c.name).rois"), gout = try fx.tensor("\(c.name).gout")
             let size = (c.int("ph"), c.int("pw"))
@@ -21,8 +22,8 @@ struct RoIAlignTests {
             expectClose(out, try fx.tensor("\(c.name).out"), "\(c.name) output")
             (out * gout).sum().backward()
             let expected = try fx.tensor("\(c.name).gin")
-            expectGradClose(x.grad ?? Tensor.zeros(x.shape), expected, "\(c.name) input gradient")
-        }
+            expectGradClose(x.grad ?? Tensor.zeros(x.shape), expected, "\(c.name) input gradient (\(layout))")
+        } }
     }
 
     @Test("the per-image list form equals the (K, 5) form")
@@ -46,15 +47,18 @@ struct RoIAlignTests {
         }
     }
 
-    @Test("finite-difference gradient check (aligned both ways, adaptive and fixed sampling)")
-    func gradcheckRoIAlign() {
+    @Test("finite-difference gradient check (aligned both ways, adaptive and fixed sampling, both layouts)",
+          arguments: [RoIAlignLayout.channelsLast, .planar])
+    func gradcheckRoIAlign(layout: RoIAlignLayout) {
         // boxes keep the samples off integer coordinates (the bilinear kinks)
         let boxes = Tensor([0, 0.3, 0.7, 4.1, 3.3, 1, 1.2, 0.4, 5.6, 4.9, 0, 2.2, 1.1, 3.7, 4.6], shape: [3, 5])
         let x = randomFeatures([2, 3, 5, 6], seed: 3)
         for aligned in [false, true] {
             for sampling in [-1, 2] {
-                gradcheck("roi_align aligned \(aligned) sampling \(sampling)", inputs: [x]) { t in
-                    try! t[0].roiAlign(boxes: boxes, outputSize: (2, 2), samplingRatio: sampling, aligned: aligned)
+                gradcheck("roi_align aligned \(aligned) sampling \(sampling) \(layout)", inputs: [x]) { t in
+                    RoIAlignLayout.$current.withValue(layout) {
+                        try! t[0].roiAlign(boxes: boxes, outputSize: (2, 2), samplingRatio: sampling, aligned: aligned)
+                    }
                 }
             }
         }
@@ -62,7 +66,7 @@ struct RoIAlignTests {
 
     @Test("channel counts around the 64- and 16-lane blocks and more RoIs than workers agree with a scalar reference")
     func vectorPaths() throws {
-        for c in [1, 15, 16, 17, 63, 64, 65, 81, 130] {
+        for c in [1, 15, 16, 17, 63, 64, 65, 81, 130] { try RoIAlignLayout.$current.withValue(c % 3 == 0 ? .planar : .channelsLast) {
             let x = randomFeatures([2, c, 6, 7], seed: UInt64(c))
             let boxes = RandomGenerator.withSeed(UInt64(100 + c)) { () -> Tensor in
                 let u = Tensor.rand([9, 4], low: -2, high: 8).scalars
@@ -72,7 +76,7 @@ struct RoIAlignTests {
             }
             let out = try x.roiAlign(boxes: boxes, outputSize: (3, 2), samplingRatio: 2, aligned: c % 2 == 0)
             expectClose(out, referenceRoIAlign(x, boxes, 3, 2, 2, c % 2 == 0), "C = \(c)")
-        }
+        } }
     }
 
     @Test("empty box lists give (0, C, ph, pw) and a zero gradient")

@@ -18,4 +18,13 @@ void azoo_roi_align_forward(const float *feat, long n, long h, long w, long c, c
 void azoo_roi_align_backward(const float *gout, long n, long h, long w, long c, const float *rois,
                              const long *index, long count, long ph, long pw, float scale, long sampling,
                              int aligned, long c0, long c1, float *gin);
+
+/// The same two functions on the (n, c, h, w) map and gradient themselves (scalar gathers per
+/// channel; no transposed copy): `gin` is (n, c, h, w).
+void azoo_roi_align_forward_planar(const float *feat, long n, long h, long w, long c, const float *rois,
+                                   const long *index, long count, long ph, long pw, float scale, long sampling,
+                                   int aligned, float *out);
+void azoo_roi_align_backward_planar(const float *gout, long n, long h, long w, long c, const float *rois,
+                                    const long *index, long count, long ph, long pw, float scale, long sampling,
+                                    int aligned, long c0, long c1, float *gin);
 #endif
