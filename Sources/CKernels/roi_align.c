@@ -252,58 +252,106 @@ void azoo_roi_align_backward(const float *gout, long n, long h, long w, long c, 
     table_free(&t);
 }
 
-// Planar (NCHW) variants: no transposed copy of the map, scalar gathers per channel. Cheaper
-// when a map is large and its RoIs few (the fine levels of a pyramid).
-void azoo_roi_align_forward_planar(const float *feat, long n, long h, long w, long c, const float *rois,
-                                   const long *index, long count, long ph, long pw, float scale, long sampling,
-                                   int aligned, float *out) {
-    (void)n;
-    const long nb = ph * pw, hw = h * w;
+// Planar (NCHW) variants: no transposed copy of the map. The tables of all listed RoIs are
+// built first; then blocks of 8 channels run over all RoIs, so the block's planes stay in cache
+// and each table entry serves 8 channels. Calls split the channels (c0..<c1).
+typedef struct {
+    long count, nb;
+    long *start;     // count·nb + 1 sample offsets
+    int32_t *pos;    // 4 per sample
+    float *wt;       // 4 per sample
+    long *batch;     // per RoI
+    float *cnt;      // per RoI
+} table_set;
+
+static void tables_build(table_set *ts, const float *rois, const long *index, long count, long h, long w, long ph,
+                         long pw, float scale, long sampling, int aligned) {
+    const long nb = ph * pw;
     roi_table t = {0};
+    long cap = 0, used = 0;
+    ts->count = count; ts->nb = nb; ts->pos = NULL; ts->wt = NULL;
+    ts->start = malloc((size_t)(count * nb + 1) * sizeof(long));
+    ts->batch = malloc((size_t)(count > 0 ? count : 1) * sizeof(long));
+    ts->cnt = malloc((size_t)(count > 0 ? count : 1) * sizeof(float));
+    if (!ts->start || !ts->batch || !ts->cnt) abort();
     for (long i = 0; i < count; i++) {
         const long r = index ? index[i] : i;
         table_build(&t, rois + 5 * r, h, w, ph, pw, scale, sampling, aligned);
-        const float cnt = t.count;
-        for (long ch = 0; ch < c; ch++) {
-            const float *f = feat + (t.batch * c + ch) * hw;
-            float *o = out + (r * c + ch) * nb;
+        const long ns = t.start[nb];
+        if (used + ns > cap) {
+            cap = (used + ns) * 2;
+            if (!grow((void **)&ts->pos, 4 * cap, 4) || !grow((void **)&ts->wt, 4 * cap, 4)) abort();
+        }
+        memcpy(ts->pos + 4 * used, t.pos, (size_t)(4 * ns) * sizeof(int32_t));
+        memcpy(ts->wt + 4 * used, t.wt, (size_t)(4 * ns) * sizeof(float));
+        for (long b = 0; b < nb; b++) ts->start[i * nb + b] = used + t.start[b];
+        used += ns;
+        ts->batch[i] = t.batch; ts->cnt[i] = t.count;
+    }
+    ts->start[count * nb] = used;
+    table_free(&t);
+}
+
+static void tables_free(table_set *ts) { free(ts->start); free(ts->pos); free(ts->wt); free(ts->batch); free(ts->cnt); }
+
+#define PLANAR_BLOCK 8
+
+// Forward (adjoint = 0): out rows (K, c, nb) from the planes `src`; backward (adjoint = 1): the
+// planes `dst` += the weights times gout rows `src` / count. Channels c0..<c1.
+static void planar(const float *src, long h, long w, long c, const float *rois, const long *index, long count, long ph,
+                   long pw, float scale, long sampling, int aligned, long c0, long c1, float *dst, int adjoint) {
+    const long nb = ph * pw, hw = h * w;
+    table_set ts;
+    tables_build(&ts, rois, index, count, h, w, ph, pw, scale, sampling, aligned);
+    for (long cb = c0; cb < c1; cb += PLANAR_BLOCK) {
+        const long m = c1 - cb < PLANAR_BLOCK ? c1 - cb : PLANAR_BLOCK;
+        for (long i = 0; i < count; i++) {
+            const long r = index ? index[i] : i;
+            const long plane = (ts.batch[i] * c + cb) * hw, row = (r * c + cb) * nb;
+            const float cnt = ts.cnt[i];
             for (long b = 0; b < nb; b++) {
-                float a = 0;
-                for (long s = t.start[b]; s < t.start[b + 1]; s++) {
-                    const int32_t *p = t.pos + 4 * s;
-                    const float *q = t.wt + 4 * s;
-                    a += q[0] * f[p[0]] + q[1] * f[p[1]] + q[2] * f[p[2]] + q[3] * f[p[3]];
+                const long s0 = ts.start[i * nb + b], s1 = ts.start[i * nb + b + 1];
+                if (!adjoint) {
+                    const float *f = src + plane;
+                    float a[PLANAR_BLOCK] = {0};
+                    for (long s = s0; s < s1; s++) {
+                        const int32_t *p = ts.pos + 4 * s;
+                        const float *q = ts.wt + 4 * s;
+                        for (long j = 0; j < m; j++) {
+                            const float *fj = f + j * hw;
+                            a[j] += q[0] * fj[p[0]] + q[1] * fj[p[1]] + q[2] * fj[p[2]] + q[3] * fj[p[3]];
+                        }
+                    }
+                    for (long j = 0; j < m; j++) dst[row + j * nb + b] = a[j] / cnt;
+                } else {
+                    float *d = dst + plane;
+                    float g[PLANAR_BLOCK];
+                    for (long j = 0; j < m; j++) g[j] = src[row + j * nb + b] / cnt;
+                    for (long s = s0; s < s1; s++) {
+                        const int32_t *p = ts.pos + 4 * s;
+                        const float *q = ts.wt + 4 * s;
+                        for (long j = 0; j < m; j++) {
+                            float *dj = d + j * hw;
+                            dj[p[0]] += q[0] * g[j]; dj[p[1]] += q[1] * g[j]; dj[p[2]] += q[2] * g[j]; dj[p[3]] += q[3] * g[j];
+                        }
+                    }
                 }
-                o[b] = a / cnt;
             }
         }
     }
-    table_free(&t);
+    tables_free(&ts);
+}
+
+void azoo_roi_align_forward_planar(const float *feat, long n, long h, long w, long c, const float *rois,
+                                   const long *index, long count, long ph, long pw, float scale, long sampling,
+                                   int aligned, long c0, long c1, float *out) {
+    (void)n;
+    planar(feat, h, w, c, rois, index, count, ph, pw, scale, sampling, aligned, c0, c1, out, 0);
 }
 
 void azoo_roi_align_backward_planar(const float *gout, long n, long h, long w, long c, const float *rois,
                                     const long *index, long count, long ph, long pw, float scale, long sampling,
                                     int aligned, long c0, long c1, float *gin) {
     (void)n;
-    const long nb = ph * pw, hw = h * w;
-    roi_table t = {0};
-    for (long i = 0; i < count; i++) {
-        const long r = index ? index[i] : i;
-        table_build(&t, rois + 5 * r, h, w, ph, pw, scale, sampling, aligned);
-        if (t.start[nb] == 0) continue;
-        const float cnt = t.count;
-        for (long ch = c0; ch < c1; ch++) {
-            float *d = gin + (t.batch * c + ch) * hw;
-            const float *go = gout + (r * c + ch) * nb;
-            for (long b = 0; b < nb; b++) {
-                const float g = go[b] / cnt;
-                for (long s = t.start[b]; s < t.start[b + 1]; s++) {
-                    const int32_t *p = t.pos + 4 * s;
-                    const float *q = t.wt + 4 * s;
-                    d[p[0]] += q[0] * g; d[p[1]] += q[1] * g; d[p[2]] += q[2] * g; d[p[3]] += q[3] * g;
-                }
-            }
-        }
-    }
-    table_free(&t);
+    planar(gout, h, w, c, rois, index, count, ph, pw, scale, sampling, aligned, c0, c1, gin, 1);
 }

@@ -4,11 +4,11 @@ import TensorCore
 
 /// Which kernel layout `roiAlign` and `MultiScaleRoIAlign` use per feature map.
 public enum RoIAlignLayout: Sendable {
-    /// Channels-last unless the map's RoIs take fewer than one bilinear sample per 8 pixels
-    /// (`8·S ≤ N·H·W`, S = samples of the map's RoIs): planar gathers miss the cache on every
-    /// channel plane, so on a (2, 256, 200, 272) FPN level with S/(N·H·W) = 0.25 the transposed
-    /// copy is still cheaper (MultiScaleRoIAlign row of `make bench`: 155 ms with that level
-    /// planar vs 100 ms all channels-last, loaded machine); a single RoI on a large map is not.
+    /// Channels-last when the map's RoIs take more bilinear samples than half the map's pixels
+    /// (`2·S > N·H·W`), planar otherwise (a single RoI on a large map, the finest FPN level).
+    /// Measured (`make bench`, loaded 2-core machine): 1000 RoIs on (2, 256, 50, 68), S/(N·H·W) = 29:
+    /// channels-last 28–31 ms, planar 80–95; MultiScaleRoIAlign's (2, 256, 200, 272) level,
+    /// S/(N·H·W) = 0.25: planar saves its 111 MB transposed copy.
     case automatic
     /// Transpose the map to (N, H, W, C) and run the channels as 16-lane vectors.
     case channelsLast
@@ -30,10 +30,10 @@ public enum RoIAlignLayout: Sendable {
             for r in index {
                 let w = max((rois[5 * r + 3] - rois[5 * r + 1]) * scale, 1), h = max((rois[5 * r + 4] - rois[5 * r + 2]) * scale, 1)
                 samples += bins * Int((h / Float(geometry.height)).rounded(.up)) * Int((w / Float(geometry.width)).rounded(.up))
-                if 8 * samples > pixels { break }
+                if 2 * samples > pixels { break }
             }
         }
-        return 8 * samples > pixels ? .channelsLast : .planar
+        return 2 * samples > pixels ? .channelsLast : .planar
     }
 }
 
@@ -114,14 +114,22 @@ extension Tensor {
             layouts.append(layout)
             if index.isEmpty { continue }
             let source = layout == .planar ? x : withNoGrad { x.detach().permuted([0, 2, 3, 1]) }
-            let kernel = layout == .planar ? azoo_roi_align_forward_planar : azoo_roi_align_forward
+            let sampling = geometry.samplingRatio, aligned: Int32 = geometry.aligned ? 1 : 0
             roiValues.withUnsafeBufferPointer { r in
                 index.withUnsafeBufferPointer { idx in
                     let rp = UncheckedSendable(r.baseAddress!), ip = UncheckedSendable(idx.baseAddress!)
                     let fp = UncheckedSendable(UnsafePointer(source.data)), op = UncheckedSendable(out.data)
-                    Threading.parallelFor(index.count) { range in
-                        kernel(fp.value, n, h, w, c, rp.value, ip.value + range.lowerBound, range.count,
-                               ph, pw, scales[l], geometry.samplingRatio, geometry.aligned ? 1 : 0, op.value)
+                    if layout == .planar {
+                        // blocks of 8 channels over the workers, all RoIs each
+                        Threading.parallelFor((c + 7) / 8) { blocks in
+                            azoo_roi_align_forward_planar(fp.value, n, h, w, c, rp.value, ip.value, index.count, ph, pw, scales[l],
+                                                          sampling, aligned, blocks.lowerBound * 8, Swift.min(c, blocks.upperBound * 8), op.value)
+                        }
+                    } else {
+                        Threading.parallelFor(index.count) { range in
+                            azoo_roi_align_forward(fp.value, n, h, w, c, rp.value, ip.value + range.lowerBound, range.count,
+                                                   ph, pw, scales[l], sampling, aligned, op.value)
+                        }
                     }
                 }
             }

@@ -31,6 +31,18 @@ func detectionBenchmarks() -> [Benchmark] {
         y.backward(Tensor.ones(like: y))
         singleGrad.zeroGrad()
     })
+    list.append(Benchmark(name: "roi_align_2x256x50x68_1000_planar", flops: 0) {
+        RoIAlignLayout.$current.withValue(.planar) {
+            _ = withNoGrad { try! single.roiAlign(boxes: singleBoxes, outputSize: (7, 7), spatialScale: 1.0 / 16, samplingRatio: 2) }
+        }
+    })
+    list.append(Benchmark(name: "roi_align_2x256x50x68_1000_fwd_bwd_planar", flops: 0) {
+        RoIAlignLayout.$current.withValue(.planar) {
+            let y = try! singleGrad.roiAlign(boxes: singleBoxes, outputSize: (7, 7), spatialScale: 1.0 / 16, samplingRatio: 2)
+            y.backward(Tensor.ones(like: y))
+            singleGrad.zeroGrad()
+        }
+    })
     let pyramid = [(200, 272), (100, 136), (50, 68), (25, 34)].enumerated().map { l, hw in
         ("\(l)", RandomGenerator.withSeed(UInt64(30 + l)) { Tensor.randn([2, 256, hw.0, hw.1]) })
     }

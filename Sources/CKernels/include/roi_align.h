@@ -19,11 +19,12 @@ void azoo_roi_align_backward(const float *gout, long n, long h, long w, long c, 
                              const long *index, long count, long ph, long pw, float scale, long sampling,
                              int aligned, long c0, long c1, float *gin);
 
-/// The same two functions on the (n, c, h, w) map and gradient themselves (scalar gathers per
-/// channel; no transposed copy): `gin` is (n, c, h, w).
+/// The same two functions on the (n, c, h, w) map and gradient themselves (no transposed copy),
+/// both for channels c0..<c1 only (all listed RoIs): `feat` and `gin` are (n, c, h, w). Calls on
+/// disjoint channel ranges may run in parallel.
 void azoo_roi_align_forward_planar(const float *feat, long n, long h, long w, long c, const float *rois,
                                    const long *index, long count, long ph, long pw, float scale, long sampling,
-                                   int aligned, float *out);
+                                   int aligned, long c0, long c1, float *out);
 void azoo_roi_align_backward_planar(const float *gout, long n, long h, long w, long c, const float *rois,
                                     const long *index, long count, long ph, long pw, float scale, long sampling,
                                     int aligned, long c0, long c1, float *gin);
