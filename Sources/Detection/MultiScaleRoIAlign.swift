@@ -87,6 +87,7 @@ public struct MultiScaleRoIAlign: Sendable {
         for m in maps { checkShape(m.rank == 4, "multi_scale_roi_align: feature map \(m.shape) is not (N, C, H, W)") }
         let rois = try RoIs(boxes, batchSize: maps[0].shape[0])
         let (scales, mapper) = try self.scales(maps, imageShapes: imageShapes)
+        try rois.checkExtent(scale: scales.max()!, outputSize: outputSize, samplingRatio: samplingRatio)
         let geometry = RoIAlignGeometry(height: outputSize.0, width: outputSize.1, samplingRatio: samplingRatio, aligned: false)
         if maps.count == 1 {
             return Tensor.multiLevelRoIAlign(maps, scales: scales, rois: rois, levelIndices: [Array(0..<rois.count)],

@@ -75,6 +75,7 @@ extension Tensor {
                          aligned: Bool = false) throws -> Tensor {
         try checkRoIOperands("roi_align", self, outputSize: outputSize, spatialScale: spatialScale)
         let rois = try RoIs(boxes, batchSize: shape[0])
+        try rois.checkExtent(scale: spatialScale, outputSize: outputSize, samplingRatio: samplingRatio, aligned: aligned)
         return roiAlign(rois, outputSize: outputSize, spatialScale: spatialScale, samplingRatio: samplingRatio, aligned: aligned)
     }
 
@@ -84,6 +85,7 @@ extension Tensor {
                          aligned: Bool = false) throws -> Tensor {
         try checkRoIOperands("roi_align", self, outputSize: outputSize, spatialScale: spatialScale)
         let rois = try RoIs(boxes, batchSize: shape[0])
+        try rois.checkExtent(scale: spatialScale, outputSize: outputSize, samplingRatio: samplingRatio, aligned: aligned)
         return roiAlign(rois, outputSize: outputSize, spatialScale: spatialScale, samplingRatio: samplingRatio, aligned: aligned)
     }
 

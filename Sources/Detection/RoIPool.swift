@@ -13,13 +13,17 @@ extension Tensor {
     /// are 1-pixel wide at x1, as in torchvision.
     public func roiPool(boxes: Tensor, outputSize: (Int, Int), spatialScale: Float = 1) throws -> Tensor {
         try checkRoIOperands("roi_pool", self, outputSize: outputSize, spatialScale: spatialScale)
-        return roiPool(try RoIs(boxes, batchSize: shape[0]), outputSize: outputSize, spatialScale: spatialScale)
+        let rois = try RoIs(boxes, batchSize: shape[0])
+        try rois.checkExtent(scale: spatialScale, outputSize: outputSize, samplingRatio: nil)
+        return roiPool(rois, outputSize: outputSize, spatialScale: spatialScale)
     }
 
     /// `roiPool` with one (Kᵢ, 4) box tensor per image.
     public func roiPool(boxes: [Tensor], outputSize: (Int, Int), spatialScale: Float = 1) throws -> Tensor {
         try checkRoIOperands("roi_pool", self, outputSize: outputSize, spatialScale: spatialScale)
-        return roiPool(try RoIs(boxes, batchSize: shape[0]), outputSize: outputSize, spatialScale: spatialScale)
+        let rois = try RoIs(boxes, batchSize: shape[0])
+        try rois.checkExtent(scale: spatialScale, outputSize: outputSize, samplingRatio: nil)
+        return roiPool(rois, outputSize: outputSize, spatialScale: spatialScale)
     }
 
     func roiPool(_ rois: RoIs, outputSize: (Int, Int), spatialScale: Float) -> Tensor {

@@ -41,6 +41,30 @@ struct RoIs {
         try validate(batchSize: batchSize, name: name)
     }
 
+    /// Bounds that keep the kernels' integer arithmetic and tables finite (torchvision casts to
+    /// int without a check): every coordinate × `scale` within ±2³⁰ feature pixels, and with
+    /// `samplingRatio` (RoIAlign) at most 2²⁶ bilinear samples per RoI.
+    func checkExtent(scale: Float, outputSize: (Int, Int), samplingRatio: Int?, aligned: Bool = false,
+                     name: String = "boxes") throws {
+        let limit = Double(1 << 30), bins = Double(outputSize.0 * outputSize.1), maxSamples = Double(1 << 26)
+        if let sr = samplingRatio, sr > 0, Double(sr) * Double(sr) * bins > maxSamples {
+            throw DetectionError("samplingRatio: \(sr) gives \(sr * sr) samples per bin, more than 2^26 per RoI")
+        }
+        for k in 0..<count {
+            for j in 1..<5 where abs(Double(values[5 * k + j]) * Double(scale)) > limit {
+                throw DetectionError("\(name): box \(k) has coordinate \(values[5 * k + j]), beyond 2^30 feature pixels at spatialScale \(scale)")
+            }
+            guard let sr = samplingRatio, sr <= 0 else { continue }
+            var w = (Double(values[5 * k + 3]) - Double(values[5 * k + 1])) * Double(scale)
+            var h = (Double(values[5 * k + 4]) - Double(values[5 * k + 2])) * Double(scale)
+            if !aligned { w = max(w, 1); h = max(h, 1) }
+            let samples = bins * max(0, (h / Double(outputSize.0)).rounded(.up)) * max(0, (w / Double(outputSize.1)).rounded(.up))
+            if samples > maxSamples {
+                throw DetectionError("\(name): box \(k) needs \(Int(samples)) bilinear samples with adaptive sampling (more than 2^26); pass samplingRatio > 0")
+            }
+        }
+    }
+
     private func validate(batchSize: Int, name: String) throws {
         for k in 0..<count {
             for j in 0..<5 where !values[5 * k + j].isFinite {

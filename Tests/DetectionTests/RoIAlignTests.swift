@@ -120,7 +120,7 @@ struct RoIAlignTests {
     }
 
     @Test("a box list count that does not match the batch, a wrong shape, a bad output size throw")
-    func badShapes() {
+    func badShapes() throws {
         let x = randomFeatures([2, 1, 4, 4], seed: 7)
         #expect(throws: DetectionError("boxes: 1 box lists for a batch of 2 images (one list per image)")) {
             try x.roiAlign(boxes: [Tensor.zeros([1, 4])], outputSize: (2, 2))
@@ -132,6 +132,14 @@ struct RoIAlignTests {
             try x.roiPool(boxes: Tensor.zeros([3, 4]), outputSize: (2, 2))
         }
         #expect(throws: DetectionError.self) { try x.roiAlign(boxes: Tensor.zeros([1, 5]), outputSize: (0, 2)) }
+        // coordinates the kernels cannot index, adaptive grids too large to tabulate
+        #expect(throws: DetectionError("boxes: box 0 has coordinate 3e+09, beyond 2^30 feature pixels at spatialScale 1.0")) {
+            try x.roiPool(boxes: Tensor([0, 0, 0, 3e9, 1], shape: [1, 5]), outputSize: (2, 2))
+        }
+        #expect(throws: DetectionError("boxes: box 0 needs 100000000 bilinear samples with adaptive sampling (more than 2^26); pass samplingRatio > 0")) {
+            try x.roiAlign(boxes: Tensor([0, 0, 0, 1e4, 1e4], shape: [1, 5]), outputSize: (1, 1))
+        }
+        #expect(try x.roiAlign(boxes: Tensor([0, 0, 0, 1e4, 1e4], shape: [1, 5]), outputSize: (1, 1), samplingRatio: 2).shape == [1, 1, 1, 1])
         #expect(throws: DetectionError.self) { try x.roiAlign(boxes: Tensor.zeros([1, 5]), outputSize: (2, 2), spatialScale: 0) }
     }
 }
