@@ -63,7 +63,8 @@ public struct AnchorGenerator: Sendable {
             for x in 0..<gridSize.1 {
                 let sx = (Float(x) + centerOffset) * Float(stride.1)
                 for k in 0..<a {
-                    out += [base[4 * k] + sx, base[4 * k + 1] + sy, base[4 * k + 2] + sx, base[4 * k + 3] + sy]
+                    out.append(base[4 * k] + sx); out.append(base[4 * k + 1] + sy)
+                    out.append(base[4 * k + 2] + sx); out.append(base[4 * k + 3] + sy)
                 }
             }
         }
