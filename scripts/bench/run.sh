@@ -16,7 +16,10 @@ fi
 : > "$OUT/ours.jsonl"; : > "$OUT/torch.jsonl"
 for _ in $(seq "$ROUNDS"); do
   .build/release/attnzoo-bench --repetitions "$REPS" >> "$OUT/ours.jsonl"
-  if [ "$HAVE_TORCH" = 1 ]; then "$PY" scripts/bench/torch_bench.py "$REPS" >> "$OUT/torch.jsonl"; fi
+  if [ "$HAVE_TORCH" = 1 ]; then
+    "$PY" scripts/bench/torch_bench.py "$REPS" >> "$OUT/torch.jsonl"
+    "$PY" scripts/bench/detection_bench.py "$REPS" >> "$OUT/torch.jsonl"
+  fi
 done
 python3 - "$OUT/ours.jsonl" "$OUT/torch.jsonl" <<'PYEOF'
 import json, sys
