@@ -19,11 +19,12 @@ extension AttentionKind {
         ZooEntry(key: "bam-block", catalogueID: "D03", className: "BAMBlock",
                  paper: "BAM: Bottleneck Attention Module (BMVC 2018)",
                  reference: "seed 002; External-Attention-pytorch model/attention/BAM.py",
-                 shapeContract: "(N, C, H, W) → (N, C, H, W); with dia_val 2 the input must be 7×7 (reference quirk)",
+                 shapeContract: "(N, C, H, W) → (N, C, H, W); with dia_val 2 the input must be 7×7 (reference quirk) unless paper_padding",
                  seedShape: [50, 512, 7, 7]) { a in
-            let c = try a.int("channel", 512)
-            return ZooInstance(module: BAMBlock(channel: c, reduction: try a.int("reduction", 16), diaVal: try a.int("dia_val", 2)),
-                               inputShape: [nil, c, nil, nil])
+            let c = try a.int("channel", 512), r = try a.int("reduction", 16), dia = try a.int("dia_val", 2)
+            let paperPadding = try a.bool("paper_padding", false)
+            return ZooInstance(module: BAMBlock(channel: c, reduction: r, diaVal: dia, paperPadding: paperPadding),
+                               inputShape: [nil, c, nil, nil], requirement: paperPadding ? nil : bamBlockGateFits(diaVal: dia))
         },
         ZooEntry(key: "eca", catalogueID: "D04", className: "ECAAttention",
                  paper: "ECA-Net: Efficient Channel Attention for Deep CNNs (CVPR 2020)",
@@ -78,7 +79,20 @@ extension AttentionKind {
                  shapeContract: "(N, C, H, W) → (N, C, H, W)", seedShape: [8, 64, 32, 32]) { a in
             let c = try a.int("in_channels", 64), o = try a.int("out_channels", c)
             guard o == c else { throw ModuleArgumentError("argument out_channels=\(o) of gam must equal in_channels=\(c)") }
-            return ZooInstance(module: GAMAttention(inChannels: c, outChannels: o, rate: try a.int("rate", 4)), inputShape: [nil, c, nil, nil])
+            let module = GAMAttention(inChannels: c, outChannels: o, rate: try a.int("rate", 4),
+                                      channelSigmoid: try a.bool("channel_sigmoid", false))
+            return ZooInstance(module: module, inputShape: [nil, c, nil, nil])
         },
     ]
+
+    /// BAMBlock with the reference's padding 1: each dilated 3×3 conv takes 2·dia_val − 2 off H and W,
+    /// and the spatial gate must end at 1×1 (or keep the input's size, for dia_val 1) to broadcast.
+    static func bamBlockGateFits(diaVal dia: Int) -> @Sendable ([Int]) -> String? {
+        { shape in
+            let shrink = 3 * (2 * dia - 2), h = shape[2], w = shape[3]
+            if shrink == 0 || (h - shrink == 1 && w - shrink == 1) { return nil }
+            return "input of shape \(shape): with dia_val=\(dia) and the reference's padding 1 the spatial gate is "
+                + "\(h - shrink)×\(w - shrink), which broadcasts only for \(shrink + 1)×\(shrink + 1) inputs (use --arg paper_padding=1)"
+        }
+    }
 }

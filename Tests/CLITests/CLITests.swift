@@ -98,7 +98,7 @@ func mismatches() throws {
 
 @Test("a shape the module cannot take deep inside (too small for a kernel, train-mode BatchNorm over one value per channel) is one line, not a crash",
       arguments: [
-        (["bam-block"], [1, 512, 3, 3], "conv2d"),
+        (["bam-block"], [1, 512, 3, 3], "paper_padding"),
         (["bam", "--train"], [1, 64, 5, 5], "batch_norm"),
         (["scconv"], [1, 64, 3, 3], "avg_pool2d"),
       ])
