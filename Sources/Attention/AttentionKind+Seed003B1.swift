@@ -51,8 +51,8 @@ extension AttentionKind {
                  paper: "CondConv: Conditionally Parameterized Convolutions for Efficient Inference (NeurIPS 2019)",
                  reference: "timm 1.0.31 timm/layers/cond_conv2d.py CondConv2d + CondConvResidual's routing_fn (σ(Linear(GAP)))",
                  shapeContract: "(N, in_channels, H, W) → (N, out_channels, H', W'), H', W' as Conv2d", seedShape: [8, 64, 28, 28]) { a in
-            let cin = try a.int("in_channels", 64), cout = try a.int("out_channels", 64), k = try a.int("kernel_size", 3)
-            let stride = try a.int("stride", 1), padding = try a.optionalInt("padding", nil), dilation = try a.int("dilation", 1)
+            let cin = try a.int("in_channels", 64), cout = try a.int("out_channels", 64), k = try a.int("kernel_size", 3, in: 1...ModuleArguments.maximumKernel)
+            let stride = try a.int("stride", 1), padding = try a.optionalInt("padding", nil, in: 0...ModuleArguments.maximumKernel), dilation = try a.int("dilation", 1, in: 1...ModuleArguments.maximumKernel)
             let groups = try a.int("groups", 1), bias = try a.bool("bias", false), experts = try a.int("num_experts", 4)
             for (v, name) in [(cin, "in_channels"), (cout, "out_channels"), (k, "kernel_size"), (stride, "stride"),
                               (dilation, "dilation"), (groups, "groups"), (experts, "num_experts")] {
@@ -71,9 +71,9 @@ extension AttentionKind {
                  paper: "Dynamic Convolution: Attention over Convolution Kernels (CVPR 2020)",
                  reference: "official kaijieshi7/Dynamic-convolution-Pytorch dynamic_conv.py Dynamic_conv2d + attention2d",
                  shapeContract: "(N, in_planes, H, W) → (N, out_planes, H', W'), H', W' as Conv2d", seedShape: [8, 64, 28, 28]) { a in
-            let cin = try a.int("in_planes", 64), cout = try a.int("out_planes", 64), k = try a.int("kernel_size", 3)
-            let ratio = try a.float("ratio", 0.25), stride = try a.int("stride", 1), padding = try a.int("padding", 0)
-            let dilation = try a.int("dilation", 1), groups = try a.int("groups", 1), bias = try a.bool("bias", true)
+            let cin = try a.int("in_planes", 64), cout = try a.int("out_planes", 64), k = try a.int("kernel_size", 3, in: 1...ModuleArguments.maximumKernel)
+            let ratio = try a.float("ratio", 0.25), stride = try a.int("stride", 1), padding = try a.int("padding", 0, in: 0...ModuleArguments.maximumKernel)
+            let dilation = try a.int("dilation", 1, in: 1...ModuleArguments.maximumKernel), groups = try a.int("groups", 1), bias = try a.bool("bias", true)
             let kernels = try a.int("K", 4), temperature = try a.int("temperature", 34)
             for (v, name) in [(cin, "in_planes"), (cout, "out_planes"), (k, "kernel_size"), (stride, "stride"),
                               (dilation, "dilation"), (groups, "groups"), (kernels, "K")] {
