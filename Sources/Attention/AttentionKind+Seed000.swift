@@ -67,7 +67,7 @@ extension AttentionKind {
             }
             return ZooInstance(module: SplAtConv2d(inChannels: i, channels: c, kernelSize: k, stride: s, padding: p, dilation: d,
                                                    groups: g, bias: bias, radix: radix, reductionFactor: rf),
-                               inputShape: [nil, i, nil, nil])
+                               inputShape: [nil, i, nil, nil], requirement: ZooInstance.convolutionFits(kernel: k, padding: p, dilation: d))
         },
         ZooEntry(key: "resnext-block", catalogueID: "C3", className: "ResNeXtBlock",
                  paper: "Aggregated Residual Transformations for Deep Neural Networks (CVPR 2017)", reference: "seed 000 (Block)",

@@ -95,6 +95,10 @@ extension AttentionKind {
         { shape in
             let shrink = 3 * (2 * dia - 2), h = shape[2], w = shape[3]
             if shrink == 0 || (h - shrink == 1 && w - shrink == 1) { return nil }
+            if h - shrink < 1 || w - shrink < 1 {
+                return "input of shape \(shape) is too small: with dia_val=\(dia) and the reference's padding 1 the dilated convs "
+                    + "take \(shrink) off H and W (use --arg paper_padding=1)"
+            }
             return "input of shape \(shape): with dia_val=\(dia) and the reference's padding 1 the spatial gate is "
                 + "\(h - shrink)×\(w - shrink), which broadcasts only for \(shrink + 1)×\(shrink + 1) inputs (use --arg paper_padding=1)"
         }

@@ -18,7 +18,8 @@ extension AttentionKind {
             return ZooInstance(module: ModulatedDeformConv2dPack(inChannels: cin, outChannels: cout, kernelSize: k, stride: stride,
                                                                 padding: padding, dilation: dilation, groups: groups,
                                                                 deformGroups: dg, bias: try a.bool("bias", true)),
-                               inputShape: [nil, cin, nil, nil])
+                               inputShape: [nil, cin, nil, nil],
+                               requirement: ZooInstance.convolutionFits(kernel: k, padding: padding, dilation: dilation))
         },
         ZooEntry(key: "stn", catalogueID: "D20", className: "STN",
                  paper: "Spatial Transformer Networks (NeurIPS 2015)",

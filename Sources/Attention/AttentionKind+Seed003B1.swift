@@ -65,7 +65,7 @@ extension AttentionKind {
             let module = CondConv(inChannels: cin, outChannels: cout, kernelSize: k, stride: stride, padding: padding,
                                   dilation: dilation, groups: groups, bias: bias, numExperts: experts)
             return ZooInstance(module: module, inputShape: [nil, cin, nil, nil],
-                               requirement: convExtent003B1(k, module.conv.padding.0, dilation))
+                               requirement: ZooInstance.convolutionFits(kernel: k, padding: module.conv.padding.0, dilation: dilation))
         },
         ZooEntry(key: "dynconv", catalogueID: "D29", className: "DynamicConv2d",
                  paper: "Dynamic Convolution: Attention over Convolution Kernels (CVPR 2020)",
@@ -92,7 +92,7 @@ extension AttentionKind {
             }
             let module = DynamicConv2d(inPlanes: cin, outPlanes: cout, kernelSize: k, ratio: r, stride: stride, padding: padding,
                                        dilation: dilation, groups: groups, bias: bias, k: kernels, temperature: temperature)
-            return ZooInstance(module: module, inputShape: [nil, cin, nil, nil], requirement: convExtent003B1(k, padding, dilation))
+            return ZooInstance(module: module, inputShape: [nil, cin, nil, nil], requirement: ZooInstance.convolutionFits(kernel: k, padding: padding, dilation: dilation))
         },
     ]
 
@@ -103,10 +103,4 @@ extension AttentionKind {
     /// The decimal the user wrote, as Python's double: a Float's shortest description round-trips it, so
     /// `int(64 · 0.7)`-style channel counts agree with the reference.
     private static func exactDecimal003B1(_ v: Float) -> Double { Double(v.description) ?? Double(v) }
-
-    /// H, W large enough for a non-empty convolution output with this kernel, padding and dilation.
-    private static func convExtent003B1(_ k: Int, _ padding: Int, _ dilation: Int) -> @Sendable ([Int]) -> String? {
-        let m = Swift.max(1, dilation * (k - 1) + 1 - 2 * padding)
-        return ZooInstance.atLeast([m, m], because: "the \(k)×\(k) kernel with padding \(padding) and dilation \(dilation)")
-    }
 }

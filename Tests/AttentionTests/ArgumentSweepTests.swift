@@ -47,3 +47,13 @@ func argumentRanges() throws {
     }
     #expect(try a.int("ok", 1) == ModuleArguments.maximumInteger)
 }
+
+@Test("a kernel larger than the padded input is refused before the convolution runs (splat, dcn, condconv, dynconv)",
+      arguments: [("splat", ["kernel_size": "11", "padding": "0"]), ("dcn", ["kernel_size": "11", "padding": "0"]),
+                  ("condconv", ["kernel_size": "11", "padding": "0"]), ("dynconv", ["kernel_size": "11", "padding": "0"])])
+func kernelLargerThanPaddedInput(key: String, args: [String: String]) throws {
+    let instance = try RandomGenerator.withSeed(0) { try AttentionKind.named(key).entry.build(ModuleArguments(module: key, values: args)) }
+    let problem = try #require(instance.mismatch(for: [2, 64, 8, 10]), "\(key): an 8×10 input with an 11×11 kernel should be refused")
+    #expect(problem.contains("too small") && problem.contains("11×11"), "\(problem)")
+    #expect(instance.mismatch(for: [2, 64, 11, 11]) == nil)
+}
