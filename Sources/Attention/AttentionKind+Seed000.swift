@@ -23,7 +23,7 @@ extension AttentionKind {
                  shapeContract: "(N, C, H, W) → (N, C, H, W), H ≤ W < 2H (the channel gate pools H×H)",
                  seedShape: [12, 64, 32, 32]) { a in
             let c = try a.int("gate_channel", 64), r = try a.int("reduction_ratio", 16)
-            let layers = try a.int("num_layers", 1), convs = try a.int("dilation_conv_num", 2), dil = try a.int("dilation_val", 4)
+            let layers = try a.int("num_layers", 1), convs = try a.int("dilation_conv_num", 2), dil = try a.int("dilation_val", 4, in: 1...ModuleArguments.maximumKernel)
             try requirePositive(["gate_channel": c, "reduction_ratio": r, "num_layers": layers, "dilation_val": dil], "bam")
             guard convs >= 0 else { throw ModuleArgumentError("argument dilation_conv_num=\(convs) of bam must not be negative") }
             guard c >= r else { throw ModuleArgumentError("argument gate_channel=\(c) of bam must be at least reduction_ratio=\(r)") }
@@ -54,7 +54,7 @@ extension AttentionKind {
                  reference: "seed 000 (SplAtConv2d, rSoftMax); zhanghang1989/ResNeSt splat.py",
                  shapeContract: "(N, in_channels, H, W) → (N, channels, H', W'), H', W' of the conv", seedShape: [2, 64, 56, 56]) { a in
             let i = try a.int("in_channels", 64), c = try a.int("channels", i)
-            let k = try a.int("kernel_size", 3), s = try a.int("stride", 1), p = try a.int("padding", 1), d = try a.int("dilation", 1)
+            let k = try a.int("kernel_size", 3, in: 1...ModuleArguments.maximumKernel), s = try a.int("stride", 1), p = try a.int("padding", 1, in: 0...ModuleArguments.maximumKernel), d = try a.int("dilation", 1, in: 1...ModuleArguments.maximumKernel)
             let g = try a.int("groups", 1), bias = try a.bool("bias", false), radix = try a.int("radix", 2), rf = try a.int("reduction_factor", 4)
             try requirePositive(["in_channels": i, "channels": c, "kernel_size": k, "stride": s, "dilation": d, "groups": g,
                                  "radix": radix, "reduction_factor": rf], "splat")
@@ -67,7 +67,7 @@ extension AttentionKind {
             }
             return ZooInstance(module: SplAtConv2d(inChannels: i, channels: c, kernelSize: k, stride: s, padding: p, dilation: d,
                                                    groups: g, bias: bias, radix: radix, reductionFactor: rf),
-                               inputShape: [nil, i, nil, nil])
+                               inputShape: [nil, i, nil, nil], requirement: ZooInstance.convolutionFits(kernel: k, padding: p, dilation: d))
         },
         ZooEntry(key: "resnext-block", catalogueID: "C3", className: "ResNeXtBlock",
                  paper: "Aggregated Residual Transformations for Deep Neural Networks (CVPR 2017)", reference: "seed 000 (Block)",

@@ -5,8 +5,8 @@ extension AttentionKind {
                  paper: "Deformable ConvNets v2: More Deformable, Better Results (CVPR 2019)",
                  reference: "mmcv mmcv/ops/modulated_deform_conv.py ModulatedDeformConv2dPack (torchvision deform_conv2d sampling)",
                  shapeContract: "(N, in, H, W) → (N, out, Ho, Wo)", seedShape: [2, 64, 28, 28]) { a in
-            let cin = try a.int("in_channels", 64), cout = try a.int("out_channels", 64), k = try a.int("kernel_size", 3)
-            let stride = try a.int("stride", 1), padding = try a.int("padding", 1), dilation = try a.int("dilation", 1)
+            let cin = try a.int("in_channels", 64), cout = try a.int("out_channels", 64), k = try a.int("kernel_size", 3, in: 1...ModuleArguments.maximumKernel)
+            let stride = try a.int("stride", 1), padding = try a.int("padding", 1, in: 0...ModuleArguments.maximumKernel), dilation = try a.int("dilation", 1, in: 1...ModuleArguments.maximumKernel)
             let groups = try a.int("groups", 1), dg = try a.int("deform_groups", 1)
             for (v, n) in [(cin, "in_channels"), (cout, "out_channels"), (k, "kernel_size"), (stride, "stride"),
                            (dilation, "dilation"), (groups, "groups"), (dg, "deform_groups")] { try positive(v, n, "dcn") }
@@ -18,7 +18,8 @@ extension AttentionKind {
             return ZooInstance(module: ModulatedDeformConv2dPack(inChannels: cin, outChannels: cout, kernelSize: k, stride: stride,
                                                                 padding: padding, dilation: dilation, groups: groups,
                                                                 deformGroups: dg, bias: try a.bool("bias", true)),
-                               inputShape: [nil, cin, nil, nil])
+                               inputShape: [nil, cin, nil, nil],
+                               requirement: ZooInstance.convolutionFits(kernel: k, padding: padding, dilation: dilation))
         },
         ZooEntry(key: "stn", catalogueID: "D20", className: "STN",
                  paper: "Spatial Transformer Networks (NeurIPS 2015)",

@@ -51,8 +51,8 @@ extension AttentionKind {
                  paper: "CondConv: Conditionally Parameterized Convolutions for Efficient Inference (NeurIPS 2019)",
                  reference: "timm 1.0.31 timm/layers/cond_conv2d.py CondConv2d + CondConvResidual's routing_fn (σ(Linear(GAP)))",
                  shapeContract: "(N, in_channels, H, W) → (N, out_channels, H', W'), H', W' as Conv2d", seedShape: [8, 64, 28, 28]) { a in
-            let cin = try a.int("in_channels", 64), cout = try a.int("out_channels", 64), k = try a.int("kernel_size", 3)
-            let stride = try a.int("stride", 1), padding = try a.optionalInt("padding", nil), dilation = try a.int("dilation", 1)
+            let cin = try a.int("in_channels", 64), cout = try a.int("out_channels", 64), k = try a.int("kernel_size", 3, in: 1...ModuleArguments.maximumKernel)
+            let stride = try a.int("stride", 1), padding = try a.optionalInt("padding", nil, in: 0...ModuleArguments.maximumKernel), dilation = try a.int("dilation", 1, in: 1...ModuleArguments.maximumKernel)
             let groups = try a.int("groups", 1), bias = try a.bool("bias", false), experts = try a.int("num_experts", 4)
             for (v, name) in [(cin, "in_channels"), (cout, "out_channels"), (k, "kernel_size"), (stride, "stride"),
                               (dilation, "dilation"), (groups, "groups"), (experts, "num_experts")] {
@@ -65,15 +65,15 @@ extension AttentionKind {
             let module = CondConv(inChannels: cin, outChannels: cout, kernelSize: k, stride: stride, padding: padding,
                                   dilation: dilation, groups: groups, bias: bias, numExperts: experts)
             return ZooInstance(module: module, inputShape: [nil, cin, nil, nil],
-                               requirement: convExtent003B1(k, module.conv.padding.0, dilation))
+                               requirement: ZooInstance.convolutionFits(kernel: k, padding: module.conv.padding.0, dilation: dilation))
         },
         ZooEntry(key: "dynconv", catalogueID: "D29", className: "DynamicConv2d",
                  paper: "Dynamic Convolution: Attention over Convolution Kernels (CVPR 2020)",
                  reference: "official kaijieshi7/Dynamic-convolution-Pytorch dynamic_conv.py Dynamic_conv2d + attention2d",
                  shapeContract: "(N, in_planes, H, W) → (N, out_planes, H', W'), H', W' as Conv2d", seedShape: [8, 64, 28, 28]) { a in
-            let cin = try a.int("in_planes", 64), cout = try a.int("out_planes", 64), k = try a.int("kernel_size", 3)
-            let ratio = try a.float("ratio", 0.25), stride = try a.int("stride", 1), padding = try a.int("padding", 0)
-            let dilation = try a.int("dilation", 1), groups = try a.int("groups", 1), bias = try a.bool("bias", true)
+            let cin = try a.int("in_planes", 64), cout = try a.int("out_planes", 64), k = try a.int("kernel_size", 3, in: 1...ModuleArguments.maximumKernel)
+            let ratio = try a.float("ratio", 0.25), stride = try a.int("stride", 1), padding = try a.int("padding", 0, in: 0...ModuleArguments.maximumKernel)
+            let dilation = try a.int("dilation", 1, in: 1...ModuleArguments.maximumKernel), groups = try a.int("groups", 1), bias = try a.bool("bias", true)
             let kernels = try a.int("K", 4), temperature = try a.int("temperature", 34)
             for (v, name) in [(cin, "in_planes"), (cout, "out_planes"), (k, "kernel_size"), (stride, "stride"),
                               (dilation, "dilation"), (groups, "groups"), (kernels, "K")] {
@@ -92,7 +92,7 @@ extension AttentionKind {
             }
             let module = DynamicConv2d(inPlanes: cin, outPlanes: cout, kernelSize: k, ratio: r, stride: stride, padding: padding,
                                        dilation: dilation, groups: groups, bias: bias, k: kernels, temperature: temperature)
-            return ZooInstance(module: module, inputShape: [nil, cin, nil, nil], requirement: convExtent003B1(k, padding, dilation))
+            return ZooInstance(module: module, inputShape: [nil, cin, nil, nil], requirement: ZooInstance.convolutionFits(kernel: k, padding: padding, dilation: dilation))
         },
     ]
 
@@ -103,10 +103,4 @@ extension AttentionKind {
     /// The decimal the user wrote, as Python's double: a Float's shortest description round-trips it, so
     /// `int(64 · 0.7)`-style channel counts agree with the reference.
     private static func exactDecimal003B1(_ v: Float) -> Double { Double(v.description) ?? Double(v) }
-
-    /// H, W large enough for a non-empty convolution output with this kernel, padding and dilation.
-    private static func convExtent003B1(_ k: Int, _ padding: Int, _ dilation: Int) -> @Sendable ([Int]) -> String? {
-        let m = Swift.max(1, dilation * (k - 1) + 1 - 2 * padding)
-        return ZooInstance.atLeast([m, m], because: "the \(k)×\(k) kernel with padding \(padding) and dilation \(dilation)")
-    }
 }

@@ -61,7 +61,7 @@ extension AttentionKind {
 
     private static func makeTAM(_ a: ModuleArguments) throws -> ZooInstance {
         let c = try a.int("in_channels", 64), t = try a.int("n_segment", 8)
-        let k = try a.int("kernel_size", 3), stride = try a.int("stride", 1), padding = try a.int("padding", 1)
+        let k = try a.int("kernel_size", 3, in: 1...ModuleArguments.maximumKernel), stride = try a.int("stride", 1), padding = try a.int("padding", 1, in: 0...ModuleArguments.maximumKernel)
         guard c >= 4 else { throw ModuleArgumentError("argument in_channels=\(c) of tam must be at least 4 (L has in_channels // 4 channels)") }
         guard t >= 1 else { throw ModuleArgumentError("argument n_segment=\(t) of tam must be positive") }
         guard k >= 1, k % 2 == 1 else { throw ModuleArgumentError("argument kernel_size=\(k) of tam must be odd and positive (L pads kernel_size // 2)") }
@@ -80,7 +80,7 @@ extension AttentionKind {
 
 
     private static func makeGLTR(_ a: ModuleArguments) throws -> ZooInstance {
-        let c = try a.int("in_channels", 128), d = try a.ints("dilations", [1, 2, 3])
+        let c = try a.int("in_channels", 128), d = try a.ints("dilations", [1, 2, 3], in: 1...ModuleArguments.maximumKernel)
         guard c >= 1 else { throw ModuleArgumentError("argument in_channels=\(c) of gltr must be positive") }
         guard d.allSatisfy({ $0 >= 1 }) else { throw ModuleArgumentError("argument dilations=\(d) of gltr must be positive integers") }
         return ZooInstance(module: GLTR(inChannels: c, dilations: d), inputShape: [nil, c, nil]) { shape in

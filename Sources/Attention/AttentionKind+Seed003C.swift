@@ -60,7 +60,7 @@ extension AttentionKind {
                  shapeContract: "(N, C, H, W) → (N, C, H', W') (k4's stride), C = inplanes = planes, H, W ≥ pooling_r",
                  seedShape: [4, 64, 28, 28]) { a in
             let c = try a.int("inplanes", 64), planes = try a.int("planes", 64)
-            let stride = try a.int("stride", 1), padding = try a.int("padding", 1), dilation = try a.int("dilation", 1)
+            let stride = try a.int("stride", 1), padding = try a.int("padding", 1, in: 0...ModuleArguments.maximumKernel), dilation = try a.int("dilation", 1, in: 1...ModuleArguments.maximumKernel)
             let groups = try a.int("groups", 1), r = try a.int("pooling_r", 4)
             for (v, name) in [(c, "inplanes"), (stride, "stride"), (dilation, "dilation"), (groups, "groups"), (r, "pooling_r")] {
                 try positive003C(v, name, "scconv")

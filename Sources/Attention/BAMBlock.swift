@@ -15,7 +15,9 @@ import TensorCore
 /// Reference: seed 002; External-Attention-pytorch `model/attention/BAM.py`.
 /// Quirk: as the reference, the dilated 3×3 convs use padding 1 with dilation `dia_val`, so for
 /// dia_val = 2 each shrinks the map by 2; the spatial gate then broadcasts only when it ends at
-/// 1×1 (the seed's 7×7 input) or when dia_val = 1.
+/// 1×1 (the seed's 7×7 input) or when dia_val = 1. `paperPadding: true` (CLI
+/// `--arg paper_padding=1`) pads them by `dia_val` as the paper's code does, so the gate keeps the
+/// input's size and the block takes any H×W (the form a backbone's attention slot uses).
 public final class BAMBlock: Module, @unchecked Sendable {
     /// Channel gate: GAP → (FC, BN1d, ReLU)×numLayers → FC.
     public final class ChannelAttention: Module, @unchecked Sendable {
@@ -41,14 +43,15 @@ public final class BAMBlock: Module, @unchecked Sendable {
     public final class SpatialAttention: Module, @unchecked Sendable {
         public let sa: NamedSequential
 
-        public init(channel: Int, reduction: Int = 16, numLayers: Int = 3, diaVal: Int = 2) {
+        /// `paperPadding`: pad the dilated convs by `diaVal` (the paper) instead of 1 (the reference).
+        public init(channel: Int, reduction: Int = 16, numLayers: Int = 3, diaVal: Int = 2, paperPadding: Bool = false) {
             let r = channel / reduction
             var layers: [(String, Module)] = [
                 ("conv_reduce1", Conv2d(inChannels: channel, outChannels: r, kernelSize: 1)),
                 ("bn_reduce1", BatchNorm2d(numFeatures: r)), ("relu_reduce1", ReLU()),
             ]
             for i in 0..<numLayers {
-                layers += [("conv_\(i)", Conv2d(inChannels: r, outChannels: r, kernelSize: 3, padding: 1, dilation: diaVal)),
+                layers += [("conv_\(i)", Conv2d(inChannels: r, outChannels: r, kernelSize: 3, padding: paperPadding ? diaVal : 1, dilation: diaVal)),
                            ("bn_\(i)", BatchNorm2d(numFeatures: r)), ("relu_\(i)", ReLU())]
             }
             layers.append(("last_conv", Conv2d(inChannels: r, outChannels: 1, kernelSize: 1)))
@@ -63,9 +66,9 @@ public final class BAMBlock: Module, @unchecked Sendable {
     public let sa: SpatialAttention
     public let sigmoid = Sigmoid()
 
-    public init(channel: Int = 512, reduction: Int = 16, diaVal: Int = 2) {
+    public init(channel: Int = 512, reduction: Int = 16, diaVal: Int = 2, paperPadding: Bool = false) {
         ca = ChannelAttention(channel: channel, reduction: reduction)
-        sa = SpatialAttention(channel: channel, reduction: reduction, diaVal: diaVal)
+        sa = SpatialAttention(channel: channel, reduction: reduction, diaVal: diaVal, paperPadding: paperPadding)
         super.init()
     }
 

@@ -30,6 +30,14 @@ public struct ZooInstance {
         }
     }
 
+    /// A requirement that an (N, C, H, W) input is at least the extent of a `kernel`×`kernel`
+    /// convolution with this padding and dilation (PyTorch's "kernel size can't be greater than
+    /// actual input size"), so the CLI answers before the convolution allocates anything.
+    public static func convolutionFits(kernel k: Int, padding: Int, dilation: Int) -> @Sendable ([Int]) -> String? {
+        let m = Swift.max(1, dilation * (k - 1) + 1 - 2 * padding)
+        return atLeast([m, m], because: "the \(k)×\(k) kernel with padding \(padding) and dilation \(dilation)")
+    }
+
     /// A readable reason why `shape` does not fit, or nil.
     public func mismatch(for shape: [Int]) -> String? {
         guard shape.count == inputShape.count else {

@@ -24,16 +24,34 @@
     }
 
 #if CONV_X86
-static inline AVX512 v16 load512(const float *p, long n) {
-    return (v16)_mm512_maskz_loadu_ps((__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1), p);
-}
-static inline AVX512 void store512(float *p, v16 v, long n) {
-    _mm512_mask_storeu_ps(p, (__mmask16)(n >= 16 ? 0xffff : (1u << n) - 1), (__m512)v);
-}
-static inline AVX512 v16 splat512(float v) { return (v16)_mm512_set1_ps(v); }
+// Full 16-lane vectors with plain loads and stores, one masked tail per row, the operation chosen
+// once outside the loops: clang compiles the generic body above (a mask and an op switch per
+// vector) to masked moves throughout, 1.6× slower on these 49-float rows (mul_bcast 50×512×7×7:
+// 0.13 → 0.08 ms on one core, PyTorch 0.105).
+#define ROWS512(EXPR)                                                                                            \
+    for (long o = 0; o < rows; o++) {                                                                           \
+        const float *xr = x + o * inner;                                                                        \
+        float *rr = r + o * inner;                                                                              \
+        const __m512 sv = _mm512_set1_ps(s[o]);                                                                 \
+        long j = 0;                                                                                             \
+        for (; j + 16 <= inner; j += 16) {                                                                      \
+            const __m512 xv = _mm512_loadu_ps(xr + j);                                                          \
+            _mm512_storeu_ps(rr + j, EXPR);                                                                     \
+        }                                                                                                       \
+        if (j < inner) {                                                                                        \
+            const __mmask16 m = (__mmask16)((1u << (inner - j)) - 1);                                           \
+            const __m512 xv = _mm512_maskz_loadu_ps(m, xr + j);                                                 \
+            _mm512_mask_storeu_ps(rr + j, m, EXPR);                                                             \
+        }                                                                                                       \
+    }
 
 static AVX512 void rows512(const float *x, const float *s, float *r, long rows, long inner, int op, int scalarFirst) {
-    ROWS_BODY(load512, store512, 16, v16, splat512)
+    switch (op) {
+    case 0: ROWS512(_mm512_add_ps(xv, sv)) break;
+    case 1: if (scalarFirst) { ROWS512(_mm512_sub_ps(sv, xv)) } else { ROWS512(_mm512_sub_ps(xv, sv)) } break;
+    case 2: ROWS512(_mm512_mul_ps(xv, sv)) break;
+    default: if (scalarFirst) { ROWS512(_mm512_div_ps(sv, xv)) } else { ROWS512(_mm512_div_ps(xv, sv)) } break;
+    }
 }
 #endif
 

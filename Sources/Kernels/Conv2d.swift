@@ -36,8 +36,16 @@ public struct Conv2dGeometry: Sendable, Equatable {
 /// Scratch column buffer reused by the im2col paths of one call.
 final class ColumnBuffer {
     let pointer: UnsafeMutablePointer<Float>
-    init(count: Int) { pointer = .allocate(capacity: max(count, 1)) }
-    deinit { pointer.deallocate() }
+    let count: Int
+    init(count: Int) {
+        MemoryCeiling.reserve(floats: count)
+        self.count = count
+        pointer = .allocate(capacity: max(count, 1))
+    }
+    deinit {
+        pointer.deallocate()
+        MemoryCeiling.release(floats: count)
+    }
 }
 
 /// Columns (cpg·kH·kW, outH·outW) of the input channels `c0..<c0+cpg` of one image.

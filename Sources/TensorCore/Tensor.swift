@@ -1,3 +1,7 @@
+import Foundation
+import Kernels
+import Synchronization
+
 /// A Float32 row-major tensor (NCHW for activations) with optional reverse-mode autograd.
 ///
 /// `Tensor` is a value type over shared, immutable-by-convention storage: ops never write into
@@ -123,7 +127,18 @@ public enum ShapeCheck {
     nonisolated(unsafe) private static var reporter: (@Sendable (String) -> Never)?
 
     /// Installs the process's reporter. Call at most once, at start-up, before any tensor work.
-    public static func installReporter(_ report: @escaping @Sendable (String) -> Never) { reporter = report }
+    /// The same reporter answers an allocation over the memory ceiling (`MemoryCeiling`). Only the
+    /// first failure is reported: a second thread failing meanwhile (the workers of one parallel
+    /// region) waits for the first report to end the process, so the answer stays one line.
+    public static func installReporter(_ report: @escaping @Sendable (String) -> Never) {
+        let once: @Sendable (String) -> Never = { message in
+            if reporting.compareExchange(expected: false, desired: true, ordering: .acquiringAndReleasing).exchanged { report(message) }
+            while true { Thread.sleep(forTimeInterval: 1) }
+        }
+        reporter = once
+        MemoryCeiling.installHandler(once)
+    }
+    private static let reporting = Atomic<Bool>(false)
 
     /// Reports `message` and does not return.
     public static func fail(_ message: String) -> Never {

@@ -1,3 +1,4 @@
+import Kernels
 import Synchronization
 
 #if os(Linux)
@@ -28,6 +29,7 @@ public final class TensorStorage: @unchecked Sendable {
     /// Allocates `count` uninitialised elements.
     public init(uninitializedCount count: Int) {
         _ = TensorStorage.allocatorConfigured
+        MemoryCeiling.reserve(floats: count)
         self.count = count
         self.pointer = LargeBlocks.take(count) ?? UnsafeMutablePointer<Float>.allocate(capacity: Swift.max(count, 1))
     }
@@ -46,7 +48,10 @@ public final class TensorStorage: @unchecked Sendable {
         }
     }
 
-    deinit { if !LargeBlocks.keep(pointer, count) { pointer.deallocate() } }
+    deinit {
+        MemoryCeiling.release(floats: count)
+        if !LargeBlocks.keep(pointer, count) { pointer.deallocate() }
+    }
 
     public var buffer: UnsafeMutableBufferPointer<Float> { UnsafeMutableBufferPointer(start: pointer, count: count) }
 }

@@ -1,6 +1,8 @@
 import Foundation
 
-/// NumPy `.npy` files (versions 1.0–3.0, little-endian, C order).
+/// NumPy `.npy` files (versions 1.0–3.0). Reads C- and Fortran-ordered arrays (numpy writes
+/// `fortran_order: True` for any F-contiguous array, e.g. `a.T` or `a[:, [1, 0, 3, 2]]`) in
+/// either byte order, and returns them row-major and little-endian; writes C order, little-endian.
 public enum NPY {
     static let magic: [UInt8] = [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59]
 
@@ -30,22 +32,11 @@ public enum NPY {
         }
         let dict = try parseHeader(header, fail: fail)
         guard let descr = dict["descr"] else { throw fail("header has no 'descr'") }
-        guard let fortran = dict["fortran_order"] else { throw fail("header has no 'fortran_order'") }
-        guard fortran == "False" else { throw fail("fortran_order arrays are not supported") }
+        guard let fortranText = dict["fortran_order"] else { throw fail("header has no 'fortran_order'") }
+        guard fortranText == "False" || fortranText == "True" else { throw fail("fortran_order must be True or False, got \(fortranText)") }
         guard let shapeText = dict["shape"] else { throw fail("header has no 'shape'") }
-        let dtype: DType
-        switch descr {
-        case "<f4": dtype = .float32
-        case "<f8": dtype = .float64
-        case "<f2": dtype = .float16
-        case "<i8": dtype = .int64
-        case "<i4": dtype = .int32
-        case "|u1": dtype = .uint8
-        case "|b1": dtype = .bool
-        default:
-            if descr.hasPrefix(">") { throw fail("big-endian dtype \(descr) is not supported") }
-            throw fail("unsupported dtype \(descr)")
-        }
+        guard let type = dataType(descr) else { throw fail("unsupported dtype \(descr)") }
+        let (dtype, bigEndian) = type
         let inner = shapeText.trimmingCharacters(in: CharacterSet(charactersIn: "() "))
         let parts = inner.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
         var shape: [Int] = []
@@ -58,7 +49,65 @@ public enum NPY {
         guard data.count - body == size else {
             throw fail(data.count - body < size ? "truncated data: \(data.count - body) of \(size) bytes" : "\(data.count - body - size) trailing bytes")
         }
-        return try HostArray(dtype: dtype, shape: shape, bytes: Array(data[body...]))
+        var bytes = Array(data[body...])
+        if bigEndian { swapBytes(&bytes, elementSize: dtype.size) }
+        if fortranText == "True" { bytes = cOrder(fromFortran: bytes, shape: shape, elementSize: dtype.size) }
+        return try HostArray(dtype: dtype, shape: shape, bytes: bytes)
+    }
+
+    /// The element type and byte order of a `descr` such as `<f4`, `>i8`, `|u1`
+    /// (`=` is the writing machine's order, which numpy only writes for little-endian hosts).
+    static func dataType(_ descr: String) -> (DType, bigEndian: Bool)? {
+        guard let order = descr.first, "<>|=".contains(order) else { return nil }
+        let dtype: DType
+        switch descr.dropFirst() {
+        case "f4": dtype = .float32
+        case "f8": dtype = .float64
+        case "f2": dtype = .float16
+        case "i8": dtype = .int64
+        case "i4": dtype = .int32
+        case "u1": dtype = .uint8
+        case "b1": dtype = .bool
+        default: return nil
+        }
+        return (dtype, order == ">" && dtype.size > 1)
+    }
+
+    /// Reverses the bytes of every `elementSize`-byte element (big-endian → little-endian).
+    static func swapBytes(_ bytes: inout [UInt8], elementSize: Int) {
+        bytes.withUnsafeMutableBufferPointer { b in
+            var i = 0
+            while i < b.count {
+                var lo = i, hi = i + elementSize - 1
+                while lo < hi { b.swapAt(lo, hi); lo += 1; hi -= 1 }
+                i += elementSize
+            }
+        }
+    }
+
+    /// The elements of a column-major (Fortran-ordered) array of `shape`, rearranged to row-major.
+    static func cOrder(fromFortran bytes: [UInt8], shape: [Int], elementSize: Int) -> [UInt8] {
+        guard shape.count > 1, !bytes.isEmpty else { return bytes }
+        var strides = [Int](repeating: elementSize, count: shape.count)   // column-major, in bytes
+        for d in 1..<shape.count { strides[d] = strides[d - 1] * shape[d - 1] }
+        var out = [UInt8](repeating: 0, count: bytes.count)
+        var index = [Int](repeating: 0, count: shape.count), source = 0
+        var target = 0
+        while target < out.count {
+            for k in 0..<elementSize { out[target + k] = bytes[source + k] }
+            target += elementSize
+            // Advance the row-major multi-index (last axis fastest), keeping the source offset.
+            var d = shape.count - 1
+            while d >= 0 {
+                index[d] += 1
+                source += strides[d]
+                if index[d] < shape[d] { break }
+                source -= strides[d] * shape[d]
+                index[d] = 0
+                d -= 1
+            }
+        }
+        return out
     }
 
     /// Parses numpy's header dict literal `{'descr': '<f4', 'fortran_order': False, 'shape': (2, 3), }`.

@@ -139,3 +139,15 @@ func boxCommandErrors(args: [String], mention: String) throws {
     #expect(lines.count == 1, "one line: \(err)")
     #expect(err.contains(mention), "\(err) should name \(mention)")
 }
+
+@Test("attnzoo iou reads numpy's Fortran-ordered .npy boxes (np.save of boxes[:, [1, 0, 3, 2]])")
+func iouReadsFortranOrder() throws {
+    let layouts = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("TensorIOTests/Fixtures/npy-layouts")
+    let output = tempURL("iou-layouts.npy")
+    defer { try? FileManager.default.removeItem(at: output) }
+    // The same three boxes, F-ordered on one side and C-ordered on the other: aligned IoU 1 each.
+    try expectRun(["iou", "--kind", "iou", "--boxes1", layouts.appendingPathComponent("f_boxes_permuted_f4.npy").path,
+                   "--boxes2", layouts.appendingPathComponent("f_boxes_permuted_f4.c.npy").path, "--aligned", "--output", output.path])
+    #expect(try NPY.read(from: output).asFloat32() == [1, 1, 1])
+}

@@ -19,11 +19,12 @@ func attnzooURL() throws -> URL {
     throw TensorIOError("attnzoo executable not found next to the tests; build it first")
 }
 
-/// Runs attnzoo with `args`; returns (exit code, stdout, stderr).
-func attnzoo(_ args: [String]) throws -> (Int32, String, String) {
+/// Runs attnzoo with `args` (and `environment` added to this process's); returns (exit code, stdout, stderr).
+func attnzoo(_ args: [String], environment: [String: String] = [:]) throws -> (Int32, String, String) {
     let p = Process()
     p.executableURL = try attnzooURL()
     p.arguments = args
+    if !environment.isEmpty { p.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 } }
     let out = Pipe(), err = Pipe()
     p.standardOutput = out
     p.standardError = err
@@ -98,7 +99,7 @@ func mismatches() throws {
 
 @Test("a shape the module cannot take deep inside (too small for a kernel, train-mode BatchNorm over one value per channel) is one line, not a crash",
       arguments: [
-        (["bam-block"], [1, 512, 3, 3], "conv2d"),
+        (["bam-block"], [1, 512, 3, 3], "paper_padding"),
         (["bam", "--train"], [1, 64, 5, 5], "batch_norm"),
         (["scconv"], [1, 64, 3, 3], "avg_pool2d"),
       ])
@@ -111,4 +112,24 @@ func deepShapeErrors(args: [String], shape: [Int], mention: String) throws {
     let lines = err.split(separator: "\n").filter { !$0.isEmpty }
     #expect(lines.count == 1 && err.hasPrefix("attnzoo: ") && err.contains(mention), "stderr: \(err)")
     #expect(!FileManager.default.fileExists(atPath: output.path))
+}
+
+@Test("an absurd constructor argument or a too-large legal combination is one line, not an allocation crash",
+      arguments: [
+        (["cbam-block", "--arg", "kernel_size=100000"], [1, 512, 7, 7], [String: String](), "kernel_size"),
+        (["cbam-block", "--arg", "kernel_size=8"], [1, 512, 7, 7], [:], "odd"),
+        (["se", "--arg", "reduction=0"], [1, 512, 7, 7], [:], "reduction"),
+        (["gam", "--arg", "rate=0"], [1, 64, 4, 4], [:], "rate"),
+        // Legal sizes whose weights (two 60000×60000 matrices) pass the memory ceiling, set low here.
+        (["se", "--arg", "channel=60000", "--arg", "reduction=1"], [1, 60000, 1, 1], ["AZOO_MAX_TENSOR_BYTES": "268435456"], "memory ceiling"),
+      ])
+func absurdArguments(args: [String], shape: [Int], environment: [String: String], mention: String) throws {
+    let input = tempURL("absurd.npy"), output = tempURL("absurd-out.npy")
+    defer { for u in [input, output] { try? FileManager.default.removeItem(at: u) } }
+    try NPY.write(HostArray(float32: [Float](repeating: 0.5, count: shape.reduce(1, *)), shape: shape), to: input)
+    let (rc, _, err) = try attnzoo(["run", args[0], "--input", input.path, "--output", output.path] + args.dropFirst(),
+                                   environment: environment)
+    #expect(rc == 1, "stderr: \(err)")
+    let lines = err.split(separator: "\n").filter { !$0.isEmpty }
+    #expect(lines.count == 1 && err.hasPrefix("attnzoo: ") && err.contains(mention), "stderr: \(err)")
 }

@@ -53,13 +53,46 @@ func readsNumpy() throws {
     #expect((NPY.serialize(a).count - a.bytes.count) % 64 == 0, "numpy pads the header to 64 bytes")
 }
 
-@Test("unsupported .npy layouts are named errors", arguments: ["fortran.npy", "bigendian.npy"])
-func npyUnsupported(name: String) {
-    #expect {
-        _ = try NPY.read(from: fixtureURL(name))
-    } throws: { e in
-        let d = "\(e)"
-        return d.contains(name) && (d.contains("fortran_order") || d.contains("big-endian"))
+@Test("Fortran-ordered and big-endian .npy files written by numpy read as the plain float32 values")
+func npyFortranAndBigEndianValues() throws {
+    let f = try NPY.read(from: fixtureURL("fortran.npy"))
+    #expect(f.shape == [2, 3] && f.asFloat32() == expected)
+    let b = try NPY.read(from: fixtureURL("bigendian.npy"))
+    #expect(b.dtype == .float32 && b.shape == [2, 3] && b.asFloat32() == expected)
+    // boxes[:, [1, 0, 3, 2]] of [[1, 2, 11, 12], [3, 4, 33, 44], [5, 6, 55, 66]].
+    let boxes = try NPY.read(from: fixtureURL("npy-layouts/f_boxes_permuted_f4.npy"))
+    #expect(boxes.shape == [3, 4] && boxes.asFloat32() == [2, 1, 12, 11, 4, 3, 44, 33, 6, 5, 66, 55])
+    let line = try NPY.read(from: fixtureURL("npy-layouts/f_1d_f4.npy"))
+    #expect(line.shape == [5] && line.asFloat32() == [0.5, -1, 2, 4, -8])
+    let cube = try NPY.read(from: fixtureURL("npy-layouts/f_3d_f4.npy"))
+    #expect(cube.shape == [2, 3, 4] && cube.asFloat32() == (0..<24).map { Float($0) * 0.5 - 3 })
+}
+
+/// Every layout file of `npy-layouts/` (written by make_io.py) next to its C-ordered little-endian twin.
+@Test("Fortran-ordered (1-D, 2-D, 3-D) and big-endian .npy files of every dtype equal numpy's C-ordered copy",
+      arguments: ["f_boxes_permuted_f4", "f_transposed_f8", "f_3d_f4", "f_3d_i8", "f_i4", "f_f2", "f_u1", "f_b1", "f_1d_f4",
+                  "be_f4", "be_f8", "be_i8", "be_i4", "be_f2", "be_f_3d_f8"])
+func npyLayoutsMatchCOrder(name: String) throws {
+    let a = try NPY.read(from: fixtureURL("npy-layouts/\(name).npy"))
+    let c = try NPY.read(from: fixtureURL("npy-layouts/\(name).c.npy"))
+    #expect(a.dtype == c.dtype && a.shape == c.shape, "\(name): \(a.dtype) \(a.shape) vs \(c.dtype) \(c.shape)")
+    #expect(a.bytes == c.bytes, "\(name): values differ from the C-ordered copy")
+    #expect(c.asFloat32().contains { $0 != 0 }, "\(name): the twin should not be all zeros")
+}
+
+@Test("a .npy header with an unknown dtype or fortran_order value is a named error")
+func npyBadLayoutHeader() {
+    func file(_ header: String, bytes: Int) -> [UInt8] {
+        var h = header
+        while (10 + h.utf8.count + 1) % 64 != 0 { h += " " }
+        h += "\n"
+        return [0x93, 0x4E, 0x55, 0x4D, 0x50, 0x59, 1, 0, UInt8(h.utf8.count), 0] + Array(h.utf8) + [UInt8](repeating: 0, count: bytes)
+    }
+    for (header, mention) in [("{'descr': '>c8', 'fortran_order': False, 'shape': (1,), }", ">c8"),
+                              ("{'descr': '<f4', 'fortran_order': Maybe, 'shape': (1,), }", "fortran_order")] {
+        #expect { try NPY.parse(file(header, bytes: 8), source: "odd.npy") } throws: { e in
+            "\(e)".contains("odd.npy") && "\(e)".contains(mention)
+        }
     }
 }
 
