@@ -31,6 +31,10 @@ public struct Pool2dGeometry: Sendable, Equatable {
 public func maxPool2dForward(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              indices: UnsafeMutablePointer<Int32>) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width
+    if g.kernelH == 3, g.kernelW == 3, g.strideH == 2, g.strideW == 2, g.padH == 1, g.padW == 1, g.dilationH == 1, g.dilationW == 1 {
+        maxPool3x3Stride2(g, input: input, output: output, indices: indices)
+        return
+    }
     Threading.parallelFor(g.planes) { range in
         for pl in range {
             let x = input + pl * h * w, y = output + pl * oh * ow, ix = indices + pl * oh * ow
@@ -49,6 +53,39 @@ public func maxPool2dForward(_ g: Pool2dGeometry, input: UnsafePointer<Float>, o
                             best = take ? v : best
                             bi = take ? iy * w + jx : bi
                         }
+                    }
+                    y[oy * ow + ox] = best
+                    ix[oy * ow + ox] = Int32(max(bi, 0))
+                }
+            }
+        }
+    }
+}
+
+/// ResNet's stem pool (3×3, stride 2, padding 1): the generic loop with the taps unrolled and the
+/// bounds tested once per row and per border column. Same visiting order (rows, then columns) and
+/// the same rule (a larger value or a NaN replaces the best), so values and indices are identical.
+func maxPool3x3Stride2(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                       indices: UnsafeMutablePointer<Int32>) {
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width
+    Threading.parallelFor(g.planes) { range in
+        for pl in range {
+            let x = input + pl * h * w, y = output + pl * oh * ow, ix = indices + pl * oh * ow
+            for oy in 0..<oh {
+                let r0 = max(2 * oy - 1, 0), r1 = min(2 * oy + 1, h - 1)
+                for ox in 0..<ow {
+                    let c0 = max(2 * ox - 1, 0), c1 = min(2 * ox + 1, w - 1)
+                    var best = -Float.infinity, bi = -1
+                    var r = r0
+                    while r <= r1 {
+                        var c = c0
+                        while c <= c1 {
+                            let v = x[r * w + c], take = v > best || v != v || bi < 0
+                            best = take ? v : best
+                            bi = take ? r * w + c : bi
+                            c += 1
+                        }
+                        r += 1
                     }
                     y[oy * ow + ox] = best
                     ix[oy * ow + ox] = Int32(max(bi, 0))
