@@ -33,6 +33,7 @@ let package = Package(
         .library(name: "COCOEval", targets: ["COCOEval"]),
         .library(name: "Backbones", targets: ["Backbones"]),
         .library(name: "Detection", targets: ["Detection"]),
+        .library(name: "Distributed", targets: ["Distributed"]),
         .executable(name: "attnzoo", targets: ["attnzoo"]),
     ],
     dependencies: [
@@ -53,12 +54,13 @@ let package = Package(
         .target(name: "Attention", dependencies: ["NN", "Kernels"], swiftSettings: fast),
         .target(name: "Boxes", dependencies: ["TensorCore", "CPNG"], swiftSettings: fast),
         .target(name: "COCOEval", swiftSettings: fast),
+        .target(name: "Distributed", dependencies: ["NN", "TensorCore"], swiftSettings: fast),
         .target(name: "Backbones", dependencies: ["NN", "Attention", "TensorIO"], swiftSettings: fast),
         .target(name: "Detection", dependencies: ["Backbones", "Boxes", "COCOEval", "TensorIO", "CTurboJPEG", "CPNG", "Kernels"],
                 swiftSettings: fast),
         .target(name: "TestSupport", dependencies: ["TensorCore", "TensorIO", "NN"]),
         .executableTarget(name: "attnzoo", dependencies: [
-            "TensorCore", "TensorIO", "NN", "Attention", "Boxes", "COCOEval", "Backbones", "Detection",
+            "TensorCore", "TensorIO", "NN", "Attention", "Boxes", "COCOEval", "Backbones", "Detection", "Distributed",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "attnzoo-bench", dependencies: [

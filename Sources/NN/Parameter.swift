@@ -12,6 +12,8 @@ public final class Parameter: @unchecked Sendable {
     public var grad: Tensor? { value.grad }
     public var shape: [Int] { value.shape }
     public func zeroGrad() { value.zeroGrad() }
+    /// Replaces the gradient (averaged over data-parallel ranks, clipped, …).
+    public func setGradient(_ gradient: Tensor?) { value.setGrad(gradient) }
 
     /// Whether backward computes a gradient for it (`requires_grad`). Setting false freezes the
     /// weight (same storage, no tape); true makes it a leaf again. The gradient is dropped.

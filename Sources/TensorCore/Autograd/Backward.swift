@@ -2,8 +2,12 @@ extension Tensor {
     /// Reverse-mode differentiation from this tensor. `gradient` defaults to ones (any shape
     /// works for a one-element tensor, like PyTorch's `loss.backward()`). Leaf gradients
     /// accumulate across calls (`zeroGrad` clears them). Iterative: deep graphs cannot
-    /// overflow the stack.
-    public func backward(_ gradient: Tensor? = nil) {
+    /// overflow the stack. `onLeafReady` is called as soon as a leaf's gradient of this pass is
+    /// final (data-parallel training starts a bucket's allreduce while backward goes on).
+    public func backward(_ gradient: Tensor? = nil) { backward(gradient, onLeafReady: nil) }
+
+    /// `backward`, calling `onLeafReady` as soon as each leaf's gradient of this pass is final.
+    public func backward(_ gradient: Tensor? = nil, onLeafReady: ((GradNode) -> Void)?) {
         guard let root = node else {
             fatalError("backward: tensor of shape \(shape) does not require grad")
         }
@@ -19,6 +23,8 @@ extension Tensor {
                     // a pullback's fresh result is kept as it is, anything shared is copied (saves a copy
                     // per parameter per pass: 37 MiB in fresh pages for a 1024→1024 3×3 kernel).
                     if let acc = node.grad { node.grad = acc + g } else { node.grad = g.ownsStorageUniquely() ? g : g.copy() }
+                    // Every user of the leaf came earlier in this reverse order: its gradient is final.
+                    onLeafReady?(node)
                     continue
                 }
                 let inputGrads = pullback(g)
@@ -35,6 +41,12 @@ extension Tensor {
 
     /// Clears the accumulated gradient of a leaf.
     public func zeroGrad() { node?.zeroGrad() }
+
+    /// Replaces the accumulated gradient of a leaf (data-parallel averaging, gradient clipping).
+    public func setGrad(_ gradient: Tensor?) {
+        if let gradient { checkShape(gradient.shape == shape, "setGrad: gradient \(gradient.shape) for a tensor of shape \(shape)") }
+        node?.grad = gradient?.detach()
+    }
 }
 
 extension GradNode {
