@@ -132,21 +132,36 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
     return Tensor.differentiable(op, inputs: inputs, output: out) { g in
         let gp = g.data
         let statCount = mean.count
-        // Per statistic: Σĝ and Σĝx̂; per channel: Σg·x̂ (weight grad) and Σg (bias grad).
+        // Per statistic: Σĝ and Σĝx̂; per channel: Σg·x̂ (weight grad) and Σg (bias grad). Needed only
+        // when the statistics came from the input or the affine weights want gradients (not for a
+        // frozen eval-mode norm). Partial sums per (outer, channel) row in parallel, then reduced.
         var sumG = [Double](repeating: 0, count: statCount), sumGX = [Double](repeating: 0, count: statCount)
         var chGX = [Double](repeating: 0, count: channels), chG = [Double](repeating: 0, count: channels)
-        for o in 0..<outer {
-            for ch in 0..<channels {
-                let s = statIndex(o, ch)
-                let mu = mean[s], inv = invStd[s], wc = Double(w?[ch] ?? 1)
-                let px = x + (o * channels + ch) * inner, pg = gp + (o * channels + ch) * inner
-                var sg = 0.0, sgx = 0.0
-                for i in 0..<inner {
-                    let gv = Double(pg[i]), xh = (Double(px[i]) - mu) * inv
-                    sg += gv; sgx += gv * xh
+        if statsDependOnInput || (weight?.requiresGrad ?? false) || (bias?.requiresGrad ?? false) {
+            let rows = outer * channels
+            var rowG = [Double](repeating: 0, count: rows), rowGX = [Double](repeating: 0, count: rows)
+            rowG.withUnsafeMutableBufferPointer { rg in rowGX.withUnsafeMutableBufferPointer { rgx in
+                Threading.parallelFor(rows, minChunk: Swift.max(1, 4096 / Swift.max(inner, 1))) { range in
+                    for oc in range {
+                        let o = oc / channels, ch = oc % channels
+                        let s = statIndex(o, ch)
+                        let mu = mean[s], inv = invStd[s]
+                        let px = x + oc * inner, pg = gp + oc * inner
+                        var sg = 0.0, sgx = 0.0
+                        for i in 0..<inner {
+                            let gv = Double(pg[i]), xh = (Double(px[i]) - mu) * inv
+                            sg += gv; sgx += gv * xh
+                        }
+                        rg[oc] = sg; rgx[oc] = sgx
+                    }
                 }
-                chG[ch] += sg; chGX[ch] += sgx
-                sumG[s] += sg * wc; sumGX[s] += sgx * wc
+            } }
+            for o in 0..<outer {
+                for ch in 0..<channels {
+                    let s = statIndex(o, ch), wc = Double(w?[ch] ?? 1), sg = rowG[o * channels + ch], sgx = rowGX[o * channels + ch]
+                    chG[ch] += sg; chGX[ch] += sgx
+                    sumG[s] += sg * wc; sumGX[s] += sgx * wc
+                }
             }
         }
         var result: [Tensor?] = []
