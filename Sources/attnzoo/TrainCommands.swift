@@ -117,6 +117,8 @@ struct TrainCommand: ParsableCommand {
     @Flag(help: "No progress bar.") var quiet = false
     /// Hidden, for tests: SIGKILL this process right after global iteration N.
     @Option(help: .hidden) var testKillAt: Int?
+    /// Hidden, for tests: send this process SIGINT (as Ctrl-C does) right after global iteration N.
+    @Option(help: .hidden) var testSigintAt: Int?
     /// Hidden, for tests: SIGKILL this process inside its Nth checkpoint write, after the temporary file is durable, before the rename.
     @Option(help: .hidden) var testKillInCheckpointWrite: Int?
 
@@ -140,7 +142,6 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         // Options first (nothing read or written yet), then the data, then the model.
-        guard TrainingPreset(rawValue: preset) != nil else { _ = try settings(classes: 0); return }
         _ = try settings(classes: 1)
         let trainSet = try loadSplit(data, "train"), valSet = try loadSplit(data, "val")
         let (d, t) = try settings(classes: trainSet.categories.count)
@@ -152,8 +153,12 @@ struct TrainCommand: ParsableCommand {
             trainer = try Trainer(detector: detector, config: t, trainSet: trainSet, valSet: valSet, run: RunFolder(out),
                                   resume: resume, extraConfig: extra, progress: ProgressBar(enabled: !quiet && isatty(STDERR_FILENO) == 1))
         } catch let e as TrainingError { throw CLIError(e.description) }
-        if let n = testKillAt {
-            trainer.hooks.afterIteration = { pos in if pos.globalIteration == n { kill(getpid(), SIGKILL) } }
+        if testKillAt != nil || testSigintAt != nil {
+            let (k, i) = (testKillAt, testSigintAt)
+            trainer.hooks.afterIteration = { pos in
+                if pos.globalIteration == k { kill(getpid(), SIGKILL) }
+                if pos.globalIteration == i { kill(getpid(), SIGINT); usleep(300_000) }  // let the handler run
+            }
         }
         if let n = testKillInCheckpointWrite {
             var writes = 0

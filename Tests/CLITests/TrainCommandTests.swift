@@ -53,7 +53,16 @@ func trainKilledAndResumed() throws {
     #expect(files.contains("checkpoint.safetensors") && files.contains { $0.hasPrefix(".checkpoint.safetensors.tmp-") })
     let r2 = try attnzooRun(stubTrain(data, inWrite, ["--resume"]))
     #expect(r2.status == 0, "\(r2.err)")
+    // Ctrl-C (SIGINT) after iteration 3: one line, exit 130, a checkpoint of the position; resumed, equal again.
+    let interrupted = tempURL("sigint").path
+    defer { try? FileManager.default.removeItem(atPath: interrupted) }
+    let s = try attnzooRun(stubTrain(data, interrupted, ["--test-sigint-at", "3"]))
+    #expect(s.status == 130 && !s.signaled && s.err.hasPrefix("attnzoo: interrupted at iteration") && s.err.split(separator: "\n").count == 1, "\(s.err)")
+    #expect(try String(contentsOfFile: interrupted + "/log.jsonl", encoding: .utf8).contains("\"event\":\"interrupted\""))
+    let s2 = try attnzooRun(stubTrain(data, interrupted, ["--resume"]))
+    #expect(s2.status == 0, "\(s2.err)")
     let reference = try Data(contentsOf: URL(fileURLWithPath: full + "/model.safetensors"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: interrupted + "/model.safetensors")) == reference)
     #expect(try Data(contentsOf: URL(fileURLWithPath: killed + "/model.safetensors")) == reference)
     #expect(try Data(contentsOf: URL(fileURLWithPath: inWrite + "/model.safetensors")) == reference)
     let eval = try Data(contentsOf: URL(fileURLWithPath: full + "/eval.json"))

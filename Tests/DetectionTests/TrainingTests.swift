@@ -256,3 +256,23 @@ func clippingAndProgressLine() throws {
     #expect(line.contains("epoch 2/12") && line.contains("5/10") && line.contains("classifier 1.000") && line.contains("box_reg 0.500")
             && line.contains("2.50 img/s") && line.contains("ETA 2:05"))
 }
+
+@Test("Presets: seed002 scales lr 0.02 × batch/16; torchvision's constructor arguments when expressible, nil otherwise")
+func presetsAndTorchvisionArguments() throws {
+    let (d, t) = TrainingPreset.seed002.settings(batchSize: 4)
+    #expect(d.backbone == "resnet50" && d.minSize == [800] && d.maxSize == 1333)
+    #expect(t.batchSize == 4 && abs(t.lr - 0.005) < 1e-9 && t.epochs == 12 && t.milestones == [8, 11] && t.warmupIterations == 500)
+    let (td, tt) = TrainingPreset.tiny.settings()
+    #expect(td.backbone == "resnet18" && td.minSize == [256, 288, 320] && tt.epochs <= 12)
+    try tt.validate()
+    let args = try #require(torchvisionArguments(td))
+    let call = args["call"] as! String
+    #expect(call.contains("backbone_name='resnet18'") && call.contains("torch.nn.BatchNorm2d") && call.contains("trainable_layers=5")
+            && call.contains("AnchorGenerator(sizes=((16,), (32,), (64,), (128,), (256,))"))
+    #expect((args["kwargs"] as! [String: Any])["min_size"] as? [Int] == [256, 288, 320])
+    #expect(torchvisionArguments(d).map { ($0["call"] as! String).contains("rpn_anchor_generator") } == false)
+    var plugged = d; plugged.plugins = ["cbam"]
+    var soft = d; soft.nms = "soft-linear"
+    var giou = d; giou.boxLoss = "giou"
+    for c in [plugged, soft, giou] { #expect(torchvisionArguments(c) == nil) }
+}
