@@ -168,7 +168,8 @@ func nanLossStops() throws {
     let trainer = try makeTrainer(data, run, smallTraining(), detector: det)
     var line = ""
     do { try trainer.train() } catch let e as TrainingError { line = e.description; #expect(e.kind == .nonFiniteLoss) }
-    #expect(line.contains("loss_box_reg is nan at iteration 6") && line.contains("epoch 2") && !line.contains("\n"), "\(line)")
+    #expect(line.contains("loss_box_reg is nan at iteration 6 (epoch 2, iteration 2/4)") && line.contains("kept (4 iterations done)")
+            && !line.contains("\n"), "\(line)")
     // The checkpoint is the end of epoch 1 (iteration 4), and it resumes.
     let (state, _) = try Checkpoint.read(RunFolder(run).checkpoint)
     #expect(state.position == TrainingPosition(epoch: 1, iteration: 0, globalIteration: 4))

@@ -47,6 +47,8 @@ public final class Trainer {
     public private(set) var evaluations: [EpochEvaluation] = []
 
     let optimizers: [SGD]
+    /// Iterations done at the last checkpoint written or read.
+    var checkpointIteration = 0
     let trainable: [(String, Parameter)]
     let rng: RandomGenerator
     let fingerprint: DatasetFingerprint
@@ -92,6 +94,7 @@ public final class Trainer {
             guard state.rngState.count == 4 else { throw TrainingError("\(run.checkpoint): rngState needs four words") }
             rng.state = state.rngState
             position = state.position
+            checkpointIteration = position.globalIteration
             evaluations = state.evaluations
             run.appendLog(["event": "resume", "epoch": position.epoch + 1, "iteration": position.iteration,
                            "global_iteration": position.globalIteration])
@@ -145,6 +148,7 @@ public final class Trainer {
                                     rngState: rng.state, order: loader.order(epoch: position.epoch), evaluations: evaluations)
         let bytes = try Checkpoint.bytes(model: detector, optimizers: optimizers, parameters: trainable, state: state)
         try writeAtomically(bytes, to: run.checkpoint, beforeRename: hooks.beforeCheckpointRename)
+        checkpointIteration = position.globalIteration
         try writeAtomically(SafetensorsFile(entries: detector.stateDictArrays()).serialized(), to: run.model)
     }
 
@@ -179,7 +183,7 @@ public final class Trainer {
                     progress.finishLine()
                     let line = "\(part.name) is \(v.isNaN ? "nan" : "inf") at iteration \(position.globalIteration + 1) "
                         + "(epoch \(batch.epoch + 1), iteration \(batch.iteration + 1)/\(perEpoch)); stopped, last good checkpoint "
-                        + "\(run.checkpoint) kept (epoch \(position.epoch + 1), iteration \(position.iteration))"
+                        + "\(run.checkpoint) kept (\(checkpointIteration) iterations done)"
                     run.appendLog(["event": "non_finite_loss", "part": part.name, "global_iteration": position.globalIteration + 1,
                                    "epoch": batch.epoch + 1, "iteration": batch.iteration + 1])
                     throw TrainingError(line, kind: .nonFiniteLoss)
