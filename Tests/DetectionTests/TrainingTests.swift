@@ -221,10 +221,11 @@ func evaluationOfOutputs() throws {
                                                   scores: o.scores, labels: o.labels) }
     let worse = try DetectorEvaluation.run(Replay(shifted), dataset: val, batchSize: 2, threads: 1)
     #expect(worse.coco.stats[0] < 1)
+    let ragged = truth.map { DetectorOutput(boxes: $0.boxes, scores: $0.scores + [0.5], labels: $0.labels) }
+    #expect { try DetectorEvaluation.run(Replay(ragged), dataset: val) } throws: { "\($0)".contains("scores") }
     let wrong = truth.map { o in DetectorOutput(boxes: o.boxes, scores: o.scores, labels: o.labels.map { _ in 9 }) }
-    if wrong.contains(where: { $0.count > 0 }) {
-        #expect { try DetectorEvaluation.run(Replay(wrong), dataset: val) } throws: { "\($0)".contains("label 9") }
-    }
+    #expect(wrong.contains { $0.count > 0 })
+    #expect { try DetectorEvaluation.run(Replay(wrong), dataset: val) } throws: { "\($0)".contains("label 9") }
 }
 
 @Test("Precise BN before evaluation leaves the population statistics of K batches (num_batches_tracked = K)")

@@ -36,6 +36,10 @@ public struct DetectorEvaluation: Sendable {
                 throw TrainingError("detector returned \(outputs.count) outputs for \(batch.images.count) images")
             }
             for (out, target) in zip(outputs, batch.targets) {
+                guard out.boxes.count == 4 * out.count, out.scores.count == out.count else {
+                    throw TrainingError("detector output for image \(target.imageId): \(out.boxes.count) box values, "
+                                        + "\(out.scores.count) scores, \(out.count) labels (4·K, K, K expected)")
+                }
                 for k in 0..<out.count {
                     let label = out.labels[k]
                     guard label >= 1 && label <= dataset.categories.count else {
