@@ -61,7 +61,13 @@ func trainKilledAndResumed() throws {
     #expect(try String(contentsOfFile: interrupted + "/log.jsonl", encoding: .utf8).contains("\"event\":\"interrupted\""))
     let s2 = try attnzooRun(stubTrain(data, interrupted, ["--resume"]))
     #expect(s2.status == 0, "\(s2.err)")
+    // Killed in the first epoch: the resume starts from the checkpoint written at the start.
+    let early = tempURL("early").path
+    defer { try? FileManager.default.removeItem(atPath: early) }
+    #expect(try attnzooRun(stubTrain(data, early, ["--test-kill-at", "2"])).signaled)
+    #expect(try attnzooRun(stubTrain(data, early, ["--resume"])).status == 0)
     let reference = try Data(contentsOf: URL(fileURLWithPath: full + "/model.safetensors"))
+    #expect(try Data(contentsOf: URL(fileURLWithPath: early + "/model.safetensors")) == reference)
     #expect(try Data(contentsOf: URL(fileURLWithPath: interrupted + "/model.safetensors")) == reference)
     #expect(try Data(contentsOf: URL(fileURLWithPath: killed + "/model.safetensors")) == reference)
     #expect(try Data(contentsOf: URL(fileURLWithPath: inWrite + "/model.safetensors")) == reference)
