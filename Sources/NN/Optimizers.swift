@@ -28,6 +28,17 @@ public final class SGD: Optimizer {
         self.dampening = dampening; self.weightDecay = weightDecay; self.nesterov = nesterov
     }
 
+    /// The momentum buffer of `parameter` (`state[p]['momentum_buffer']`), nil before its first
+    /// step or without momentum. Checkpoints save these.
+    public func momentumBuffer(for parameter: Parameter) -> [Float]? { buffers[ObjectIdentifier(parameter)] }
+
+    /// Restores (or with nil clears) the momentum buffer of `parameter`; the count must match.
+    public func setMomentumBuffer(_ buffer: [Float]?, for parameter: Parameter) {
+        precondition(buffer == nil || buffer!.count == parameter.value.count,
+                     "SGD.setMomentumBuffer: \(buffer?.count ?? 0) values for a parameter of \(parameter.value.count)")
+        buffers[ObjectIdentifier(parameter)] = buffer
+    }
+
     public func step() {
         for p in parameters {
             guard let grad = p.grad else { continue }

@@ -21,6 +21,23 @@ public final class RandomGenerator: @unchecked Sendable {
         s = (next(), next(), next(), next())
     }
 
+    /// A generator continuing from a saved ``state`` (four words, as `state` returns them).
+    public init(state: [UInt64]) {
+        precondition(state.count == 4, "RandomGenerator(state:) needs four words, got \(state.count)")
+        s = (state[0], state[1], state[2], state[3])
+    }
+
+    /// The xoshiro256** state: saving it and assigning it back (or `init(state:)`) continues the
+    /// stream exactly where it was (checkpoints). Setting needs four words.
+    public var state: [UInt64] {
+        get { lock.lock(); defer { lock.unlock() }; return [s.0, s.1, s.2, s.3] }
+        set {
+            precondition(newValue.count == 4, "RandomGenerator.state needs four words, got \(newValue.count)")
+            lock.lock(); defer { lock.unlock() }
+            s = (newValue[0], newValue[1], newValue[2], newValue[3])
+        }
+    }
+
     @TaskLocal public static var current = RandomGenerator(seed: 0x5EED)
 
     /// Runs `body` with a fresh generator seeded with `seed` as the task's default.

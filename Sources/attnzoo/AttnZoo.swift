@@ -26,6 +26,8 @@ struct AttnZoo: ParsableCommand {
             PreciseBNCommand.self,
             MakeDatasetCommand.self,
             CheckDatasetCommand.self,
+            TrainCommand.self,
+            EvaluateCommand.self,
             MPICheckCommand.self,
         ]
     )

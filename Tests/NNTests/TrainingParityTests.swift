@@ -42,3 +42,22 @@ func scheduleParity() throws {
         expectClose(rates, expected, rtol: 1e-5, atol: 1e-7, "\(name) schedule")
     }
 }
+
+@Test("SGD momentum buffers read back and restored into a fresh optimizer continue step for step")
+func sgdMomentumBufferRoundTrip() throws {
+    func grads(_ p: Parameter, _ i: Int) { (p.value * Tensor([Float(i) + 1, -2, 0.5], shape: [3])).sum().backward() }
+    let a = Parameter(Tensor([1, 2, 3], shape: [3]))
+    let sa = SGD([a], lr: 0.1, momentum: 0.9, weightDecay: 0.01)
+    #expect(sa.momentumBuffer(for: a) == nil)
+    for i in 0..<2 { sa.zeroGrad(); grads(a, i); sa.step() }
+    let buffer = try #require(sa.momentumBuffer(for: a))
+    // A second optimizer over a copy, given the buffer, makes the same third step; without it, another.
+    let b = Parameter(a.value.copy()), c = Parameter(a.value.copy())
+    let sb = SGD([b], lr: 0.1, momentum: 0.9, weightDecay: 0.01), sc = SGD([c], lr: 0.1, momentum: 0.9, weightDecay: 0.01)
+    sb.setMomentumBuffer(buffer, for: b)
+    sa.zeroGrad(); grads(a, 2); sa.step()
+    sb.zeroGrad(); grads(b, 2); sb.step()
+    sc.zeroGrad(); grads(c, 2); sc.step()
+    #expect(a.value.scalars == b.value.scalars)
+    #expect(a.value.scalars != c.value.scalars)
+}

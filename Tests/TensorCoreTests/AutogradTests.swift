@@ -138,3 +138,17 @@ func largeBlockReuse() {
     let other = Tensor.zeros([n + 1])
     #expect(other.data != first)
 }
+
+@Test("RandomGenerator.state saved and restored continues the stream exactly")
+func randomGeneratorState() {
+    let g = RandomGenerator(seed: 11)
+    _ = g.uniform(5)
+    let saved = g.state
+    let expected = (g.uniform(7), g.normal(3), g.integer(below: 1000))
+    #expect(g.state != saved)
+    let h = RandomGenerator(state: saved)
+    #expect(h.uniform(7) == expected.0 && h.normal(3) == expected.1 && h.integer(below: 1000) == expected.2)
+    g.state = saved
+    #expect(g.uniform(7) == expected.0)
+    #expect(RandomGenerator(seed: 12).state != RandomGenerator(seed: 11).state)
+}

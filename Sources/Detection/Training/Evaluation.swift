@@ -1,0 +1,78 @@
+import COCOEval
+import Foundation
+import NN
+import TensorCore
+
+/// COCO evaluation of a detector on a dataset split with our `COCOEval`.
+public struct DetectorEvaluation: Sendable {
+    /// The results as pycocotools' `loadRes` JSON: `[{image_id, category_id, bbox [x, y, w, h], score}]`.
+    public let resultsJSON: String
+    public let detections: Int
+    public let coco: COCOEvaluation
+    public let mmdet: COCOEvaluation
+
+    /// Names of the twelve stats for a preset (pycocotools' order).
+    public static func statNames(_ preset: COCOPreset) -> [String] {
+        let ar = preset == .coco ? ["AR1", "AR10", "AR100"] : ["AR100", "AR300", "AR1000"]
+        return ["AP", "AP50", "AP75", "APs", "APm", "APl"] + ar + ["ARs", "ARm", "ARl"]
+    }
+
+    /// Runs `detector` in eval mode over every image of `dataset` at its native size (the detector
+    /// resizes), converts the outputs (label l → `dataset.categories[l-1].id`, boxes to xywh) and
+    /// evaluates them against the annotation file with the `coco` and `mmdet` presets. The
+    /// detector's training mode is restored afterwards.
+    public static func run(_ detector: any Detector, dataset: COCODataset, batchSize: Int = 2, threads: Int = 2,
+                           progress: ((Int, Int) -> Void)? = nil) throws -> DetectorEvaluation {
+        let gt = try COCOGroundTruth(path: dataset.annotationFile)
+        let loader = try DetectionLoader(dataset: dataset, batchSize: batchSize, shuffle: false, augmentation: .none, threads: threads)
+        let wasTraining = detector.training
+        detector.eval()
+        defer { detector.train(wasTraining) }
+        var json = "[", count = 0
+        for i in 0..<loader.iterationsPerEpoch {
+            let batch = try loader.batch(epoch: 0, iteration: i)
+            let outputs = withNoGrad { detector.detect(images: batch.images) }
+            guard outputs.count == batch.images.count else {
+                throw TrainingError("detector returned \(outputs.count) outputs for \(batch.images.count) images")
+            }
+            for (out, target) in zip(outputs, batch.targets) {
+                guard out.boxes.count == 4 * out.count, out.scores.count == out.count else {
+                    throw TrainingError("detector output for image \(target.imageId): \(out.boxes.count) box values, "
+                                        + "\(out.scores.count) scores, \(out.count) labels (4·K, K, K expected)")
+                }
+                for k in 0..<out.count {
+                    let label = out.labels[k]
+                    guard label >= 1 && label <= dataset.categories.count else {
+                        throw TrainingError("detector output label \(label) for image \(target.imageId) is outside 1…\(dataset.categories.count)")
+                    }
+                    let b = Array(out.boxes[4 * k..<4 * k + 4]), s = out.scores[k]
+                    guard b.allSatisfy(\.isFinite), s.isFinite else { continue }
+                    if count > 0 { json += "," }
+                    json += "{\"image_id\":\(target.imageId),\"category_id\":\(dataset.categories[label - 1].id),"
+                        + "\"bbox\":[\(b[0]),\(b[1]),\(max(0, b[2] - b[0])),\(max(0, b[3] - b[1]))],\"score\":\(s)}"
+                    count += 1
+                }
+            }
+            progress?(i + 1, loader.iterationsPerEpoch)
+        }
+        json += "]"
+        let dt = try COCODetections(data: Data(json.utf8), source: "detections", groundTruth: gt)
+        let coco = try COCOEvaluation(groundTruth: gt, detections: dt, params: COCOParams(preset: .coco))
+        let mmdet = try COCOEvaluation(groundTruth: gt, detections: dt, params: COCOParams(preset: .mmdet))
+        return DetectorEvaluation(resultsJSON: json, detections: count, coco: coco, mmdet: mmdet)
+    }
+
+    /// `{"coco": {"AP": …, …, "stats": […]}, "mmdet": {…}, "detections": n}`.
+    public var jsonObject: [String: Any] {
+        Self.statsObject(coco: coco.stats, mmdet: mmdet.stats, detections: detections)
+    }
+
+    static func statsObject(coco: [Double], mmdet: [Double], detections: Int) -> [String: Any] {
+        func named(_ stats: [Double], _ preset: COCOPreset) -> [String: Any] {
+            var d: [String: Any] = ["stats": stats]
+            for (n, v) in zip(statNames(preset), stats) { d[n] = v }
+            return d
+        }
+        return ["coco": named(coco, .coco), "mmdet": named(mmdet, .mmdet), "detections": detections]
+    }
+}
