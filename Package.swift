@@ -56,7 +56,7 @@ let package = Package(
         .target(name: "COCOEval", swiftSettings: fast),
         .target(name: "Distributed", dependencies: ["NN", "TensorCore"], swiftSettings: fast),
         .target(name: "Backbones", dependencies: ["NN", "Attention", "TensorIO"], swiftSettings: fast),
-        .target(name: "Detection", dependencies: ["Backbones", "Boxes", "COCOEval", "TensorIO", "CTurboJPEG", "CPNG", "Kernels"],
+        .target(name: "Detection", dependencies: ["Backbones", "Boxes", "COCOEval", "TensorIO", "CTurboJPEG", "CPNG", "Kernels", "Distributed"],
                 swiftSettings: fast),
         .target(name: "TestSupport", dependencies: ["TensorCore", "TensorIO", "NN"]),
         .executableTarget(name: "attnzoo", dependencies: [

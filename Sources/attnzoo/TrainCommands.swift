@@ -3,6 +3,7 @@ import Backbones
 import Boxes
 import COCOEval
 import Detection
+import Distributed
 import Foundation
 import NN
 import TensorCore
@@ -141,6 +142,19 @@ struct TrainCommand: ParsableCommand {
     }
 
     func run() throws {
+        // Under mpirun every rank runs this; an error on any rank ends them all with its line.
+        let comm: MPICommunicator?
+        do { comm = try MPICommunicator.fromEnvironment() } catch { throw CLIError("\(error)") }
+        do {
+            try train(comm: comm)
+            comm?.finalize()
+        } catch {
+            guard let comm else { throw error }
+            comm.abort("\(error)")
+        }
+    }
+
+    func train(comm: MPICommunicator?) throws {
         // Options first (nothing read or written yet), then the data, then the model.
         _ = try settings(classes: 1)
         let trainSet = try loadSplit(data, "train"), valSet = try loadSplit(data, "val")
@@ -151,7 +165,8 @@ struct TrainCommand: ParsableCommand {
         let trainer: Trainer
         do {
             trainer = try Trainer(detector: detector, config: t, trainSet: trainSet, valSet: valSet, run: RunFolder(out),
-                                  resume: resume, extraConfig: extra, progress: ProgressBar(enabled: !quiet && isatty(STDERR_FILENO) == 1))
+                                  resume: resume, extraConfig: extra, progress: ProgressBar(enabled: !quiet && isatty(STDERR_FILENO) == 1),
+                                  comm: comm)
         } catch let e as TrainingError { throw CLIError(e.description) }
         if testKillAt != nil || testSigintAt != nil {
             let (k, i) = (testKillAt, testSigintAt)
@@ -164,7 +179,7 @@ struct TrainCommand: ParsableCommand {
             var writes = 0
             trainer.hooks.beforeCheckpointRename = { _ in writes += 1; if writes == n { kill(getpid(), SIGKILL) } }
         }
-        if resume { print("resuming \(out) at epoch \(trainer.position.epoch + 1), iteration \(trainer.position.iteration) (\(trainer.position.globalIteration) done)") }
+        if resume && trainer.isRoot { print("resuming \(out) at epoch \(trainer.position.epoch + 1), iteration \(trainer.position.iteration) (\(trainer.position.globalIteration) done)") }
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [stop = trainer.stop] in stop.raise() }

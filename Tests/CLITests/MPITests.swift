@@ -1,4 +1,5 @@
 import Foundation
+import TensorIO
 import Testing
 
 /// Open MPI under `mpirun` (installed by scripts/setup.sh): the collectives of data-parallel
@@ -35,6 +36,30 @@ import Testing
         #expect(rc != 0, "\(out)")
         #expect(seconds < 30, "took \(seconds) s")
         #expect(out.contains("rank 1") && out.contains("signal 9"), "\(out)")
+    }
+
+    @Test("train on 2 ranks = train on 1 process at the same global batch (3 iterations, final weights)")
+    func equivalence() throws {
+        let data = try trainData()
+        let one = tempURL("one").path, two = tempURL("two").path
+        defer { for p in [data, one, two] { try? FileManager.default.removeItem(atPath: p) } }
+        let args = ["--detector", "stub", "--preset", "tiny", "--epochs", "2", "--batch-size", "4", "--max-iterations", "3",
+                    "--min-size", "64,80", "--max-size", "128", "--seed", "5", "--threads", "1", "--quiet", "--data", data]
+        let (rc1, _, err1) = try attnzoo(["train", "--out", one] + args)
+        #expect(rc1 == 0, "\(err1)")
+        let (rc2, out2, _) = try mpirun(2, ["train", "--out", two] + args)
+        #expect(rc2 == 0, "\(out2)")
+        let a = try SafetensorsFile.read(from: URL(fileURLWithPath: one + "/model.safetensors"))
+        let b = try SafetensorsFile.read(from: URL(fileURLWithPath: two + "/model.safetensors"))
+        #expect(a.names == b.names)
+        // Parameters; BN running statistics are per rank (no --sync-bn yet: rank 0's are saved).
+        for name in a.names where !name.contains("running_") && !name.contains("num_batches") {
+            let x = a[name]!.asFloat32(), y = b[name]!.asFloat32()
+            let worst = zip(x, y).map { abs($0 - $1) - 1e-4 * abs($0) }.max() ?? 0
+            #expect(worst <= 1e-6, "\(name): 2-rank weights differ from 1-process weights by \(worst) beyond rtol 1e-4")
+        }
+        let config = try String(contentsOfFile: two + "/config.json", encoding: .utf8)
+        #expect(config.contains("\"mpi_ranks\" : 2"), "\(config)")
     }
 
     @Test("without mpirun the binary runs single-process and needs no MPI")

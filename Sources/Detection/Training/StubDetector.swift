@@ -40,16 +40,20 @@ public final class StubDetector: Module, Detector, @unchecked Sendable {
         let boxes = out.slice(axis: 1, start: 0, end: 4).sigmoid()
         let logits = out.slice(axis: 1, start: 4, end: 4 + k)
         var wanted = [Float](repeating: 0, count: 4 * n), mask = [Float](repeating: 0, count: 4 * n), labels = [Int](repeating: 0, count: n)
+        // One draw from the run's generator per call, then a generator per image from that draw and
+        // the image id: the same choices however the batch is split over data-parallel ranks.
+        let base = UInt64(RandomGenerator.current.integer(below: 1 << 30))
         for (i, t) in targets.enumerated() where !t.labels.isEmpty {
-            let j = RandomGenerator.current.integer(below: t.labels.count)
+            let j = RandomGenerator(seed: base &* 0x9E37_79B9 &+ UInt64(truncatingIfNeeded: t.imageId)).integer(below: t.labels.count)
             let w = Float(images[i].shape[2]), h = Float(images[i].shape[1])
             let b = t.boxes[4 * j..<4 * j + 4].map { $0 }
             wanted.replaceSubrange(4 * i..<4 * i + 4, with: [b[0] / w, b[1] / h, b[2] / w, b[3] / h])
             mask.replaceSubrange(4 * i..<4 * i + 4, with: [1, 1, 1, 1])
             labels[i] = t.labels[j]
         }
-        let positives = max(1, mask.reduce(0, +) / 4)
-        let boxLoss = ((boxes - Tensor(wanted, shape: [n, 4])).abs() * Tensor(mask, shape: [n, 4])).sum() * Tensor(scalar: 1 / positives)
+        // Normalised per image (not per positive image of the batch), so the loss of a batch is the
+        // mean of its images' losses and data-parallel ranks average to the 1-process loss.
+        let boxLoss = ((boxes - Tensor(wanted, shape: [n, 4])).abs() * Tensor(mask, shape: [n, 4])).sum() * Tensor(scalar: 1 / Float(n))
         return [("loss_classifier", Loss.crossEntropy(logits, targets: labels)), ("loss_box_reg", boxLoss)]
     }
 

@@ -1,4 +1,5 @@
 import COCOEval
+import Distributed
 import Foundation
 import NN
 import TensorCore
@@ -45,6 +46,13 @@ public final class Trainer {
     public var report: (String) -> Void = { print($0) }
     public private(set) var position = TrainingPosition()
     public private(set) var evaluations: [EpochEvaluation] = []
+    /// Data-parallel training over MPI (nil: one process). Each rank takes its consecutive part
+    /// of every global batch; gradients are averaged in buckets overlapping backward; rank 0
+    /// alone writes the run folder and evaluates. See docs/distributed.md.
+    public let comm: MPICommunicator?
+    /// Whether this process writes (rank 0, or the only process).
+    public var isRoot: Bool { (comm?.rank ?? 0) == 0 }
+    var reducer: GradientAllreducer?
 
     let optimizers: [SGD]
     /// Iterations done at the last checkpoint written or read.
@@ -58,8 +66,13 @@ public final class Trainer {
     /// position 0 are written. Resume: the checkpoint's configuration must equal this one (except
     /// ``TrainingConfig/resumeExempt``); weights, momentum, RNG, position and evaluations are restored.
     public init(detector: any Detector, config: TrainingConfig, trainSet: COCODataset, valSet: COCODataset,
-                run: RunFolder, resume: Bool, extraConfig: [String: Any] = [:], progress: ProgressBar = ProgressBar()) throws {
+                run: RunFolder, resume: Bool, extraConfig: [String: Any] = [:], progress: ProgressBar = ProgressBar(),
+                comm: MPICommunicator? = nil) throws {
         try config.validate()
+        if let comm, config.batchSize % comm.size != 0 {
+            throw TrainingError("--batch-size \(config.batchSize) (the global batch) must be a multiple of the \(comm.size) MPI ranks")
+        }
+        self.comm = comm
         guard detector.config.numClasses == trainSet.categories.count + 1 else {
             throw TrainingError("\(trainSet.annotationFile): \(trainSet.categories.count) categories, but the detector has "
                                 + "numClasses \(detector.config.numClasses) (categories + background expected)")
@@ -68,7 +81,8 @@ public final class Trainer {
             throw TrainingError("\(valSet.annotationFile): categories differ from \(trainSet.annotationFile)")
         }
         self.detector = detector; self.config = config; self.run = run
-        self.trainSet = trainSet; self.valSet = valSet; self.progress = progress
+        self.trainSet = trainSet; self.valSet = valSet
+        self.progress = (comm?.rank ?? 0) == 0 ? progress : ProgressBar(enabled: false)
         let dc = detector.config
         loader = try DetectionLoader(dataset: trainSet, batchSize: config.batchSize, seed: config.seed,
                                      augmentation: Augmentation(flipProbability: config.flipProbability, shorterSides: dc.minSize,
@@ -96,13 +110,13 @@ public final class Trainer {
             position = state.position
             checkpointIteration = position.globalIteration
             evaluations = state.evaluations
-            run.appendLog(["event": "resume", "epoch": position.epoch + 1, "iteration": position.iteration,
+            log(["event": "resume", "epoch": position.epoch + 1, "iteration": position.iteration,
                            "global_iteration": position.globalIteration])
         } else {
-            if run.holdsRun {
+            if isRoot && run.holdsRun {
                 throw TrainingError("\(run.path): already holds a run (config.json or checkpoint/); pass --resume to continue it or choose another --out")
             }
-            try run.create()
+            if isRoot { try run.create() }
             var cfg = extraConfig
             cfg["detector"] = jsonObject(dc)
             cfg["training"] = jsonObject(config)
@@ -110,11 +124,22 @@ public final class Trainer {
                               "train_images": trainSet.images.count, "val_images": valSet.images.count,
                               "categories": trainSet.classNames]
             cfg["iterations_per_epoch"] = loader.iterationsPerEpoch
-            try writeAtomically(try jsonText(cfg), to: run.config)
+            if let comm { cfg["mpi_ranks"] = comm.size }
+            if isRoot { try writeAtomically(try jsonText(cfg), to: run.config) }
             try saveCheckpoint()
-            run.appendLog(["event": "start", "epochs": config.epochs, "iterations_per_epoch": loader.iterationsPerEpoch])
+            log(["event": "start", "epochs": config.epochs, "iterations_per_epoch": loader.iterationsPerEpoch])
+        }
+        if let comm {
+            // Rank 0's weights and buffers everywhere (seeded initialisation agrees already; a
+            // resume reads one checkpoint; this makes it hold whatever the ranks built).
+            for e in detector.stateDict() { comm.broadcast(e.value.data, count: e.value.count) }
+            reducer = GradientAllreducer(comm: comm, parameters: trainable.map(\.1))
+            comm.barrier()
         }
     }
+
+    /// Appends to log.jsonl (rank 0 only).
+    func log(_ object: [String: Any]) { if isRoot { run.appendLog(object) } }
 
     /// Refuses a checkpoint written with another configuration: one line naming the key.
     static func checkSame(state: CheckpointState, detector: DetectorConfig, training: TrainingConfig,
@@ -144,6 +169,7 @@ public final class Trainer {
 
     /// Writes the checkpoint of the current position, then model.safetensors (both atomically).
     func saveCheckpoint() throws {
+        guard isRoot else { return }
         let state = CheckpointState(detector: detector.config, training: config, dataset: fingerprint, position: position,
                                     rngState: rng.state, order: loader.order(epoch: position.epoch), evaluations: evaluations)
         let bytes = try Checkpoint.bytes(model: detector, optimizers: optimizers, parameters: trainable, state: state)
@@ -156,6 +182,7 @@ public final class Trainer {
     /// ``TrainingError`` of kind `.nonFiniteLoss` (nothing saved after the last good checkpoint)
     /// or `.interrupted` (after checkpointing the position when the stop flag was raised).
     public func train() throws {
+        if !isRoot { report = { _ in } }
         let perEpoch = loader.iterationsPerEpoch, total = config.epochs * perEpoch
         guard position.epoch < config.epochs else {
             report("\(run.path): all \(config.epochs) epochs are done; nothing to train")
@@ -174,7 +201,8 @@ public final class Trainer {
             let lr = schedule.rate(iteration: position.globalIteration, epoch: batch.epoch)
             for o in optimizers { o.learningRate = lr }
             for (_, p) in trainable { p.zeroGrad() }
-            let parts = RandomGenerator.$current.withValue(rng) { detector.losses(images: batch.images, targets: batch.targets) }
+            let (images, targets) = rankPart(batch)
+            let parts = RandomGenerator.$current.withValue(rng) { detector.losses(images: images, targets: targets) }
             guard !parts.isEmpty else { throw TrainingError("the detector returned no loss parts") }
             var values: [(String, Float)] = []
             for part in parts {
@@ -184,7 +212,7 @@ public final class Trainer {
                     let line = "\(part.name) is \(v.isNaN ? "nan" : "inf") at iteration \(position.globalIteration + 1) "
                         + "(epoch \(batch.epoch + 1), iteration \(batch.iteration + 1)/\(perEpoch)); stopped, last good checkpoint "
                         + "\(run.checkpoint) kept (\(checkpointIteration) iterations done)"
-                    run.appendLog(["event": "non_finite_loss", "part": part.name, "global_iteration": position.globalIteration + 1,
+                    log(["event": "non_finite_loss", "part": part.name, "global_iteration": position.globalIteration + 1,
                                    "epoch": batch.epoch + 1, "iteration": batch.iteration + 1])
                     throw TrainingError(line, kind: .nonFiniteLoss)
                 }
@@ -192,7 +220,7 @@ public final class Trainer {
             }
             var loss = parts[0].value
             for part in parts.dropFirst() { loss = loss + part.value }
-            loss.backward()
+            if let reducer { reducer.backward(loss); values = averaged(values) } else { loss.backward() }
             if let maxNorm = config.gradClipNorm { clipGradients(maxNorm) }
             for o in optimizers { o.step() }
             position.globalIteration += 1
@@ -204,7 +232,7 @@ public final class Trainer {
             var entry: [String: Any] = ["epoch": batch.epoch + 1, "iteration": batch.iteration + 1, "global_iteration": position.globalIteration,
                                         "lr": Double(lr), "loss": Double(values.reduce(0) { $0 + $1.1 }), "time": seconds, "img_s": rate]
             for (n, v) in values { entry[n] = Double(v) }
-            run.appendLog(entry)
+            log(entry)
             progress.draw(ProgressBar.line(epoch: batch.epoch + 1, epochs: config.epochs, iteration: batch.iteration + 1, perEpoch: perEpoch,
                                            loss: values.reduce(0) { $0 + $1.1 }, parts: values, imagesPerSecond: rate,
                                            etaSeconds: remaining * Double(config.batchSize) / max(rate, 1e-9)),
@@ -219,19 +247,34 @@ public final class Trainer {
             }
             if let m = config.maxIterations, position.globalIteration >= m {
                 if position.iteration != 0 { try saveCheckpoint() }
-                run.appendLog(["event": "max_iterations", "global_iteration": position.globalIteration])
+                log(["event": "max_iterations", "global_iteration": position.globalIteration])
                 report("stopped after \(position.globalIteration) iterations (--max-iterations \(m)); checkpoint \(run.checkpoint)")
                 return
             }
             if stop.isRaised {
                 progress.finishLine()
                 try saveCheckpoint()
-                run.appendLog(["event": "interrupted", "global_iteration": position.globalIteration])
+                log(["event": "interrupted", "global_iteration": position.globalIteration])
                 throw TrainingError("interrupted at iteration \(position.globalIteration); checkpoint \(run.checkpoint) written, "
                                     + "continue with --resume", kind: .interrupted)
             }
         }
-        run.appendLog(["event": "done", "global_iteration": position.globalIteration])
+        log(["event": "done", "global_iteration": position.globalIteration])
+    }
+
+    /// This rank's consecutive part of the global batch (all of it in one process).
+    func rankPart(_ batch: DetectionBatch) -> ([Tensor], [DetectionTarget]) {
+        guard let comm else { return (batch.images, batch.targets) }
+        let per = batch.images.count / comm.size, lo = comm.rank * per
+        return (Array(batch.images[lo..<lo + per]), Array(batch.targets[lo..<lo + per]))
+    }
+
+    /// Loss parts averaged over the ranks (what the log and the progress bar show).
+    func averaged(_ values: [(String, Float)]) -> [(String, Float)] {
+        guard let comm else { return values }
+        var v = values.map(\.1)
+        v.withUnsafeMutableBufferPointer { comm.allreduceSum($0.baseAddress!, count: $0.count) }
+        return zip(values, v).map { ($0.0, $1 / Float(comm.size)) }
     }
 
     /// torch's `clip_grad_norm_`: scales every gradient by max / (‖g‖₂ + 1e-6) when that is below 1.
@@ -255,6 +298,8 @@ public final class Trainer {
                 _ = RandomGenerator.$current.withValue(generator) { model.losses(images: b.images, targets: b.targets) }
             }
         }
+        guard isRoot else { comm?.barrier(); return }
+        defer { comm?.barrier() }
         let ev = try DetectorEvaluation.run(detector, dataset: valSet, batchSize: config.evalBatchSize, threads: config.threads) { done, all in
             self.progress.draw("evaluating epoch \(epoch + 1): \(done)/\(all)", force: done == all)
         }
@@ -266,13 +311,14 @@ public final class Trainer {
         try saveCheckpoint()
         var entry = DetectorEvaluation.statsObject(coco: ev.coco.stats, mmdet: ev.mmdet.stats, detections: ev.detections)
         entry["event"] = "epoch"; entry["epoch"] = epoch + 1; entry["global_iteration"] = position.globalIteration
-        run.appendLog(entry)
+        log(entry)
         let s = ev.coco.stats, m = ev.mmdet.stats
         report(String(format: "epoch %d/%d: AP %.3f AP50 %.3f AP75 %.3f APs %.3f APm %.3f APl %.3f | AR@100 %.3f AR@1000 %.3f (%d detections)",
                       epoch + 1, config.epochs, s[0], s[1], s[2], s[3], s[4], s[5], m[6], m[8], ev.detections))
     }
 
     func writeEvalJSON() throws {
+        guard isRoot else { return }
         let epochs: [[String: Any]] = evaluations.map { e in
             var d = DetectorEvaluation.statsObject(coco: e.coco, mmdet: e.mmdet, detections: e.detections)
             d["epoch"] = e.epoch; d["global_iteration"] = e.iteration
