@@ -60,6 +60,19 @@ import Testing
         }
         let config = try String(contentsOfFile: two + "/config.json", encoding: .utf8)
         #expect(config.contains("\"mpi_ranks\" : 2"), "\(config)")
+        // Resume with another N: 2 iterations on 2 ranks, then the third in one process.
+        let mixed = tempURL("mixed").path
+        defer { try? FileManager.default.removeItem(atPath: mixed) }
+        let first = args.map { $0 == "3" ? "2" : $0 }
+        let (rc3, out3, _) = try mpirun(2, ["train", "--out", mixed] + first)
+        #expect(rc3 == 0, "\(out3)")
+        let (rc4, _, err4) = try attnzoo(["train", "--out", mixed, "--resume"] + args)
+        #expect(rc4 == 0, "\(err4)")
+        let c = try SafetensorsFile.read(from: URL(fileURLWithPath: mixed + "/model.safetensors"))
+        for name in a.names where !name.contains("running_") && !name.contains("num_batches") {
+            let worst = zip(a[name]!.asFloat32(), c[name]!.asFloat32()).map { abs($0 - $1) - 1e-4 * abs($0) }.max() ?? 0
+            #expect(worst <= 1e-6, "\(name): resumed with another rank count, differs by \(worst)")
+        }
     }
 
     @Test("without mpirun the binary runs single-process and needs no MPI")
