@@ -26,6 +26,7 @@ struct AttnZoo: ParsableCommand {
             PreciseBNCommand.self,
             MakeDatasetCommand.self,
             CheckDatasetCommand.self,
+            DetectCommand.self,
         ]
     )
 

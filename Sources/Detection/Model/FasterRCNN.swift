@@ -4,6 +4,7 @@ import Boxes
 import Foundation
 import NN
 import TensorCore
+import TensorIO
 
 /// Faster R-CNN with a ResNet-FPN backbone (Ren et al. 2015; Lin et al. 2017), torchvision's
 /// `fasterrcnn_resnet50_fpn` (v1) for any backbone of `BackboneKind` and any attention plugin:
@@ -69,6 +70,26 @@ public final class FasterRCNN: Module, Detector, @unchecked Sendable {
         transform = try GeneralizedRCNNTransform(minSize: c.minSize, maxSize: c.maxSize, imageMean: c.imageMean, imageStd: c.imageStd)
         config = c
         super.init()
+    }
+
+    /// Loads a torchvision-keyed safetensors checkpoint strictly. Errors are one line naming the
+    /// file: a class count other than `config.numClasses`, or a summary of the keys that do not
+    /// fit (another backbone or plugin).
+    public func load(weights url: URL) throws {
+        let file = try SafetensorsFile.read(from: url)
+        let key = "roi_heads.box_predictor.cls_score.weight"
+        if let a = file[key], a.shape.count == 2, a.shape[0] != config.numClasses {
+            throw DetectionError("\(url.path): \(key) has \(a.shape[0]) classes (background included), the model has \(config.numClasses) (num classes)")
+        }
+        do {
+            try loadStateDict(file.entries.map { (key: $0.name, array: $0.array) }, source: url.path)
+        } catch let e as StateDictError {
+            var parts: [String] = []
+            if let k = e.missing.first { parts.append("\(e.missing.count) missing keys (first \(k))") }
+            if let k = e.unexpected.first { parts.append("\(e.unexpected.count) unexpected keys (first \(k))") }
+            if let m = e.mismatched.first { parts.append("\(e.mismatched.count) shape mismatches (first \(m.key): model \(m.expected), file \(m.found))") }
+            throw DetectionError("\(url.path): the weights do not fit backbone '\(config.backbone)'\(config.plugins.isEmpty ? "" : " with plugins \(config.plugins)"): \(parts.joined(separator: ", "))")
+        }
     }
 
     /// Every intermediate value of one evaluation forward (parity checks, debugging).
