@@ -148,3 +148,12 @@ public final class FasterRCNN: Module, Detector, @unchecked Sendable {
         do { return try trainingLosses(images: images, targets: targets) } catch { ShapeCheck.fail("FasterRCNN.losses: \(error)") }
     }
 }
+
+extension DetectionTarget {
+    /// Targets of one image outside the loader (tests, benchmarks, callers of `FasterRCNN.trainingLosses`):
+    /// `boxes` K·4 corners in the image's pixels, `labels` K classes in 1…K, the image's `width` × `height`.
+    public init(boxes: [Float], labels: [Int], imageId: Int = 0, width: Int, height: Int) {
+        self.boxes = boxes; self.labels = labels; self.imageId = imageId
+        self.originalWidth = width; self.originalHeight = height
+    }
+}

@@ -12,7 +12,8 @@ import TensorCore
 /// ```
 /// Shapes: C_l (N, inChannelsList[l], H_l, W_l) → P_l (N, outChannels, H_l, W_l), plus "pool".
 /// State-dict keys: `inner_blocks.<l>.0.{weight,bias}`, `layer_blocks.<l>.0.{weight,bias}`
-/// (torchvision ≥ 0.13's Conv2dNormActivation layout).
+/// (torchvision ≥ 0.13's Conv2dNormActivation layout). Initialisation as torchvision's:
+/// kaiming_uniform_(a=1) weights, zero biases.
 public final class FeaturePyramidNetwork: Module, @unchecked Sendable {
     public let innerBlocks: [Module]
     public let layerBlocks: [Module]
@@ -25,6 +26,12 @@ public final class FeaturePyramidNetwork: Module, @unchecked Sendable {
         }
         self.outChannels = outChannels
         super.init()
+        // torchvision: kaiming_uniform_(a=1) weights, zero biases.
+        for m in innerBlocks + layerBlocks {
+            for (key, p) in m.namedParameters() {
+                if key.hasSuffix("weight") { Init.kaimingUniform(p, a: 1) } else { Init.zeros(p) }
+            }
+        }
     }
 
     /// The maps of `x` (finest first), then "pool" (the last map subsampled by 2).

@@ -6,7 +6,8 @@ import TensorCore
 /// objectness logit and four box deltas per anchor.
 /// Shapes: each (N, C, H, W) → objectness (N, A, H, W), deltas (N, 4A, H, W).
 /// State-dict keys: `conv.<i>.0.{weight,bias}` (`conv_depth` Conv2dNormActivation blocks without
-/// norm), `cls_logits.*`, `bbox_pred.*`.
+/// norm), `cls_logits.*`, `bbox_pred.*`. Initialisation as torchvision's: normal(std 0.01)
+/// weights, zero biases.
 public final class RPNHead: Module, @unchecked Sendable {
     public let conv: Sequential
     public let clsLogits: Conv2d
@@ -19,6 +20,10 @@ public final class RPNHead: Module, @unchecked Sendable {
         clsLogits = Conv2d(inChannels: inChannels, outChannels: numAnchors, kernelSize: 1)
         bboxPred = Conv2d(inChannels: inChannels, outChannels: numAnchors * 4, kernelSize: 1)
         super.init()
+        // torchvision: normal(std 0.01) weights, zero biases.
+        for (key, p) in namedParameters() {
+            if key.hasSuffix("weight") { Init.normal(p, std: 0.01) } else { Init.zeros(p) }
+        }
     }
 
     public func callAsFunction(_ features: [Tensor]) -> (objectness: [Tensor], deltas: [Tensor]) {
