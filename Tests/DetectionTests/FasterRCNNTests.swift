@@ -83,3 +83,24 @@ func matchRows(_ expected: [Float], _ actual: [Float], tolerance: Float) -> [Int
     }
     return perm
 }
+
+@Test("Faster R-CNN state dict: save → strict load into a fresh model gives the same detections (AZOO_EXPORT_FRCNN=PATH keeps the file for torchvision)")
+func fasterRCNNStateDictRoundTrip() throws {
+    let f = try FasterRCNNFixture("frcnn_r18")
+    let model = try f.model()
+    let url = ProcessInfo.processInfo.environment["AZOO_EXPORT_FRCNN"].map { URL(fileURLWithPath: $0) }
+        ?? FileManager.default.temporaryDirectory.appendingPathComponent("frcnn-\(UUID().uuidString).safetensors")
+    defer { if ProcessInfo.processInfo.environment["AZOO_EXPORT_FRCNN"] == nil { try? FileManager.default.removeItem(at: url) } }
+    try model.saveSafetensors(to: url)
+    let fresh = try FasterRCNN(config: f.config)
+    try fresh.load(weights: url)
+    model.eval(); fresh.eval()
+    let images = f.images
+    let a = model.detect(images: images), b = fresh.detect(images: images)
+    for i in 0..<a.count { expectSameDetections(b[i], a[i], "image \(i)", boxTolerance: 0, scoreTolerance: 0) }
+    var wrong = f.config
+    wrong.numClasses = 91
+    #expect(throws: DetectionError("\(url.path): roi_heads.box_predictor.cls_score.weight has 6 classes (background included), the model has 91 (num classes)")) {
+        try FasterRCNN(config: wrong).load(weights: url)
+    }
+}
