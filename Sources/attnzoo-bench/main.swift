@@ -24,7 +24,7 @@ while let a = argv.popFirst() {
 
 // Backbone rows are only run when asked for by --filter backbone (their own script times them).
 let all = filter?.hasPrefix("backbone") == true || exact?.hasPrefix("backbone") == true
-    ? backboneBenchmarks() : engineBenchmarks() + detectionBenchmarks()
+    ? backboneBenchmarks() : engineBenchmarks() + detectionBenchmarks() + fasterRCNNBenchmarks()
 for b in all where (filter == nil || b.name.contains(filter!)) && (exact == nil || b.name == exact!) {
     let ms = fastest ? minMs(repetitions: repetitions, b.run) : medianMs(repetitions: repetitions, b.run)
     let gflops = b.flops > 0 ? b.flops / (ms * 1e6) : 0

@@ -28,6 +28,7 @@ struct AttnZoo: ParsableCommand {
             CheckDatasetCommand.self,
             TrainCommand.self,
             EvaluateCommand.self,
+            DetectCommand.self,
             MPICheckCommand.self,
         ]
     )

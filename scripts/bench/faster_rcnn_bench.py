@@ -1,0 +1,67 @@
+"""torchvision side of the Faster R-CNN rows of attnzoo-bench (FasterRCNNBenchmarks.swift): same
+names, configurations (FasterRCNN on resnet_fpn with FrozenBatchNorm2d, 3 trainable backbone layers,
+num_classes 91, min_size = image side, torchvision's initialisation), images and targets; JSON lines.
+Usage: faster_rcnn_bench.py [REPS] [FILTER]."""
+import json
+import os
+import statistics
+import sys
+import time
+
+import torch
+import torchvision
+from torchvision.models.detection import FasterRCNN
+from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
+from torchvision.ops.misc import FrozenBatchNorm2d
+
+torch.set_num_threads(int(os.environ.get("AZOO_NUM_THREADS", "2")))
+reps = int(sys.argv[1]) if len(sys.argv) > 1 else 3
+only = sys.argv[2] if len(sys.argv) > 2 else ""
+
+
+def median_ms(fn):
+    fn()
+    ts = []
+    while len(ts) < reps:
+        t0 = time.perf_counter()
+        fn()
+        ts.append((time.perf_counter() - t0) * 1e3)
+    return statistics.median(ts)
+
+
+def emit(name, fn):
+    if only in name:
+        print(json.dumps({"name": name, "ms": round(median_ms(fn), 4), "gflops": 0.0}), flush=True)
+
+
+def image(side, index):
+    c, y, x = torch.meshgrid(torch.arange(3), torch.arange(side), torch.arange(side), indexing="ij")
+    return ((7 * x + 13 * y + 29 * c + 31 * index) % 256).float() / 255
+
+
+def targets(side, count):
+    s = float(side)
+    return [{"boxes": torch.tensor([[0.1 * s, 0.1 * s, 0.5 * s, 0.6 * s], [0.4 * s, 0.3 * s, 0.9 * s, 0.8 * s],
+                                    [0.2 * s, 0.5 * s, 0.45 * s, 0.95 * s]]),
+             "labels": torch.tensor([1 + i % 90, 3, 17])} for i in range(count)]
+
+
+def model(backbone, side):
+    torch.manual_seed(16)
+    body = getattr(torchvision.models, backbone)(weights=None, norm_layer=FrozenBatchNorm2d)
+    return FasterRCNN(_resnet_fpn_extractor(body, 3), num_classes=91, min_size=side)
+
+
+for backbone, short, side, batch in [("resnet50", "r50", 512, 2), ("resnet18", "r18", 256, 8)]:
+    m = model(backbone, side)
+    m.eval()
+    with torch.no_grad():
+        emit(f"frcnn_{short}_fpn_{side}_eval", lambda: m([image(side, 0)]))
+    m.train()
+    imgs, tg = [image(side, i) for i in range(batch)], targets(side, batch)
+
+    def step():
+        losses = m(imgs, tg)
+        sum(losses.values()).backward()
+        m.zero_grad()
+    emit(f"frcnn_{short}_fpn_{side}_train_b{batch}", step)
