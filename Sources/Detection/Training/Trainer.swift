@@ -232,6 +232,10 @@ public final class Trainer {
             var entry: [String: Any] = ["epoch": batch.epoch + 1, "iteration": batch.iteration + 1, "global_iteration": position.globalIteration,
                                         "lr": Double(lr), "loss": Double(values.reduce(0) { $0 + $1.1 }), "time": seconds, "img_s": rate]
             for (n, v) in values { entry[n] = Double(v) }
+            if let reducer {   // the part of the gradient allreduce not hidden behind backward
+                entry["allreduce_wait_s"] = reducer.lastWaitSeconds
+                entry["allreduce_mb"] = Double(reducer.floatsPerStep * 4) / 1e6
+            }
             log(entry)
             progress.draw(ProgressBar.line(epoch: batch.epoch + 1, epochs: config.epochs, iteration: batch.iteration + 1, perEpoch: perEpoch,
                                            loss: values.reduce(0) { $0 + $1.1 }, parts: values, imagesPerSecond: rate,
