@@ -37,60 +37,85 @@ public func maxPool2dForward(_ g: Pool2dGeometry, input: UnsafePointer<Float>, o
     }
     Threading.parallelFor(g.planes) { range in
         for pl in range {
+            maxPoolPlaneGeneric(g, input + pl * h * w, output + pl * oh * ow, indices + pl * oh * ow)
+        }
+    }
+}
+
+/// ResNet's stem pool (3×3, stride 2, padding 1), separably: per output row, a vertical max over
+/// its (up to) three input rows for every column (contiguous, vectorised), then per output the
+/// max of three neighbouring columns. Indices follow PyTorch's rule, the first maximum in
+/// row-major window order: among equal values the smaller row, then the smaller column wins. A
+/// plane holding a NaN takes the generic loop (where the last NaN wins, as PyTorch's kernel).
+func maxPool3x3Stride2(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
+                       indices: UnsafeMutablePointer<Int32>) {
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width
+    Threading.parallelFor(g.planes) { range in
+        let vmax = UnsafeMutablePointer<Float>.allocate(capacity: w), vrow = UnsafeMutablePointer<Int32>.allocate(capacity: w)
+        defer { vmax.deallocate(); vrow.deallocate() }
+        for pl in range {
             let x = input + pl * h * w, y = output + pl * oh * ow, ix = indices + pl * oh * ow
+            var nan = false
+            for i in 0..<h * w where x[i] != x[i] { nan = true }
+            if nan {
+                maxPoolPlaneGeneric(g, x, y, ix)
+                continue
+            }
             for oy in 0..<oh {
+                let r0 = max(2 * oy - 1, 0), r1 = min(2 * oy + 1, h - 1)
+                // Vertical: the first row wins ties (strict >).
+                let first = x + r0 * w
+                for j in 0..<w { vmax[j] = first[j]; vrow[j] = Int32(r0) }
+                var r = r0 + 1
+                while r <= r1 {
+                    let row = x + r * w, rr = Int32(r)
+                    for j in 0..<w {
+                        let v = row[j], take = v > vmax[j]
+                        vmax[j] = take ? v : vmax[j]
+                        vrow[j] = take ? rr : vrow[j]
+                    }
+                    r += 1
+                }
+                // Horizontal: columns in order; an equal value from a smaller row wins.
                 for ox in 0..<ow {
-                    var best = -Float.infinity, bi = -1
-                    for i in 0..<g.kernelH {
-                        let iy = oy * g.strideH - g.padH + i * g.dilationH
-                        if iy < 0 || iy >= h { continue }
-                        for j in 0..<g.kernelW {
-                            let jx = ox * g.strideW - g.padW + j * g.dilationW
-                            if jx < 0 || jx >= w { continue }
-                            // A select, not a branch (each comparison is a coin flip on real data);
-                            // a later NaN wins, as PyTorch's kernel.
-                            let v = x[iy * w + jx], take = v > best || v != v || bi < 0
-                            best = take ? v : best
-                            bi = take ? iy * w + jx : bi
-                        }
+                    let c0 = max(2 * ox - 1, 0), c1 = min(2 * ox + 1, w - 1)
+                    var best = vmax[c0], br = vrow[c0], bc = c0
+                    var c = c0 + 1
+                    while c <= c1 {
+                        let v = vmax[c], rr = vrow[c]
+                        if v > best || (v == best && rr < br) { best = v; br = rr; bc = c }
+                        c += 1
                     }
                     y[oy * ow + ox] = best
-                    ix[oy * ow + ox] = Int32(max(bi, 0))
+                    ix[oy * ow + ox] = br * Int32(w) + Int32(bc)
                 }
             }
         }
     }
 }
 
-/// ResNet's stem pool (3×3, stride 2, padding 1): the generic loop with the taps unrolled and the
-/// bounds tested once per row and per border column. Same visiting order (rows, then columns) and
-/// the same rule (a larger value or a NaN replaces the best), so values and indices are identical.
-func maxPool3x3Stride2(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                       indices: UnsafeMutablePointer<Int32>) {
+/// The generic max-pool loop on one plane.
+@inline(__always)
+func maxPoolPlaneGeneric(_ g: Pool2dGeometry, _ x: UnsafePointer<Float>, _ y: UnsafeMutablePointer<Float>, _ ix: UnsafeMutablePointer<Int32>) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width
-    Threading.parallelFor(g.planes) { range in
-        for pl in range {
-            let x = input + pl * h * w, y = output + pl * oh * ow, ix = indices + pl * oh * ow
-            for oy in 0..<oh {
-                let r0 = max(2 * oy - 1, 0), r1 = min(2 * oy + 1, h - 1)
-                for ox in 0..<ow {
-                    let c0 = max(2 * ox - 1, 0), c1 = min(2 * ox + 1, w - 1)
-                    var best = -Float.infinity, bi = -1
-                    var r = r0
-                    while r <= r1 {
-                        var c = c0
-                        while c <= c1 {
-                            let v = x[r * w + c], take = v > best || v != v || bi < 0
-                            best = take ? v : best
-                            bi = take ? r * w + c : bi
-                            c += 1
-                        }
-                        r += 1
-                    }
-                    y[oy * ow + ox] = best
-                    ix[oy * ow + ox] = Int32(max(bi, 0))
+    for oy in 0..<oh {
+        for ox in 0..<ow {
+            var best = -Float.infinity, bi = -1
+            for i in 0..<g.kernelH {
+                let iy = oy * g.strideH - g.padH + i * g.dilationH
+                if iy < 0 || iy >= h { continue }
+                for j in 0..<g.kernelW {
+                    let jx = ox * g.strideW - g.padW + j * g.dilationW
+                    if jx < 0 || jx >= w { continue }
+                    // A select, not a branch (each comparison is a coin flip on real data);
+                    // a later NaN wins, as PyTorch's kernel.
+                    let v = x[iy * w + jx], take = v > best || v != v || bi < 0
+                    best = take ? v : best
+                    bi = take ? iy * w + jx : bi
                 }
             }
+            y[oy * ow + ox] = best
+            ix[oy * ow + ox] = Int32(max(bi, 0))
         }
     }
 }
