@@ -51,7 +51,7 @@ public final class BasicBlock: Module, @unchecked Sendable {
         out = bn2(conv2(out))
         out = slots.apply(.afterConv3, slots.apply(.afterConv2, out))
         let identity = downsample.map { $0(x) } ?? x
-        return slots.apply(.afterBlock, relu(out + identity))
+        return slots.apply(.afterBlock, out.addingReLU(identity))
     }
 }
 
@@ -112,6 +112,6 @@ public final class Bottleneck: Module, @unchecked Sendable {
         out = slots.apply(.afterConv2, relu(bn2(conv2(out))))
         out = slots.apply(.afterConv3, bn3(conv3(out)))
         let identity = downsample.map { $0(x) } ?? x
-        return slots.apply(.afterBlock, relu(out + identity))
+        return slots.apply(.afterBlock, out.addingReLU(identity))
     }
 }

@@ -53,6 +53,6 @@ public final class ResNeStBottleneck: Module, @unchecked Sendable {
         out = slots.apply(.afterConv2, out)
         out = slots.apply(.afterConv3, bn3(conv3(out)))
         let identity = downsample.map { $0(x) } ?? x
-        return slots.apply(.afterBlock, act3(out + identity))
+        return slots.apply(.afterBlock, out.addingReLU(identity))
     }
 }

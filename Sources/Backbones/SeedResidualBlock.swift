@@ -64,6 +64,6 @@ public final class SeedResidualBlock: Module, @unchecked Sendable {
         var out = slots.apply(.afterConv1, branch["conv1"]!(x))
         out = slots.apply(.afterConv2, branch["conv2"]!(out))
         out = slots.apply(.afterConv3, branch["conv3"]!(out))
-        return slots.apply(.afterBlock, (out + branch["shortcut"]!(x)).relu())
+        return slots.apply(.afterBlock, out.addingReLU(branch["shortcut"]!(x)))
     }
 }

@@ -105,3 +105,25 @@ extension Tensor {
         }
     }
 }
+
+extension Tensor {
+    /// `relu(self + other)` for tensors of one shape in one pass (the residual add of ResNet
+    /// blocks): no intermediate sum tensor, one read of each input, one write.
+    public func addingReLU(_ other: Tensor) -> Tensor {
+        checkShape(shape == other.shape, "add_relu: shapes \(shape) and \(other.shape) differ")
+        let out = Tensor(uninitializedShape: shape)
+        let a = data, b = other.data, y = out.data
+        Threading.parallelFor(count, minChunk: 1 << 15) { r in
+            for i in r {
+                let s = a[i] + b[i]
+                y[i] = s > 0 || s != s ? s : 0   // NaN propagates, as relu
+            }
+        }
+        // d/da = d/db = [out > 0] g (relu's rule on the sum)
+        return Tensor.differentiable("add_relu", inputs: [self, other], output: out) { g in
+            let dx = Tensor(uninitializedShape: out.shape)
+            VectorMath.reluBackward(g.data, out.data, dx.data, count: out.count)
+            return [dx, dx]
+        }
+    }
+}
