@@ -47,7 +47,7 @@ public final class ResNeStBottleneck: Module, @unchecked Sendable {
     var lastNorm: Module { bn3 }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        var out = slots.apply(.afterConv1, act1(bn1(conv1(x))))
+        var out = slots.apply(.afterConv1, normReLU(bn1, conv1(x)))
         out = conv2(out)
         if let avdLast { out = avdLast(out) }
         out = slots.apply(.afterConv2, out)

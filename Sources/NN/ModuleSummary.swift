@@ -29,6 +29,9 @@ public struct SummaryRow: Sendable {
 public final class ModuleSummary: @unchecked Sendable {
     @TaskLocal static var recorder: ModuleSummary?
 
+    /// Whether a summary is being recorded on this task (fused fast paths then call each layer).
+    public static var isRecording: Bool { recorder != nil }
+
     private var rows: [SummaryRow] = []
     private var depth = 0
     private var names: [ObjectIdentifier: String] = [:]

@@ -196,3 +196,37 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
         return result
     }
 }
+
+extension Tensor {
+    /// `relu(x · scale[c] + shift[c])` over (N, C, *) in one pass, differentiable in `x` only: a
+    /// frozen or eval-mode norm (constant per-channel affine) followed by ReLU, as ResNet blocks
+    /// and torchvision's FrozenBatchNorm2d backbones run it.
+    /// d x = [y > 0] · g · scale[c]
+    public func channelAffineReLU(scale: [Float], shift: [Float]) -> Tensor {
+        checkShape(rank >= 2 && scale.count == shape[1] && shift.count == shape[1],
+                   "channel_affine_relu: input \(shape) needs \(shape.count >= 2 ? shape[1] : 0) scales and shifts, got \(scale.count), \(shift.count)")
+        let c = shape[1], inner = shapeCount(Array(shape[2...])), rows = shape[0] * c
+        let out = Tensor(uninitializedShape: shape)
+        let x = data, y = out.data
+        Threading.parallelFor(rows, minChunk: Swift.max(1, 4096 / Swift.max(inner, 1))) { range in
+            for row in range {
+                let s = scale[row % c], t = shift[row % c], px = x + row * inner, py = y + row * inner
+                for i in 0..<inner {
+                    let v = px[i] * s + t
+                    py[i] = v > 0 || v != v ? v : 0
+                }
+            }
+        }
+        return Tensor.differentiable("channel_affine_relu", inputs: [self], output: out) { g in
+            let dx = Tensor(uninitializedShape: out.shape)
+            let gp = g.data, dp = dx.data
+            Threading.parallelFor(rows, minChunk: Swift.max(1, 4096 / Swift.max(inner, 1))) { range in
+                for row in range {
+                    let s = scale[row % c], po = y + row * inner, pg = gp + row * inner, pd = dp + row * inner
+                    for i in 0..<inner { pd[i] = po[i] > 0 ? pg[i] * s : 0 }
+                }
+            }
+            return [dx]
+        }
+    }
+}
