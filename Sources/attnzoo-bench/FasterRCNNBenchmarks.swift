@@ -40,6 +40,14 @@ func fasterRCNNBenchmarks() -> [Benchmark] {
         }
     }
     var list: [Benchmark] = []
+    final class Pyramid: @unchecked Sendable { lazy var c: [Tensor] = RandomGenerator.withSeed(5) {
+        [(256, 128), (512, 64), (1024, 32), (2048, 16)].map { Tensor.randn([1, $0.0, $0.1, $0.1]) } } }
+    let pyramid = Pyramid()
+    // The FPN and the RPN head alone on C2…C5 of one 512×512 image (the part this target owns).
+    list.append(Benchmark(name: "frcnn_r50_fpn_512_fpn_rpnhead_eval", flops: 0) {
+        let m = lazy.model("resnet50", side: 512, training: false)
+        _ = withNoGrad { m.rpn.head(m.backbone.fpn(pyramid.c)) }
+    })
     for (backbone, short, side, batch) in [("resnet50", "r50", 512, 2), ("resnet18", "r18", 256, 8)] {
         list.append(Benchmark(name: "frcnn_\(short)_fpn_\(side)_eval", flops: 0) {
             let m = lazy.model(backbone, side: side, training: false)

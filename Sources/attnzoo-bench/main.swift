@@ -23,8 +23,10 @@ while let a = argv.popFirst() {
 }
 
 // Backbone rows are only run when asked for by --filter backbone (their own script times them).
-let all = filter?.hasPrefix("backbone") == true || exact?.hasPrefix("backbone") == true
-    ? backboneBenchmarks() : engineBenchmarks() + detectionBenchmarks() + fasterRCNNBenchmarks()
+// Faster R-CNN rows likewise only by --filter frcnn (scripts/bench/faster_rcnn_bench.sh).
+let askedFor = [filter, exact].compactMap { $0 }
+let all = askedFor.contains { $0.hasPrefix("backbone") } ? backboneBenchmarks()
+    : askedFor.contains { $0.hasPrefix("frcnn") } ? fasterRCNNBenchmarks() : engineBenchmarks() + detectionBenchmarks()
 for b in all where (filter == nil || b.name.contains(filter!)) && (exact == nil || b.name == exact!) {
     let ms = fastest ? minMs(repetitions: repetitions, b.run) : medianMs(repetitions: repetitions, b.run)
     let gflops = b.flops > 0 ? b.flops / (ms * 1e6) : 0

@@ -94,3 +94,19 @@ struct FasterRCNNOptionsTests {
         #expect(d[0].boxes.allSatisfy { $0 >= 0 && $0 <= 120 })
     }
 }
+
+@Test("conv3x3RowSplit (a single image as two row halves for the Winograd path) equals the convolution, forward and backward", arguments: [33, 40])
+func conv3x3RowSplitMatches(_ height: Int) throws {
+    let conv = RandomGenerator.withSeed(3) { Conv2d(inChannels: 32, outChannels: 32, kernelSize: 3, padding: 1) }
+    let x = randomFeatures([1, 32, height, 20], seed: UInt64(height)).requiringGrad()
+    let direct = conv(x)
+    let split = conv3x3RowSplit(conv, x)
+    expectClose(split, direct, rtol: 1e-4, atol: 1e-4, "forward, height \(height)")
+    let g = randomFeatures(direct.shape, seed: 9)
+    (direct * g).sum().backward()
+    let gx = x.grad!, gw = conv.weight.grad!
+    x.zeroGrad(); conv.weight.zeroGrad()
+    (split * g).sum().backward()
+    expectGradClose(x.grad, gx, "input gradient, height \(height)")
+    expectGradClose(conv.weight.grad, gw, "weight gradient, height \(height)")
+}

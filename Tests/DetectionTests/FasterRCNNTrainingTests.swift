@@ -56,3 +56,26 @@ struct FasterRCNNTrainingTests {
         try f.expectSampled(g, "grad_box_reg.\(kind)", rtol: 1e-3, atol: 0, atolOfRMS: 1e-2, normRtol: 1e-3)
     }
 }
+
+@Test("training with images without boxes (negatives): finite losses; no box losses when no image has a box")
+func fasterRCNNNegativeImages() throws {
+    var c = DetectorConfig()
+    c.backbone = "resnet18"; c.numClasses = 3; c.minSize = [64]; c.maxSize = 96
+    let model = RandomGenerator.withSeed(7) { try! FasterRCNN(config: c) }
+    model.train()
+    let images = RandomGenerator.withSeed(8) { [Tensor.rand([3, 64, 80]), Tensor.rand([3, 70, 64])] }
+    let mixed = [DetectionTarget(boxes: [5, 6, 40, 50], labels: [2], width: 80, height: 64),
+                 DetectionTarget(boxes: [], labels: [], width: 64, height: 70)]
+    let losses = try model.trainingLosses(images: images, targets: mixed)
+    #expect(losses.count == 4 && losses.allSatisfy { $0.value.scalars[0].isFinite && $0.value.scalars[0] >= 0 }, "\(losses.map { ($0.name, $0.value.scalars) })")
+    let empty = mixed.map { DetectionTarget(boxes: [], labels: [], width: $0.originalWidth, height: $0.originalHeight) }
+    let none = try model.trainingLosses(images: images, targets: empty)
+    let byName = Dictionary(uniqueKeysWithValues: none.map { ($0.name, $0.value.scalars[0]) })
+    #expect(byName["loss_box_reg"] == 0 && byName["loss_rpn_box_reg"] == 0)
+    #expect(byName["loss_classifier"]! > 0 && byName["loss_objectness"]! > 0)
+    none.dropFirst().map(\.value).reduce(none[0].value, +).backward()
+    #expect(model.roiHeads.boxPredictor.clsScore.weight.grad != nil)
+    #expect(throws: DetectionError.self) {
+        try model.trainingLosses(images: images, targets: [DetectionTarget(boxes: [1, 2, 3], labels: [1], width: 80, height: 64), mixed[1]])
+    }
+}

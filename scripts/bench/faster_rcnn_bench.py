@@ -7,6 +7,7 @@ import os
 import statistics
 import sys
 import time
+from collections import OrderedDict
 
 import torch
 import torchvision
@@ -51,6 +52,12 @@ def model(backbone, side):
     body = getattr(torchvision.models, backbone)(weights=None, norm_layer=FrozenBatchNorm2d)
     return FasterRCNN(_resnet_fpn_extractor(body, 3), num_classes=91, min_size=side)
 
+
+torch.manual_seed(5)
+pyramid = OrderedDict((str(i), torch.randn(1, c, s, s)) for i, (c, s) in enumerate([(256, 128), (512, 64), (1024, 32), (2048, 16)]))
+fpn_model = model("resnet50", 512).eval()
+with torch.no_grad():
+    emit("frcnn_r50_fpn_512_fpn_rpnhead_eval", lambda: fpn_model.rpn.head(list(fpn_model.backbone.fpn(pyramid).values())))
 
 for backbone, short, side, batch in [("resnet50", "r50", 512, 2), ("resnet18", "r18", 256, 8)]:
     m = model(backbone, side)

@@ -38,12 +38,12 @@ public final class FeaturePyramidNetwork: Module, @unchecked Sendable {
     public func callAsFunction(_ x: [Tensor]) -> [Tensor] {
         checkShape(x.count == innerBlocks.count, "FeaturePyramidNetwork: \(x.count) maps for \(innerBlocks.count) levels")
         var lastInner = innerBlocks[x.count - 1](x[x.count - 1])
-        var results = [layerBlocks[x.count - 1](lastInner)]
+        var results = [applyRowSplit(layerBlocks[x.count - 1], lastInner)]
         for l in stride(from: x.count - 2, through: 0, by: -1) {
             let lateral = innerBlocks[l](x[l])
             let topDown = lastInner.interpolate(size: (lateral.shape[2], lateral.shape[3]), mode: .nearest)
             lastInner = lateral + topDown
-            results.insert(layerBlocks[l](lastInner), at: 0)
+            results.insert(applyRowSplit(layerBlocks[l], lastInner), at: 0)
         }
         results.append(results[results.count - 1].maxPool2d(kernelSize: (1, 1), stride: (2, 2)))
         return results

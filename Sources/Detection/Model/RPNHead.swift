@@ -29,7 +29,7 @@ public final class RPNHead: Module, @unchecked Sendable {
     public func callAsFunction(_ features: [Tensor]) -> (objectness: [Tensor], deltas: [Tensor]) {
         var objectness: [Tensor] = [], deltas: [Tensor] = []
         for f in features {
-            let t = conv(f)
+            let t = conv.layers.reduce(f) { applyRowSplit($1, $0) }
             objectness.append(clsLogits(t)); deltas.append(bboxPred(t))
         }
         return (objectness, deltas)
