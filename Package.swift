@@ -74,7 +74,7 @@ let package = Package(
         .testTarget(name: "BoxesTests", dependencies: ["Boxes", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "COCOEvalTests", dependencies: ["COCOEval", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "BackbonesTests", dependencies: ["Backbones", "TestSupport"], exclude: ["Fixtures"]),
-        .testTarget(name: "DetectionTests", dependencies: ["Detection", "TestSupport"], exclude: ["Fixtures"]),
+        .testTarget(name: "DetectionTests", dependencies: ["Detection", "Backbones", "TestSupport"], exclude: ["Fixtures"]),
         .testTarget(name: "CLITests", dependencies: ["TestSupport", "TensorIO", "TensorCore"]),
     ]
 )

@@ -47,8 +47,8 @@ public final class BasicBlock: Module, @unchecked Sendable {
     var lastNorm: Module { bn2 }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        var out = slots.apply(.afterConv1, normReLU(bn1, conv1(x)))
-        out = bn2(conv2(out))
+        var out = slots.apply(.afterConv1, normReLU(bn1, conv3x3RowSplit(conv1, x)))
+        out = bn2(conv3x3RowSplit(conv2, out))
         out = slots.apply(.afterConv3, slots.apply(.afterConv2, out))
         let identity = downsample.map { $0(x) } ?? x
         return slots.apply(.afterBlock, out.addingReLU(identity))
@@ -109,7 +109,7 @@ public final class Bottleneck: Module, @unchecked Sendable {
 
     public override func forward(_ x: Tensor) -> Tensor {
         var out = slots.apply(.afterConv1, normReLU(bn1, conv1(x)))
-        out = slots.apply(.afterConv2, normReLU(bn2, conv2(out)))
+        out = slots.apply(.afterConv2, normReLU(bn2, conv3x3RowSplit(conv2, out)))
         out = slots.apply(.afterConv3, bn3(conv3(out)))
         let identity = downsample.map { $0(x) } ?? x
         return slots.apply(.afterBlock, out.addingReLU(identity))

@@ -2,6 +2,7 @@ import Foundation
 import NN
 import TensorCore
 import TestSupport
+import Backbones
 import Testing
 @testable import Detection
 
