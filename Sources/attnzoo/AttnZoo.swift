@@ -28,6 +28,7 @@ struct AttnZoo: ParsableCommand {
             CheckDatasetCommand.self,
             TrainCommand.self,
             EvaluateCommand.self,
+            ExperimentCommand.self,
             MPICheckCommand.self,
         ]
     )
