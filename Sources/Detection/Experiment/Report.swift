@@ -142,18 +142,25 @@ public enum ExperimentReport {
             var plot = try BoxPlot(boxes: boxes, width: image.width, height: image.height, labels: labels, background: image)
             plot.dashPattern = []
             let title = row.module == "none" ? "baseline (none)" : "best module: \(row.module)"
-            s += "<figure>" + (try plot.svg()) + "<figcaption>\(esc(title)), seed \(run.seed): \(idx.count) detections (score ≥ 0.3, else the top 3)</figcaption></figure>\n"
+            s += "<figure>" + scaled(try plot.svg(), width: image.width, height: image.height) + "<figcaption>\(esc(title)), seed \(run.seed): \(idx.count) detections (score ≥ 0.3, else the top 3)</figcaption></figure>\n"
         }
         return s + "</div>\n"
+    }
+
+    /// A standalone SVG drawn at least 420 px wide (its viewBox keeps the image's coordinates).
+    static func scaled(_ svg: String, width: Int, height: Int) -> String {
+        let k = max(1, 420.0 / Double(width))
+        return svg.replacingOccurrences(of: "width=\"\(width)\" height=\"\(height)\" viewBox", with:
+            "width=\"\(f(Double(width) * k))\" height=\"\(f(Double(height) * k))\" viewBox", options: [], range: svg.range(of: "width=\"\(width)\" height=\"\(height)\" viewBox"))
     }
 
     static func attentionChart(_ a: AttentionMap?, image: RGBImage?, note: String) throws -> String {
         guard let a, let image else { return "<div id=\"chart-attention\"><p>\(esc(note))</p></div>\n" }
         let png = Data(try PNGCodec.encode(a.overlay(on: image))).base64EncodedString()
         let orig = Data(try PNGCodec.encode(image)).base64EncodedString()
-        let w = image.width, h = image.height
+        let w = image.width, h = image.height, k = max(1, 420.0 / Double(w))
         var s = "<div id=\"chart-attention\" class=\"row\">"
-        s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(2 * w + 90)\" height=\"\(h + 30)\">"
+        s += "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(Double(2 * w + 90) * k))\" height=\"\(f(Double(h + 30) * k))\" viewBox=\"0 0 \(2 * w + 90) \(h + 30)\">"
         s += "<image x=\"0\" y=\"0\" width=\"\(w)\" height=\"\(h)\" href=\"data:image/png;base64,\(orig)\"/>"
         s += "<image x=\"\(w + 10)\" y=\"0\" width=\"\(w)\" height=\"\(h)\" href=\"data:image/png;base64,\(png)\"/>\n"
         for k in 0..<20 {
