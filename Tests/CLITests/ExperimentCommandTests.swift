@@ -101,3 +101,21 @@ func experimentShardsAndMerge() throws {
         #expect(!FileManager.default.fileExists(atPath: out), "nothing written for \(args)")
     }
 }
+
+@Test("attnzoo experiment without --data makes the traffic-sign set in the cache folder once and reuses it")
+func experimentDefaultData() throws {
+    let cache = tempURL("cache").path, a = tempURL("exp-d1").path, b = tempURL("exp-d2").path
+    defer { for p in [cache, a, b] { try? FileManager.default.removeItem(atPath: p) } }
+    func args(_ out: String) -> [String] {
+        var argv = stubExperiment("", out, ["--modules", "none", "--seeds", "1", "--test-default-data", "8,4,128,96"])
+        let i = argv.firstIndex(of: "--data")!; argv.removeSubrange(i...i + 1)
+        let j = argv.firstIndex(of: "--modules")!; argv.removeSubrange(j...j + 1)
+        return argv
+    }
+    let first = try attnzoo(args(a), environment: ["ATTNZOO_CACHE": cache])
+    #expect(first.0 == 0 && first.1.contains("generated the traffic-sign set in \(cache)/traffic-signs-v"), "\(first.2)")
+    let second = try attnzoo(args(b), environment: ["ATTNZOO_CACHE": cache])
+    #expect(second.0 == 0 && !second.1.contains("generated"), "\(second.2)")
+    #expect(try runStats(a) == runStats(b))
+    #expect(try FileManager.default.contentsOfDirectory(atPath: cache).count == 1)
+}
