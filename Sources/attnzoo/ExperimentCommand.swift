@@ -87,6 +87,8 @@ struct ExperimentRunCommand: ParsableCommand {
             let name = parts.first ?? "", n = Int(parts.last ?? "") ?? -1
             runner.afterIteration = { c, pos in if c.name == name && pos.globalIteration == n { kill(getpid(), SIGKILL) } }
         }
+        // The detector must build before anything is written (until the model lands, Faster R-CNN does not).
+        _ = try model.build(plan.settings(module: plan.modules[0], seed: 0).0, seed: 0)
         do { try runner.prepare(resume: resume, shard: shard != nil) } catch { throw CLIError("\(error)") }
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
