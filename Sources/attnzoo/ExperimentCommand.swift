@@ -44,6 +44,8 @@ struct ExperimentRunCommand: ParsableCommand {
     @Option(help: .hidden) var measureSize: Int?
     /// Hidden, for tests: NAME:N sends SIGKILL after global iteration N of configuration NAME.
     @Option(help: .hidden) var testKillAt: String?
+    /// Hidden, for tests: NAME:N sends this process SIGINT (as Ctrl-C does) after global iteration N of configuration NAME.
+    @Option(help: .hidden) var testSigintAt: String?
     /// Hidden, for tests: the generated default set's size as TRAIN,VAL,WIDTH,HEIGHT.
     @Option(help: .hidden) var testDefaultData: String?
 
@@ -82,10 +84,16 @@ struct ExperimentRunCommand: ParsableCommand {
             try model.build(config, seed: seed)
         }
         runner.progress = ProgressBar(enabled: !quiet && isatty(STDERR_FILENO) == 1)
-        if let testKillAt {
-            let parts = testKillAt.split(separator: ":").map(String.init)
-            let name = parts.first ?? "", n = Int(parts.last ?? "") ?? -1
-            runner.afterIteration = { c, pos in if c.name == name && pos.globalIteration == n { kill(getpid(), SIGKILL) } }
+        func at(_ spec: String?) -> (String, Int)? {
+            guard let parts = spec?.split(separator: ":").map(String.init), parts.count == 2, let n = Int(parts[1]) else { return nil }
+            return (parts[0], n)
+        }
+        if testKillAt != nil || testSigintAt != nil {
+            let k = at(testKillAt), i = at(testSigintAt)
+            runner.afterIteration = { c, pos in
+                if let k, c.name == k.0 && pos.globalIteration == k.1 { kill(getpid(), SIGKILL) }
+                if let i, c.name == i.0 && pos.globalIteration == i.1 { kill(getpid(), SIGINT); usleep(300_000) }  // let the handler run
+            }
         }
         // The detector must build before anything is written (until the model lands, Faster R-CNN does not).
         _ = try model.build(plan.settings(module: plan.modules[0], seed: 0).0, seed: 0)

@@ -55,6 +55,15 @@ func experimentRunAndResume() throws {
     #expect(try Data(contentsOf: URL(fileURLWithPath: killed + "/runs/none_seed1/log.jsonl")) == logBefore)
     #expect(try String(contentsOfFile: killed + "/runs/se_seed0/log.jsonl", encoding: .utf8).contains("\"event\":\"resume\""))
     #expect(try runStats(killed) == stats)
+    // Ctrl-C (SIGINT) during eca_seed1: one line, exit 130; --resume finishes it with the same weights.
+    let interrupted = tempURL("exp-sigint").path
+    defer { try? FileManager.default.removeItem(atPath: interrupted) }
+    let s = try attnzooRun(stubExperiment(data, interrupted, ["--test-sigint-at", "eca_seed1:2"]))
+    #expect(s.status == 130 && !s.signaled && s.err.hasPrefix("attnzoo: interrupted at iteration 2;")
+            && s.err.hasSuffix("continue the experiment with --resume\n") && s.err.split(separator: "\n").count == 1, "\(s.err)")
+    #expect(try attnzoo(stubExperiment(data, interrupted, ["--resume"])).0 == 0)
+    #expect(try Data(contentsOf: URL(fileURLWithPath: interrupted + "/runs/eca_seed1/model.safetensors"))
+            == Data(contentsOf: URL(fileURLWithPath: full + "/runs/eca_seed1/model.safetensors")))
     #expect(try Data(contentsOf: URL(fileURLWithPath: killed + "/runs/se_seed0/model.safetensors"))
             == Data(contentsOf: URL(fileURLWithPath: full + "/runs/se_seed0/model.safetensors")))
 }

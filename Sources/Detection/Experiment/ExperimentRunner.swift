@@ -134,13 +134,13 @@ public final class ExperimentRunner {
                                                 "torchvision": torchvisionArguments(d) ?? NSNull()],
                                   progress: progress)
         trainer.report = { [report] in report("  \($0)") }
-        if let hook = afterIteration { trainer.hooks.afterIteration = { hook(c, $0) } }
-        let stop = self.stop, trainerStop = trainer.stop
-        let watcher = DispatchSource.makeTimerSource(queue: .global())
-        watcher.schedule(deadline: .now() + 0.1, repeating: 0.1)
-        watcher.setEventHandler { if stop.isRaised { trainerStop.raise() } }
-        watcher.resume()
-        defer { watcher.cancel() }
+        // The experiment's stop flag (Ctrl-C) reaches the trainer after each iteration: it checkpoints and stops.
+        let hook = afterIteration, stop = self.stop, trainerStop = trainer.stop
+        trainer.hooks.afterIteration = { position in
+            hook?(c, position)
+            if stop.isRaised { trainerStop.raise() }
+        }
+        if stop.isRaised { throw TrainingError("interrupted before \(c.name) started", kind: .interrupted) }
         try trainer.train()
         if let m = t.maxIterations, trainer.position.epoch < t.epochs, trainer.position.globalIteration >= m { return }
         let ev = try DetectorEvaluation.run(detector, dataset: valSet, batchSize: t.evalBatchSize, threads: t.threads)
