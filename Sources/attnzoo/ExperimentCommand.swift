@@ -111,7 +111,7 @@ struct ExperimentRunCommand: ParsableCommand {
             Foundation.exit(130)
         } catch let e as TrainingError { throw CLIError(e.description) } catch let e as ExperimentError { throw CLIError(e.description) }
         let table: String
-        do { table = try ExperimentOutput.write(plan: plan, results: try folder.readResults(), to: folder, valSet: valSet, sources: [folder]) } catch {
+        do { table = try ExperimentOutput.write(plan: plan, results: try folder.readResults(), failures: folder.readFailures(), to: folder, valSet: valSet, sources: [folder]) } catch {
             throw CLIError("\(error)")
         }
         print(table, terminator: "")
@@ -165,8 +165,9 @@ struct ExperimentMergeCommand: ParsableCommand {
         if fm.fileExists(atPath: out), !((try? fm.contentsOfDirectory(atPath: out)) ?? []).isEmpty {
             throw CLIError("\(out): the folder is not empty; merge writes into a new folder (nothing was written)")
         }
-        var results: [RunResult] = []
+        var results: [RunResult] = [], failures: [FailedRun] = []
         for f in folders {
+            for x in ExperimentFolder(f).readFailures() where !failures.contains(where: { $0.name == x.name }) { failures.append(x) }
             let rs: [RunResult]
             do { rs = try ExperimentFolder(f).readResults() } catch { throw CLIError("\(error)") }
             for r in rs where !results.contains(where: { $0.module == r.module && $0.seed == r.seed }) { results.append(r) }
@@ -180,7 +181,8 @@ struct ExperimentMergeCommand: ParsableCommand {
             encoder.outputFormatting = [.prettyPrinted, .sortedKeys]
             encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "inf", negativeInfinity: "-inf", nan: "nan")
             try writeAtomically(Array(try encoder.encode(plan)) + [10], to: folder.plan)
-            let table = try ExperimentOutput.write(plan: plan, results: results, to: folder, valSet: valSet, sources: folders.map(ExperimentFolder.init))
+            failures.removeAll { f in results.contains { $0.module == f.module && $0.seed == f.seed } }
+            let table = try ExperimentOutput.write(plan: plan, results: results, failures: failures, to: folder, valSet: valSet, sources: folders.map(ExperimentFolder.init))
             print(table, terminator: "")
         } catch { throw CLIError("\(error)") }
         print("merged \(results.count) runs from \(folders.count) folders: \(folder.resultsJSON), \(folder.resultsCSV), \(folder.report)")

@@ -117,11 +117,11 @@ public struct ExperimentPlan: Codable, Sendable, Equatable {
         }
     }
 
-    /// The measuring backbone (features only, seeded initialisation) with `module`'s plugin.
+    /// The measuring backbone (features only, the detector's norm layer, seeded initialisation) with `module`'s plugin.
     public func pluginBackbone(_ module: String, seed: UInt64 = 0) throws -> ResNet {
         let plugins = try pluginSpec(module).map { [try AttentionPlugin(spec: $0)] } ?? []
         return try RandomGenerator.withSeed(seed) {
-            try BackboneKind.build(measureBackbone, arguments: ModuleArguments(module: measureBackbone, values: ["features_only": "true"]),
+            try BackboneKind.build(measureBackbone, arguments: ModuleArguments(module: measureBackbone, values: ["features_only": "true", "norm_layer": detector.normLayer]),
                                    plugins: plugins)
         }
     }

@@ -46,6 +46,15 @@ public struct PreviewImage: Codable, Sendable, Equatable {
     public var labels: [Int]
 }
 
+/// A configuration whose training stopped on a NaN or infinite loss (`runs/<name>/failed.json`).
+public struct FailedRun: Codable, Sendable, Equatable {
+    public var module: String
+    public var seed: Int
+    public var reason: String
+    public init(module: String, seed: Int, reason: String) { self.module = module; self.seed = seed; self.reason = reason }
+    public var name: String { ExperimentConfiguration(module: module, seed: seed).name }
+}
+
 /// The column names of the table (seed 002's mmdetection layout).
 public let mmdetStatNames = ["AP", "AP50", "AP75", "APs", "APm", "APl", "AR100", "AR300", "AR1000", "ARs", "ARm", "ARl"]
 
@@ -68,11 +77,14 @@ public struct ModuleSummaryRow: Sendable {
 public struct ExperimentResults: Sendable {
     public let plan: ExperimentPlan
     public let rows: [ModuleSummaryRow]
-    /// Configurations of the plan without a result (another shard's, or not run yet).
+    /// Configurations of the plan without a result or a failure (another shard's, or not run yet).
     public let missing: [ExperimentConfiguration]
+    /// Runs that stopped on a non-finite loss (no result; their module's statistics leave them out).
+    public let failures: [FailedRun]
 
-    public init(plan: ExperimentPlan, results: [RunResult]) {
+    public init(plan: ExperimentPlan, results: [RunResult], failures: [FailedRun] = []) {
         self.plan = plan
+        self.failures = failures
         let baseline = results.filter { $0.module == "none" }
         var rows: [ModuleSummaryRow] = []
         for m in plan.modules {
@@ -87,7 +99,8 @@ public struct ExperimentResults: Sendable {
         }
         self.rows = rows
         let have = Set(results.map { ExperimentConfiguration(module: $0.module, seed: $0.seed) })
-        missing = plan.configurations.filter { !have.contains($0) }
+        let failed = Set(failures.map { ExperimentConfiguration(module: $0.module, seed: $0.seed) })
+        missing = plan.configurations.filter { !have.contains($0) && !failed.contains($0) }
     }
 
     /// The module with the highest mean AP other than the baseline (nil when none has results).
@@ -106,9 +119,10 @@ public struct ExperimentResults: Sendable {
             let trainSeconds: Double, inferenceMsPerImage: Double, runs: [RunResult]
         }
         struct Doc: Encodable {
-            let plan: ExperimentPlan, statNames: [String], complete: Bool, missing: [String], modules: [Row]
+            let plan: ExperimentPlan, statNames: [String], complete: Bool, missing: [String], failed: [FailedRun], modules: [Row]
         }
-        let doc = Doc(plan: plan, statNames: mmdetStatNames, complete: missing.isEmpty, missing: missing.map(\.name), modules: rows.map { r in
+        let doc = Doc(plan: plan, statNames: mmdetStatNames, complete: missing.isEmpty, missing: missing.map(\.name), failed: failures,
+                      modules: rows.map { r in
             Row(module: r.module, mean: Dictionary(uniqueKeysWithValues: zip(mmdetStatNames, r.mean)),
                 std: Dictionary(uniqueKeysWithValues: zip(mmdetStatNames, r.std)), deltaAP: r.deltaAP,
                 distinguishableFromBaseline: r.deltaAP?.containsZero.map { !$0 }, backboneParameters: r.parameters, backboneMACs: r.macs,

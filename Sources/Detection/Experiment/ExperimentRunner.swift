@@ -17,6 +17,8 @@ public struct ExperimentFolder: Sendable {
     public var runs: String { path + "/runs" }
     public func run(_ c: ExperimentConfiguration) -> RunFolder { RunFolder(runs + "/" + c.name) }
     public func result(_ c: ExperimentConfiguration) -> String { runs + "/" + c.name + "/result.json" }
+    /// Written instead of result.json when the run stopped on a NaN or infinite loss (not retried).
+    public func failure(_ c: ExperimentConfiguration) -> String { runs + "/" + c.name + "/failed.json" }
     public var resultsJSON: String { path + "/results.json" }
     public var resultsCSV: String { path + "/results.csv" }
     public var table: String { path + "/table.txt" }
@@ -27,6 +29,14 @@ public struct ExperimentFolder: Sendable {
         guard let data = FileManager.default.contents(atPath: plan) else { return nil }
         do { return try JSONDecoder().decode(ExperimentPlan.self, from: data) } catch {
             throw ExperimentError("\(plan): not an experiment plan (\(error))")
+        }
+    }
+
+    /// Every failed run in the folder (`runs/*/failed.json`).
+    public func readFailures() -> [FailedRun] {
+        let names = ((try? FileManager.default.contentsOfDirectory(atPath: runs)) ?? []).sorted()
+        return names.compactMap { name in
+            FileManager.default.contents(atPath: runs + "/" + name + "/failed.json").flatMap { try? JSONDecoder().decode(FailedRun.self, from: $0) }
         }
     }
 
@@ -111,6 +121,10 @@ public final class ExperimentRunner {
                 report("[\(n + 1)/\(configurations.count)] \(c.name): finished, kept")
                 continue
             }
+            if FileManager.default.fileExists(atPath: folder.failure(c)) {
+                report("[\(n + 1)/\(configurations.count)] \(c.name): failed before (runs/\(c.name)/failed.json), not retried")
+                continue
+            }
             let run = folder.run(c)
             let resume = run.holdsRun && FileManager.default.fileExists(atPath: run.checkpoint)
             if run.holdsRun && !resume {
@@ -119,7 +133,14 @@ public final class ExperimentRunner {
                 try? FileManager.default.removeItem(atPath: run.log)
             }
             report("[\(n + 1)/\(configurations.count)] \(c.name): \(resume ? "resuming" : "training")")
-            try runOne(c, resume: resume)
+            do {
+                try runOne(c, resume: resume)
+            } catch let e as TrainingError where e.kind == .nonFiniteLoss {
+                // Deterministic: a retry would diverge again. Recorded, reported in the table, the others go on.
+                let failed = FailedRun(module: c.module, seed: c.seed, reason: e.description)
+                try writeAtomically(Array(try JSONEncoder().encode(failed)) + [10], to: folder.failure(c))
+                report("  \(c.name): failed: \(e.description)")
+            }
             trained += 1
         }
         return trained
@@ -197,9 +218,9 @@ public final class ExperimentRunner {
 public enum ExperimentOutput {
     /// `results.json`, `results.csv`, `table.txt` and `report.html` in `folder` (each atomically);
     /// returns the table. `sources`: experiment folders whose run weights the attention map may use.
-    public static func write(plan: ExperimentPlan, results: [RunResult], to folder: ExperimentFolder, valSet: COCODataset?,
-                             sources: [ExperimentFolder]) throws -> String {
-        let r = ExperimentResults(plan: plan, results: results)
+    public static func write(plan: ExperimentPlan, results: [RunResult], failures: [FailedRun] = [], to folder: ExperimentFolder,
+                             valSet: COCODataset?, sources: [ExperimentFolder]) throws -> String {
+        let r = ExperimentResults(plan: plan, results: results, failures: failures)
         let table = SeedTable.render(r)
         try writeAtomically(try r.jsonText(), to: folder.resultsJSON)
         try writeAtomically(r.csvText(), to: folder.resultsCSV)

@@ -29,6 +29,9 @@ public enum ExperimentReport {
         if plan.detectorKind == "stub" {
             h += "<p class=\"note\"><b>Stub detector:</b> it ignores the backbone and its plugins; these numbers check the experiment's plumbing, not the attention.</p>\n"
         }
+        for f in results.failures {
+            h += "<p class=\"note\"><b>Failed:</b> \(esc(f.name)): \(esc(f.reason))</p>\n"
+        }
         if !results.missing.isEmpty {
             h += "<p class=\"note\"><b>Incomplete:</b> \(results.missing.count) configuration(s) have no result: \(esc(results.missing.map(\.name).joined(separator: ", "))).</p>\n"
         }

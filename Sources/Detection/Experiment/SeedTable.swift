@@ -57,6 +57,7 @@ public enum SeedTable {
         }
         out += "params / GMACs: the backbone with the module at \(results.plan.measureSize)×\(results.plan.measureSize) (\(results.plan.measureBackbone)); "
             + "train s: training iterations; ms/img: detector inference per validation image\n"
+        for f in results.failures { out += "failed: \(f.name): \(f.reason)\n" }
         if !results.missing.isEmpty {
             out += "incomplete: \(results.missing.count) of \(results.plan.configurations.count) configurations have no result yet "
                 + "(\(results.missing.prefix(6).map(\.name).joined(separator: ", "))\(results.missing.count > 6 ? ", …" : ""))\n"
