@@ -34,6 +34,8 @@ func experimentRunAndResume() throws {
               "runs/se_seed1/checkpoint/checkpoint.safetensors", "runs/se_seed1/model.safetensors"] {
         #expect(FileManager.default.fileExists(atPath: full + "/" + f), "\(f)")
     }
+    let tableText = try String(contentsOfFile: full + "/table.txt", encoding: .utf8)
+    #expect(tableText.contains("\neca (mean of 2 seed(s)):\n Average Precision  (AP) @[ IoU=0.50:0.95 | area=   all | maxDets=100 ] = "))
     let csv = try String(contentsOfFile: full + "/results.csv", encoding: .utf8).split(separator: "\n")
     #expect(csv.count == 1 + 6 + 2 * 3)
     let config = try String(contentsOfFile: full + "/runs/se_seed1/config.json", encoding: .utf8)

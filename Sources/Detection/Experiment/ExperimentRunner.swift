@@ -224,7 +224,9 @@ public enum ExperimentOutput {
         let table = SeedTable.render(r)
         try writeAtomically(try r.jsonText(), to: folder.resultsJSON)
         try writeAtomically(r.csvText(), to: folder.resultsCSV)
-        try writeAtomically(table, to: folder.table)
+        // table.txt also holds each module's mean as the seed's twelve summary lines.
+        let blocks = r.rows.map { "\n\($0.module) (mean of \($0.runs.count) seed(s)):\n" + SeedTable.seedLines($0.mean) }.joined()
+        try writeAtomically(table + blocks, to: folder.table)
         let image = valSet.flatMap { $0.images.isEmpty ? nil : try? $0.loadImage(0) }
         var attention: AttentionMap?
         var note = "no plugged module has a result yet"
