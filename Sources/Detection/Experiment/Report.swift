@@ -18,7 +18,7 @@ public enum ExperimentReport {
         var h = """
             <!DOCTYPE html>
             <html lang="en"><head><meta charset="utf-8"><title>AttentionZoo experiment</title>
-            <style>body{font-family:sans-serif;margin:24px;max-width:1400px;color:#222}pre{font-size:12px;background:#f6f6f6;padding:8px;overflow-x:auto}
+            <style>body{font-family:sans-serif;margin:24px;max-width:1400px;color:#222}pre{font-size:10px;background:#f6f6f6;padding:8px;overflow-x:auto}
             h2{margin-top:32px;border-bottom:1px solid #ccc}.note{color:#555;font-size:13px}.row{display:flex;gap:24px;flex-wrap:wrap}
             figure{margin:0}figcaption{font-size:13px;color:#444}</style></head><body>
             <h1>Attention modules in the backbone: ablation</h1>
@@ -153,6 +153,7 @@ public enum ExperimentReport {
     /// A standalone SVG drawn at least 420 px wide (its viewBox keeps the image's coordinates).
     static func scaled(_ svg: String, width: Int, height: Int) -> String {
         let k = max(1, 420.0 / Double(width))
+        let svg = svg.replacingOccurrences(of: "font-size=\"12\"", with: "font-size=\"\(f(12 / k))\"")
         return svg.replacingOccurrences(of: "width=\"\(width)\" height=\"\(height)\" viewBox", with:
             "width=\"\(f(Double(width) * k))\" height=\"\(f(Double(height) * k))\" viewBox", options: [], range: svg.range(of: "width=\"\(width)\" height=\"\(height)\" viewBox"))
     }
@@ -170,9 +171,9 @@ public enum ExperimentReport {
             let (r, g, b) = AttentionMap.color(Float(19 - k) / 19)
             s += "<rect x=\"\(2 * w + 24)\" y=\"\(f(Double(k) * Double(h) / 20))\" width=\"14\" height=\"\(f(Double(h) / 20 + 0.5))\" fill=\"rgb(\(Int(r)),\(Int(g)),\(Int(b)))\"/>"
         }
-        let lo = a.values.min() ?? 0, hi = a.values.max() ?? 0
-        s += "<text x=\"\(2 * w + 42)\" y=\"10\" font-size=\"10\">\(String(format: "%.3f", hi))</text>"
-        s += "<text x=\"\(2 * w + 42)\" y=\"\(h)\" font-size=\"10\">\(String(format: "%.3f", lo))</text></svg></div>\n"
+        let lo = a.values.min() ?? 0, hi = a.values.max() ?? 0, font = f(11 / k)
+        s += "<text x=\"\(2 * w + 42)\" y=\"\(font)\" font-size=\"\(font)\">\(String(format: "%.3f", hi))</text>"
+        s += "<text x=\"\(2 * w + 42)\" y=\"\(h)\" font-size=\"\(font)\">\(String(format: "%.3f", lo))</text></svg></div>\n"
         s += "<p class=\"note\">\(esc(a.module)) at <code>\(esc(a.place))</code> (\(a.width)×\(a.height) map): per-pixel least-squares scale of the "
             + "module's output to its input, Σ<sub>c</sub> x·y / Σ<sub>c</sub> x² (1 = unchanged), upsampled bilinearly and overlaid (blue low, red high); "
             + "\(esc(a.weightsNote)).</p>\n"
