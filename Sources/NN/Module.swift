@@ -18,9 +18,14 @@ open class Module: @unchecked Sendable {
         fatalError("\(type(of: self)) does not implement forward(_:)")
     }
 
-    /// Runs `forward` (the single hook point used by `ModuleSummary`).
+    /// Runs `forward` (the single hook point used by `ModuleSummary` and ``ForwardObserver``).
     public func callAsFunction(_ x: Tensor) -> Tensor {
         if let recorder = ModuleSummary.recorder { return recorder.call(self, input: x) { self.forward(x) } }
+        if let observer = ForwardObserver.current {
+            let y = forward(x)
+            observer(self, x, y)
+            return y
+        }
         return forward(x)
     }
 
@@ -132,4 +137,14 @@ public func snakeCase(_ label: String) -> String {
         else { out.append(ch) }
     }
     return out
+}
+
+/// Sees every single-input module call of this task (module, input, output), e.g. to capture an
+/// attention module's gate (the experiment report's attention map):
+/// `ForwardObserver.$current.withValue(ForwardObserver { module, x, y in … }) { … }`. Nil (the default): no cost.
+public final class ForwardObserver: @unchecked Sendable {
+    @TaskLocal public static var current: ForwardObserver?
+    let body: (Module, Tensor, Tensor) -> Void
+    public init(_ body: @escaping (Module, Tensor, Tensor) -> Void) { self.body = body }
+    func callAsFunction(_ m: Module, _ x: Tensor, _ y: Tensor) { body(m, x, y) }
 }

@@ -29,6 +29,7 @@ struct AttnZoo: ParsableCommand {
             TrainCommand.self,
             EvaluateCommand.self,
             DetectCommand.self,
+            ExperimentCommand.self,
             MPICheckCommand.self,
         ]
     )

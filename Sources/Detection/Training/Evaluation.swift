@@ -10,6 +10,8 @@ public struct DetectorEvaluation: Sendable {
     public let detections: Int
     public let coco: COCOEvaluation
     public let mmdet: COCOEvaluation
+    /// Seconds spent in the detector's `detect` calls (model time, without decoding and COCOeval).
+    public var detectSeconds: Double = 0
 
     /// Names of the twelve stats for a preset (pycocotools' order).
     public static func statNames(_ preset: COCOPreset) -> [String] {
@@ -28,10 +30,12 @@ public struct DetectorEvaluation: Sendable {
         let wasTraining = detector.training
         detector.eval()
         defer { detector.train(wasTraining) }
-        var json = "[", count = 0
+        var json = "[", count = 0, detectSeconds = 0.0
         for i in 0..<loader.iterationsPerEpoch {
             let batch = try loader.batch(epoch: 0, iteration: i)
+            let t0 = Date()
             let outputs = withNoGrad { detector.detect(images: batch.images) }
+            detectSeconds += Date().timeIntervalSince(t0)
             guard outputs.count == batch.images.count else {
                 throw TrainingError("detector returned \(outputs.count) outputs for \(batch.images.count) images")
             }
@@ -59,7 +63,7 @@ public struct DetectorEvaluation: Sendable {
         let dt = try COCODetections(data: Data(json.utf8), source: "detections", groundTruth: gt)
         let coco = try COCOEvaluation(groundTruth: gt, detections: dt, params: COCOParams(preset: .coco))
         let mmdet = try COCOEvaluation(groundTruth: gt, detections: dt, params: COCOParams(preset: .mmdet))
-        return DetectorEvaluation(resultsJSON: json, detections: count, coco: coco, mmdet: mmdet)
+        return DetectorEvaluation(resultsJSON: json, detections: count, coco: coco, mmdet: mmdet, detectSeconds: detectSeconds)
     }
 
     /// `{"coco": {"AP": …, …, "stats": […]}, "mmdet": {…}, "detections": n}`.
