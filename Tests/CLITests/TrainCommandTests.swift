@@ -114,7 +114,7 @@ func trainBadOptions(extra: [String], mention: String) throws {
     #expect(!FileManager.default.fileExists(atPath: out))
 }
 
-@Test("attnzoo train: missing or malformed data, no model yet, resume of another configuration — one line each, the run kept")
+@Test("attnzoo train: missing or malformed data, unknown backbone or unfitting plugin, resume of another configuration — one line each, the run kept")
 func trainBadRuns() throws {
     let data = try trainData()
     let run = tempURL("run").path
@@ -125,7 +125,8 @@ func trainBadRuns() throws {
         #expect(err.hasPrefix("attnzoo: ") && err.contains(mention) && err.split(separator: "\n").count == 1, "\(err)", sourceLocation: sourceLocation)
     }
     try expectLine(["train", "--data", "/nonexistent/data", "--out", run, "--detector", "stub"], "/nonexistent/data/annotations/instances_train.json")
-    try expectLine(["train", "--data", data, "--out", run, "--backbone", "resnet18"], "cannot build the detector")
+    try expectLine(["train", "--data", data, "--out", run, "--backbone", "resnet99"], "unknown backbone 'resnet99'")
+    try expectLine(["train", "--data", data, "--out", run, "--plugin", "psanet"], "doubles the channels")
     #expect(!FileManager.default.fileExists(atPath: run))
     try expectLine(["train", "--data", data, "--out", run, "--resume", "--detector", "stub"], "no such file")
     #expect(try attnzooRun(stubTrain(data, run, ["--max-iterations", "2"])).status == 0)
