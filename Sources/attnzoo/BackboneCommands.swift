@@ -90,16 +90,7 @@ struct BackboneRun: ParsableCommand {
                 .write(to: URL(fileURLWithPath: features))
         }
         try NPY.write(HostArray(float32: y.scalars, shape: y.shape), to: URL(fileURLWithPath: output))
-        if let grads {
-            y.sum().backward()
-            var entries: [(name: String, array: HostArray)] = []
-            if let g = x.grad { entries.append(("input", HostArray(float32: g.scalars, shape: g.shape))) }
-            for (name, p) in net.namedParameters() {
-                let g = p.grad ?? Tensor.zeros(p.value.shape)
-                entries.append((name, HostArray(float32: g.scalars, shape: g.shape)))
-            }
-            try SafetensorsFile(entries: entries).write(to: URL(fileURLWithPath: grads))
-        }
+        if let grads { try writeGradients(of: y, input: x, module: net, to: grads) }
         if let saveWeights { try net.saveSafetensors(to: URL(fileURLWithPath: saveWeights)) }
     }
 }

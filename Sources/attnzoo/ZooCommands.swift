@@ -68,16 +68,7 @@ struct RunModule: ParsableCommand {
         if grads != nil { x = x.requiringGrad() }
         let y = grads != nil ? module(x) : withNoGrad { module(x) }
         try NPY.write(HostArray(float32: y.scalars, shape: y.shape), to: URL(fileURLWithPath: output))
-        if let grads {
-            y.sum().backward()
-            var entries: [(name: String, array: HostArray)] = []
-            if let g = x.grad { entries.append(("input", HostArray(float32: g.scalars, shape: g.shape))) }
-            for (name, p) in module.namedParameters() {
-                let g = p.grad ?? Tensor.zeros(p.value.shape)
-                entries.append((name, HostArray(float32: g.scalars, shape: g.shape)))
-            }
-            try SafetensorsFile(entries: entries).write(to: URL(fileURLWithPath: grads))
-        }
+        if let grads { try writeGradients(of: y, input: x, module: module, to: grads) }
         if let saveWeights { try module.saveSafetensors(to: URL(fileURLWithPath: saveWeights)) }
     }
 }
@@ -115,6 +106,19 @@ struct BenchModules: ParsableCommand {
             try enc.encode(timings).write(to: URL(fileURLWithPath: json))
         }
     }
+}
+
+/// Gradients of `output.sum()`: key `input`, then every parameter under its state-dict key
+/// (zeros for parameters the output does not reach), written as safetensors.
+func writeGradients(of output: Tensor, input: Tensor, module: Module, to path: String) throws {
+    output.sum().backward()
+    var entries: [(name: String, array: HostArray)] = []
+    if let g = input.grad { entries.append(("input", HostArray(float32: g.scalars, shape: g.shape))) }
+    for (name, p) in module.namedParameters() {
+        let g = p.grad ?? Tensor.zeros(p.value.shape)
+        entries.append((name, HostArray(float32: g.scalars, shape: g.shape)))
+    }
+    try SafetensorsFile(entries: entries).write(to: URL(fileURLWithPath: path))
 }
 
 /// Left-aligned fixed-width cell.

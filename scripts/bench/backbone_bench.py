@@ -13,6 +13,8 @@ import torch
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "../fixtures"))
 import backbone_refs as R  # noqa: E402
 import zoo_seed002 as z2  # noqa: E402
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_timing  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("AZOO_NUM_THREADS", "2")))
 reps = int(sys.argv[1]) if len(sys.argv) > 1 else 3
@@ -20,13 +22,7 @@ only = sys.argv[2] if len(sys.argv) > 2 else ""
 
 
 def median_ms(fn):
-    fn()
-    ts = []
-    while len(ts) < reps or (sum(ts) < 250 and len(ts) < 1000):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ts)
+    return bench_timing.median_ms(fn, reps)
 
 
 def make(name):

@@ -14,6 +14,8 @@ import torchvision
 from torchvision.models.detection import FasterRCNN
 from torchvision.models.detection.backbone_utils import _resnet_fpn_extractor
 from torchvision.ops.misc import FrozenBatchNorm2d
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_timing  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("AZOO_NUM_THREADS", "2")))
 reps = int(sys.argv[1]) if len(sys.argv) > 1 else 3
@@ -21,13 +23,7 @@ only = sys.argv[2] if len(sys.argv) > 2 else ""
 
 
 def median_ms(fn):
-    fn()
-    ts = []
-    while len(ts) < reps:
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ts)
+    return bench_timing.median_ms(fn, reps, min_total_ms=0)
 
 
 def emit(name, fn):

@@ -7,21 +7,15 @@ import time
 
 import torch
 import torch.nn.functional as F
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_timing  # noqa: E402
 
 torch.set_num_threads(int(os.environ.get("AZOO_NUM_THREADS", "2")))
 reps = int(sys.argv[1]) if len(sys.argv) > 1 else 10
 
 
 def median_ms(fn):
-    """Median of at least `reps` runs, continued (up to 1000) until 0.25 s is timed, as the
-    Swift side (ZooBenchmark.medianMs) does."""
-    fn()
-    ts = []
-    while len(ts) < reps or (sum(ts) < 250 and len(ts) < 1000):
-        t0 = time.perf_counter()
-        fn()
-        ts.append((time.perf_counter() - t0) * 1e3)
-    return statistics.median(ts)
+    return bench_timing.median_ms(fn, reps)
 
 
 def emit(name, fn, flops=0.0):
