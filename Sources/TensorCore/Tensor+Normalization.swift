@@ -23,13 +23,19 @@ extension Tensor {
             mean.withUnsafeMutableBufferPointer { meanP in invStd.withUnsafeMutableBufferPointer { varP in
             Threading.parallelFor(c) { range in
                 for ch in range {
+                    // Two passes: the mean, then squared deviations from it (no cancellation).
                     var s = 0.0
-                    for b in 0..<n { let p = x + (b * c + ch) * inner; for i in 0..<inner { s += Double(p[i]) } }
-                    let mu = s / Double(m)
-                    var v = 0.0
-                    for b in 0..<n { let p = x + (b * c + ch) * inner; for i in 0..<inner { let d = Double(p[i]) - mu; v += d * d } }
+                    for b in 0..<n { s += sumAndSquaredDeviation(x + (b * c + ch) * inner, count: inner, shift: 0).0 }
+                    let mu = s / Double(m), muF = Float(mu)
+                    var v = 0.0, drift = 0.0
+                    for b in 0..<n {
+                        let (sx, sd) = sumAndSquaredDeviation(x + (b * c + ch) * inner, count: inner, shift: muF)
+                        v += sd; drift += sx - Double(muF) * Double(inner)
+                    }
+                    // Σ(x − μ)² from deviations around the rounded μ: subtract the rounding's share.
+                    let e = drift / Double(m)
                     meanP[ch] = mu
-                    varP[ch] = v / Double(m)   // biased variance for now
+                    varP[ch] = Swift.max(0, v / Double(m) - e * e)   // biased variance for now
                 }
             }
             } }
@@ -145,14 +151,10 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
                     for oc in range {
                         let o = oc / channels, ch = oc % channels
                         let s = statIndex(o, ch)
-                        let mu = mean[s], inv = invStd[s]
-                        let px = x + oc * inner, pg = gp + oc * inner
-                        var sg = 0.0, sgx = 0.0
-                        for i in 0..<inner {
-                            let gv = Double(pg[i]), xh = (Double(px[i]) - mu) * inv
-                            sg += gv; sgx += gv * xh
-                        }
-                        rg[oc] = sg; rgx[oc] = sgx
+                        let mu = mean[s], inv = invStd[s], muF = Float(mu)
+                        // Σg and Σg·x̂ = inv·(Σg·(x − μ_f) − (μ − μ_f)·Σg)
+                        let (sg, sgc) = sumAndCenteredDot(gp + oc * inner, x + oc * inner, count: inner, shift: muF)
+                        rg[oc] = sg; rgx[oc] = inv * (sgc - (mu - Double(muF)) * sg)
                     }
                 }
             } }
