@@ -31,7 +31,8 @@ public struct Pool2dGeometry: Sendable, Equatable {
 public func maxPool2dForward(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
                              indices: UnsafeMutablePointer<Int32>) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width
-    if g.kernelH == 3, g.kernelW == 3, g.strideH == 2, g.strideW == 2, g.padH == 1, g.padW == 1, g.dilationH == 1, g.dilationW == 1 {
+    if g.kernelH == 3, g.kernelW == 3, g.strideH == 2, g.strideW == 2, g.padH == 1, g.padW == 1, g.dilationH == 1, g.dilationW == 1,
+       !g.ceilMode {   // ceil mode may add a window starting past the last row
         maxPool3x3Stride2(g, input: input, output: output, indices: indices)
         return
     }
