@@ -16,7 +16,6 @@ public final class BasicBlock: Module, @unchecked Sendable {
     public static let expansion = 1
     public let conv1: Conv2d
     public let bn1: Module
-    public let relu = ReLU()
     public let conv2: Conv2d
     public let bn2: Module
     public let plugins: [(String, Module)]
@@ -75,7 +74,6 @@ public final class Bottleneck: Module, @unchecked Sendable {
     public let bn2: Module
     public let conv3: Conv2d
     public let bn3: Module
-    public let relu = ReLU()
     public let plugins: [(String, Module)]
     public let downsample: Module?
     let slots: BlockPlugins

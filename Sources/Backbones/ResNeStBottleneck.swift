@@ -17,12 +17,10 @@ import TensorCore
 public final class ResNeStBottleneck: Module, @unchecked Sendable {
     public let conv1: Conv2d
     public let bn1: Module
-    public let act1 = ReLU()
     public let conv2: SplAtConv2d
     public let avdLast: AvgPool2d?
     public let conv3: Conv2d
     public let bn3: Module
-    public let act3 = ReLU()
     public let plugins: [(String, Module)]
     public let downsample: Module?
     let slots: BlockPlugins

@@ -18,7 +18,6 @@ import TensorCore
 public final class ResNet: Module, @unchecked Sendable {
     public let conv1: Module
     public let bn1: Module
-    public let relu = ReLU()
     public let ca: CBAM.ChannelAttention?
     public let sa: CBAM.SpatialAttention?
     public let maxpool: MaxPool2d?

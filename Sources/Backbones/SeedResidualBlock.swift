@@ -16,14 +16,14 @@ import TensorCore
 public final class SeedResidualBlock: Module, @unchecked Sendable {
     /// (name, module) in the reference's declaration order, then the plugins.
     public let parts: [(String, Module)]
-    /// conv1, conv2, conv3, shortcut (kept out of reflection: `parts` registers them).
-    private let branch: [String: Module]
+    /// The same modules for the forward pass (a tuple: reflection registers only `parts`).
+    private let units: (conv1: Module, conv2: Module, conv3: Module, shortcut: Module)
     let slots: BlockPlugins
 
     public override class var stateKeyOverrides: [String: String] { ["parts": ""] }
 
     init(conv1: Module, conv2: Module, conv3: Module, shortcut: Module, shortcutFirst: Bool, plugins: BlockPlugins) {
-        branch = ["conv1": conv1, "conv2": conv2, "conv3": conv3, "shortcut": shortcut]
+        units = (conv1, conv2, conv3, shortcut)
         slots = plugins
         let convs: [(String, Module)] = [("conv1", conv1), ("conv2", conv2), ("conv3", conv3)]
         parts = (shortcutFirst ? [("shortcut", shortcut)] + convs : convs + [("shortcut", shortcut)]) + plugins.named
@@ -61,9 +61,9 @@ public final class SeedResidualBlock: Module, @unchecked Sendable {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        var out = slots.apply(.afterConv1, branch["conv1"]!(x))
-        out = slots.apply(.afterConv2, branch["conv2"]!(out))
-        out = slots.apply(.afterConv3, branch["conv3"]!(out))
-        return slots.apply(.afterBlock, out.addingReLU(branch["shortcut"]!(x)))
+        var out = slots.apply(.afterConv1, units.conv1(x))
+        out = slots.apply(.afterConv2, units.conv2(out))
+        out = slots.apply(.afterConv3, units.conv3(out))
+        return slots.apply(.afterBlock, out.addingReLU(units.shortcut(x)))
     }
 }

@@ -19,7 +19,6 @@ public final class GradientAllreducer: @unchecked Sendable {
     private var remaining: [Int] = []
     private var requests: [MPIRequest?] = []
     private var nextToStart = 0
-    private let lock = NSLock()
     /// Seconds spent waiting for the allreduces after backward (the part not hidden by backward).
     public private(set) var lastWaitSeconds = 0.0
     public var bucketCount: Int { buckets.count }
@@ -56,9 +55,7 @@ public final class GradientAllreducer: @unchecked Sendable {
         nextToStart = 0
         loss.backward(onLeafReady: { [self] node in self.ready(node) })
         let t0 = Date()
-        lock.lock()
         while nextToStart < buckets.count { start(nextToStart); nextToStart += 1 }
-        lock.unlock()
         for r in requests { r?.wait() }
         lastWaitSeconds = Date().timeIntervalSince(t0)
         let scale = 1 / Float(comm.size)
@@ -75,9 +72,8 @@ public final class GradientAllreducer: @unchecked Sendable {
     }
 
     private func ready(_ node: GradNode) {
+        // Called synchronously by backward on this thread: no lock needed.
         guard let b = bucketOf[ObjectIdentifier(node)] else { return }
-        lock.lock()
-        defer { lock.unlock() }
         remaining[b] -= 1
         while nextToStart < buckets.count && remaining[nextToStart] == 0 {
             start(nextToStart)

@@ -15,6 +15,17 @@ func blockedSums(count: Int, _ body: (Int, Int) -> (SIMD8<Float>, SIMD8<Float>, 
     return (a, b)
 }
 
+/// Σ x over `count` floats.
+func blockedSum(_ p: UnsafePointer<Float>, count: Int) -> Double {
+    blockedSums(count: count) { lo, hi in
+        var va = SIMD8<Float>(), ta: Float = 0
+        var i = lo
+        while i + 8 <= hi { va += UnsafeRawPointer(p + i).loadUnaligned(as: SIMD8<Float>.self); i += 8 }
+        while i < hi { ta += p[i]; i += 1 }
+        return (va, SIMD8<Float>(), ta, 0)
+    }.0
+}
+
 /// (Σ x, Σ (x − shift)²) over `count` floats.
 func sumAndSquaredDeviation(_ p: UnsafePointer<Float>, count: Int, shift: Float) -> (Double, Double) {
     let s = SIMD8<Float>(repeating: shift)

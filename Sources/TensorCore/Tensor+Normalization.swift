@@ -25,7 +25,7 @@ extension Tensor {
                 for ch in range {
                     // Two passes: the mean, then squared deviations from it (no cancellation).
                     var s = 0.0
-                    for b in 0..<n { s += sumAndSquaredDeviation(x + (b * c + ch) * inner, count: inner, shift: 0).0 }
+                    for b in 0..<n { s += blockedSum(x + (b * c + ch) * inner, count: inner) }
                     let mu = s / Double(m), muF = Float(mu)
                     var v = 0.0, drift = 0.0
                     for b in 0..<n {
