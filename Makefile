@@ -10,8 +10,12 @@ setup:
 build: setup
 	$(SWIFT) build -c release
 
+# The main job: seed 002's attention ablation with the small preset on the generated set (made on
+# first use in ~/.cache/attnzoo). A second `make run` continues the same experiment (finished runs kept).
+EXPERIMENT ?= out/experiment-small
 run: build
-	$(BIN)/attnzoo tour
+	@if [ -f $(EXPERIMENT)/experiment.json ]; then resume=--resume; fi; \
+	$(BIN)/attnzoo experiment --preset small --out $(EXPERIMENT) $$resume
 
 test: setup
 	$(SWIFT) build -c release --build-tests -Xswiftc -enable-testing

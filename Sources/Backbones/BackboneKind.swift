@@ -77,6 +77,7 @@ public enum BackboneKind {
 
     /// Builds a named backbone with `--arg` options and plugins:
     /// `num_classes`, `zero_init_residual`, `groups`, `width_per_group`,
+    /// `base_channels` (mmdetection's: stem and stage widths, 64 = torchvision),
     /// `replace_stride_with_dilation` (e.g. `0,0,1`), `norm_layer` (BatchNorm2d | FrozenBatchNorm2d),
     /// `features_only`, `frozen_stages` (−1…4), `trainable_layers` (0…5), `norm_eval`.
     public static func build(_ name: String, arguments: ModuleArguments? = nil, plugins: [AttentionPlugin] = []) throws -> ResNet {
@@ -88,6 +89,7 @@ public enum BackboneKind {
             c.zeroInitResidual = try a.bool("zero_init_residual", c.zeroInitResidual)
             c.groups = try a.int("groups", c.groups)
             c.widthPerGroup = try a.int("width_per_group", c.widthPerGroup)
+            c.baseChannels = try a.int("base_channels", c.baseChannels)
             let dil = try a.ints("replace_stride_with_dilation", c.replaceStrideWithDilation.map { $0 ? 1 : 0 })
             c.replaceStrideWithDilation = dil.map { $0 != 0 }
             c.norm = NormLayer(rawValue: try a.choice("norm_layer", c.norm.rawValue, NormLayer.allCases.map(\.rawValue)))!
@@ -102,6 +104,12 @@ public enum BackboneKind {
             }
             guard (1...256).contains(c.groups), (1...1024).contains(c.widthPerGroup) else {
                 throw BackboneError("arguments groups=\(c.groups) / width_per_group=\(c.widthPerGroup) of \(name) must be within 1…256 / 1…1024")
+            }
+            guard (4...1024).contains(c.baseChannels) else {
+                throw BackboneError("argument base_channels=\(c.baseChannels) of \(name) must be within 4…1024")
+            }
+            guard c.baseChannels == 64 || [.basic, .bottleneck].contains(c.block) else {
+                throw BackboneError("argument base_channels=\(c.baseChannels) of \(name): only torchvision's BasicBlock/Bottleneck networks take it")
             }
             c.plugins = plugins
             let net = try ResNet.build(c)

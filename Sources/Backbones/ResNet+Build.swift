@@ -39,7 +39,7 @@ extension ResNet {
                 blocks = seed.blocks
                 out = seed.out
             case .basic, .bottleneck, .resnest:
-                let planes = 64 << i
+                let planes = config.baseChannels << i
                 let expansion = config.block == .basic ? BasicBlock.expansion : Bottleneck.expansion
                 out = planes * expansion
                 for j in 0..<config.layers[i] {
@@ -79,7 +79,8 @@ extension ResNet {
     /// torchvision's 7×7 stride-2 conv, or timm's deep stem.
     private static func stemConv(_ config: ResNetConfig) -> (Module, Int) {
         guard let w = config.deepStemWidth else {
-            return (Conv2d(inChannels: 3, outChannels: 64, kernelSize: 7, stride: 2, padding: 3, bias: false), 64)
+            let c = config.baseChannels
+            return (Conv2d(inChannels: 3, outChannels: c, kernelSize: 7, stride: 2, padding: 3, bias: false), c)
         }
         let seq = Sequential(Conv2d(inChannels: 3, outChannels: w, kernelSize: 3, stride: 2, padding: 1, bias: false),
                              config.norm.make(w), ReLU(),

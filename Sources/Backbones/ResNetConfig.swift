@@ -30,6 +30,9 @@ public struct ResNetConfig: Sendable {
     public var zeroInitResidual = false
     public var groups = 1
     public var widthPerGroup = 64
+    /// mmdetection's `base_channels`: the stem's output and stage i's `planes` = base·2^i
+    /// (torchvision: 64). Narrower networks for small CPUs; not a torchvision option.
+    public var baseChannels = 64
     /// Per stage 2…4: replace the stride by dilation (torchvision).
     public var replaceStrideWithDilation = [false, false, false]
     public var norm: NormLayer = .batchNorm2d

@@ -23,7 +23,14 @@ public struct BalancedPositiveNegativeSampler: Sendable {
     /// Sampled (positive, negative) example indices per image, each list in increasing order
     /// (torchvision returns them as masks).
     public func callAsFunction(_ labels: [[Int]], generator: RandomGenerator = .current) -> [(positive: [Int], negative: [Int])] {
-        labels.map { l in
+        callAsFunction(labels, generators: labels.map { _ in generator })
+    }
+
+    /// The same with one generator per image (`generators[i]` draws image i's samples), so an
+    /// image's draw does not depend on the other images of the batch.
+    public func callAsFunction(_ labels: [[Int]], generators: [RandomGenerator]) -> [(positive: [Int], negative: [Int])] {
+        precondition(generators.count == labels.count, "sampler: \(generators.count) generators for \(labels.count) images")
+        return zip(labels, generators).map { l, generator in
             let positive = l.indices.filter { l[$0] >= 1 }, negative = l.indices.filter { l[$0] == 0 }
             let numPos = min(positive.count, Int(Double(batchSizePerImage) * positiveFraction))
             let numNeg = min(negative.count, batchSizePerImage - numPos)

@@ -20,12 +20,39 @@ public enum DetectionHelpers {
         return (0..<scores.shape[0]).map { i in
             var out = [Int](), offset = 0
             for size in levelSizes {
-                let row = (offset..<(offset + size)).sorted { s[i * a + $0] > s[i * a + $1] || (s[i * a + $0] == s[i * a + $1] && $0 < $1) }
-                out += row.prefix(min(k, size))
+                out += topIndices(s, base: i * a, range: offset..<(offset + size), k: k)
                 offset += size
             }
             return out
         }
+    }
+
+    /// The `k` indices of `range` with the largest `s[base + index]`, in descending order (ties:
+    /// lower index first, as a stable sort): quickselect, then a sort of those `k` only.
+    static func topIndices(_ s: [Float], base: Int, range: Range<Int>, k: Int) -> [Int] {
+        func before(_ x: Int, _ y: Int) -> Bool { s[base + x] > s[base + y] || (s[base + x] == s[base + y] && x < y) }
+        var idx = Array(range)
+        let k = min(k, idx.count)
+        if k < idx.count / 4 {
+            var lo = 0, hi = idx.count - 1
+            while lo < hi {   // Hoare partition around the median of three until position k−1 is in place
+                let mid = lo + (hi - lo) / 2
+                if before(idx[mid], idx[lo]) { idx.swapAt(mid, lo) }
+                if before(idx[hi], idx[lo]) { idx.swapAt(hi, lo) }
+                if before(idx[hi], idx[mid]) { idx.swapAt(hi, mid) }
+                let pivot = idx[mid]
+                var i = lo, j = hi
+                while i <= j {
+                    while before(idx[i], pivot) { i += 1 }
+                    while before(pivot, idx[j]) { j -= 1 }
+                    if i <= j { idx.swapAt(i, j); i += 1; j -= 1 }
+                }
+                if k - 1 <= j { hi = j } else if k - 1 >= i { lo = i } else { break }
+            }
+            idx.removeLast(idx.count - k)
+        }
+        idx.sort(by: before)
+        return Array(idx.prefix(k))
     }
 
     /// The level of each of the A anchors (0 for the first `levelSizes[0]`, …), the class ids

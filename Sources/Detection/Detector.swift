@@ -61,6 +61,13 @@ public struct DetectorConfig: Codable, Sendable, Equatable {
     public var boxLoss = "smooth-l1"
     /// NMS of the RPN and of postprocessing, from the Boxes NMS family (greedy = torchvision).
     public var nms = "greedy"
+    /// Narrower networks than torchvision's, for small CPUs (nil = torchvision's value; optional so
+    /// configurations written before they existed still read): the backbone's `base_channels`
+    /// (stem and stage widths, 64), the FPN's `out_channels` (256) and `TwoMLPHead`'s
+    /// `representation_size` (1024).
+    public var backboneBaseChannels: Int?
+    public var fpnChannels: Int?
+    public var representationSize: Int?
 
     public init() {}
 }

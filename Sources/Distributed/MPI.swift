@@ -43,6 +43,12 @@ public final class MPICommunicator: @unchecked Sendable {
         check(api.allreduce(API.inPlace, buffer, Int32(count), api.float, api.sum, api.commWorld), "MPI_Allreduce")
     }
 
+    /// In-place sum over the ranks of `count` doubles at `buffer` (SyncBatchNorm's statistics).
+    public func allreduceSum(_ buffer: UnsafeMutablePointer<Double>, count: Int) {
+        precondition(count <= Int(Int32.max), "MPI allreduce of \(count) doubles exceeds one call")
+        check(api.allreduce(API.inPlace, buffer, Int32(count), api.double, api.sum, api.commWorld), "MPI_Allreduce")
+    }
+
     /// Starts an in-place sum over the ranks; `wait()` the returned request before reading.
     public func startAllreduceSum(_ buffer: UnsafeMutablePointer<Float>, count: Int) -> MPIRequest {
         var request: UnsafeMutableRawPointer?
@@ -145,7 +151,7 @@ extension MPICommunicator {
         let barrier: @convention(c) (Handle) -> Int32
         let abort: @convention(c) (Handle, Int32) -> Int32
         let finalize: @convention(c) () -> Int32
-        let commWorld: Handle, float: Handle, byte: Handle, longLong: Handle, sum: Handle, max: Handle
+        let commWorld: Handle, float: Handle, double: Handle, byte: Handle, longLong: Handle, sum: Handle, max: Handle
 
         static func load() throws -> API {
             let names = ["libmpi.so.40", "libmpi.so", "/usr/lib/x86_64-linux-gnu/openmpi/lib/libmpi.so"]
@@ -168,7 +174,7 @@ extension MPICommunicator {
                        barrier: try fn("MPI_Barrier", (@convention(c) (Handle) -> Int32).self),
                        abort: try fn("MPI_Abort", (@convention(c) (Handle, Int32) -> Int32).self),
                        finalize: try fn("MPI_Finalize", (@convention(c) () -> Int32).self),
-                       commWorld: try sym("ompi_mpi_comm_world"), float: try sym("ompi_mpi_float"), byte: try sym("ompi_mpi_byte"),
+                       commWorld: try sym("ompi_mpi_comm_world"), float: try sym("ompi_mpi_float"), double: try sym("ompi_mpi_double"), byte: try sym("ompi_mpi_byte"),
                        longLong: try sym("ompi_mpi_long_long_int"), sum: try sym("ompi_mpi_op_sum"), max: try sym("ompi_mpi_op_max"))
         }
     }

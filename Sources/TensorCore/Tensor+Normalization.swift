@@ -1,5 +1,20 @@
 import Kernels
 
+/// SyncBatchNorm (torch's `nn.SyncBatchNorm`): when `allreduce` is set, every training-mode
+/// `batchNorm` takes its statistics over the global batch of all processes — the per-channel sums
+/// of the forward (count, Σx, then Σ(x − μ)²) and of the backward (Σĝ, Σĝx̂) are summed over the
+/// processes by `allreduce` (in place, `count` doubles), so N processes with B images each
+/// normalise as one process with N·B. Every process must run the same sequence of batch norms.
+/// Set by the training loop for `--sync-bn` under MPI; nil (the default): per-process statistics.
+public enum BatchNormSync {
+    nonisolated(unsafe) public static var allreduce: ((UnsafeMutablePointer<Double>, Int) -> Void)?
+
+    static func sum(_ values: inout [Double]) {
+        guard let allreduce else { return }
+        values.withUnsafeMutableBufferPointer { allreduce($0.baseAddress!, $0.count) }
+    }
+}
+
 /// Fused normalisation primitives. Statistics in Double; biased variance for normalising.
 ///
 /// All three share one layout: the input is `outer × C × inner` and statistics are taken per
@@ -15,10 +30,47 @@ extension Tensor {
         for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
             if let t { checkShape(t.count == c, "batch_norm: \(name) of shape \(t.shape) does not match \(c) channels of input \(shape)") }
         }
-        let m = n * inner
+        var m = n * inner
         var mean = [Double](repeating: 0, count: c), invStd = [Double](repeating: 0, count: c)
         let x = data
-        if training {
+        let sync = training && BatchNormSync.allreduce != nil
+        if sync {
+            // Global statistics: Σx and the count summed over the processes, then Σ(x − μ_f)² and its drift.
+            var sums = [Double](repeating: 0, count: c + 1)
+            sums.withUnsafeMutableBufferPointer { sp in
+                Threading.parallelFor(c) { range in
+                    for ch in range {
+                        var s = 0.0
+                        for b in 0..<n { s += blockedSum(x + (b * c + ch) * inner, count: inner) }
+                        sp[ch] = s
+                    }
+                }
+            }
+            sums[c] = Double(m)
+            BatchNormSync.sum(&sums)
+            m = Int(sums[c])
+            checkShape(m > 1, "batch_norm: expected more than 1 value per channel when training, got input \(shape)")
+            for ch in 0..<c { mean[ch] = sums[ch] / Double(m) }
+            var deviations = [Double](repeating: 0, count: 2 * c)
+            deviations.withUnsafeMutableBufferPointer { dp in
+                Threading.parallelFor(c) { range in
+                    for ch in range {
+                        let muF = Float(mean[ch])
+                        var v = 0.0, drift = 0.0
+                        for b in 0..<n {
+                            let (sx, sd) = sumAndSquaredDeviation(x + (b * c + ch) * inner, count: inner, shift: muF)
+                            v += sd; drift += sx - Double(muF) * Double(inner)
+                        }
+                        dp[ch] = v; dp[c + ch] = drift
+                    }
+                }
+            }
+            BatchNormSync.sum(&deviations)
+            for ch in 0..<c {
+                let e = deviations[c + ch] / Double(m)
+                invStd[ch] = Swift.max(0, deviations[ch] / Double(m) - e * e)   // biased variance for now
+            }
+        } else if training {
             checkShape(m > 1, "batch_norm: expected more than 1 value per channel when training, got input \(shape)")
             mean.withUnsafeMutableBufferPointer { meanP in invStd.withUnsafeMutableBufferPointer { varP in
             Threading.parallelFor(c) { range in
@@ -39,6 +91,8 @@ extension Tensor {
                 }
             }
             } }
+        }
+        if training {
             for ch in 0..<c {
                 let biased = invStd[ch]
                 if let rm = runningMean { rm.data[ch] = Float((1 - Double(momentum)) * Double(rm.data[ch]) + Double(momentum) * mean[ch]) }
@@ -56,7 +110,8 @@ extension Tensor {
             }
         }
         return normalizeAffine(self, outer: n, channels: c, groups: c, inner: inner, mean: mean, invStd: invStd,
-                               weight: weight, bias: bias, statsDependOnInput: training, op: "batch_norm")
+                               weight: weight, bias: bias, statsDependOnInput: training, op: "batch_norm",
+                               globalCount: sync ? m : nil)
     }
 
     /// Group normalisation over (N, C, *) with `groups` groups of C/groups channels.
@@ -115,7 +170,7 @@ extension Tensor {
 /// dx = invStd/M · (M·ĝ − Σĝ − x̂·Σ ĝx̂), ĝ = g·w, sums over each statistic's group.
 func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, inner: Int,
                      mean: [Double], invStd: [Double], weight: Tensor?, bias: Tensor?,
-                     statsDependOnInput: Bool, op: String) -> Tensor {
+                     statsDependOnInput: Bool, op: String, globalCount: Int? = nil) -> Tensor {
     let perBatchStats = mean.count == channels && groups == channels && op == "batch_norm"
     let cpg = channels / groups
     @inline(__always) func statIndex(_ o: Int, _ ch: Int) -> Int { perBatchStats ? ch : o * groups + ch / cpg }
@@ -166,11 +221,17 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
                 }
             }
         }
+        // SyncBatchNorm: the statistics' sums over every process's part of the batch.
+        if globalCount != nil, statsDependOnInput {
+            var both = sumG + sumGX
+            BatchNormSync.sum(&both)
+            sumG = Array(both[..<statCount]); sumGX = Array(both[statCount...])
+        }
         var result: [Tensor?] = []
         if input.requiresGrad {
             let gx = Tensor(uninitializedShape: input.shape)
             let dx = gx.data
-            let groupSize = Double(perBatchStats ? outer * inner : cpg * inner)
+            let groupSize = Double(globalCount ?? (perBatchStats ? outer * inner : cpg * inner))
             Threading.parallelFor(outer * channels, minChunk: Swift.max(1, 4096 / Swift.max(inner, 1))) { range in
                 for oc in range {
                     let o = oc / channels, ch = oc % channels

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Boxes
 import Detection
+import Distributed
 import Foundation
 import TensorCore
 
@@ -10,10 +11,11 @@ struct ExperimentCommand: ParsableCommand {
         commandName: "experiment",
         abstract: "Train the detector with each attention module in the backbone's slot (same data, schedule, seeds) and compare them.",
         discussion: """
-            attnzoo experiment --data DIR --out EXP_DIR [--preset seed002|tiny] [--modules none,se,...] [--placement SPEC] \
+            attnzoo experiment --data DIR --out EXP_DIR [--preset seed002|tiny|small] [--modules none,se,...] [--placement SPEC] \
             [--seeds N] [--shard i/n] [--resume] runs every configuration (module × seed) into EXP_DIR/runs/<module>_seed<k>/, \
             then writes EXP_DIR/results.json, results.csv, table.txt and report.html and prints seed 002's table. \
-            'attnzoo experiment merge EXP_DIR... --out DIR' joins shards. See docs/experiment.md.
+            'attnzoo experiment merge EXP_DIR... --out DIR' joins shards. Under mpirun -np N each rank trains every N-th \
+            configuration (mpirun -np 2 -x AZOO_NUM_THREADS=1 on a 2-core machine). See docs/experiment.md.
             """,
         subcommands: [ExperimentRunCommand.self, ExperimentMergeCommand.self],
         defaultSubcommand: ExperimentRunCommand.self)
@@ -24,10 +26,10 @@ struct ExperimentRunCommand: ParsableCommand {
         commandName: "run",
         abstract: "Run an experiment (the default subcommand).")
 
-    @Option(help: "Dataset folder (COCO format). Default: the generated traffic-sign set, made on first use in $ATTNZOO_CACHE (else ~/.cache/attnzoo) and reused.")
+    @Option(help: "Dataset folder (COCO format). Default: the generated traffic-sign set (small preset: 800 + 200 images, else 2226 + 500), made on first use in $ATTNZOO_CACHE (else ~/.cache/attnzoo) and reused.")
     var data: String?
     @Option(help: "Experiment folder (created; an existing one needs --resume or --shard of the same experiment).") var out: String
-    @Option(help: "Settings preset of every run: seed002 | tiny.") var preset = "seed002"
+    @Option(help: "Settings preset of every run: seed002 | tiny | small.") var preset = "seed002"
     @Option(help: ArgumentHelp("Comma-separated modules: none (the baseline) and zoo keys with optional seed arguments KEY[:NAME=VALUE]. Default: none plus seed 002's eight.",
                                valueName: "LIST")) var modules = ExperimentPlan.defaultModules.joined(separator: ",")
     @Option(help: ArgumentHelp("Where the modules sit: stages=S,S...:position=after_conv1|after_conv2|after_conv3|after_block.", valueName: "SPEC"))
@@ -50,6 +52,21 @@ struct ExperimentRunCommand: ParsableCommand {
     @Option(help: .hidden) var testDefaultData: String?
 
     func run() throws {
+        // Under mpirun each rank trains its own configurations (every size-th of this shard's);
+        // rank 0 writes the table once all are done. An error on any rank ends them all with its line.
+        let comm: MPICommunicator?
+        do { comm = try MPICommunicator.fromEnvironment() } catch { throw CLIError("\(error)") }
+        do {
+            try experiment(comm: comm)
+            comm?.finalize()
+        } catch {
+            guard let comm else { throw error }
+            comm.abort("\(error)")
+        }
+    }
+
+    func experiment(comm: MPICommunicator?) throws {
+        let rank = comm?.rank ?? 0, ranks = comm?.size ?? 1
         let (shardIndex, shardCount): (Int, Int)
         if let shard {
             do { (shardIndex, shardCount) = try ExperimentPlan.parseShard(shard) } catch { throw CLIError("\(error)") }
@@ -73,7 +90,10 @@ struct ExperimentRunCommand: ParsableCommand {
         do { try plan.validate() } catch { throw CLIError("\(error)") }
         if let measureSize, measureSize < 32 { throw CLIError("--measure-size must be at least 32, got \(measureSize)") }
 
-        let dataDir = try data ?? defaultData()
+        // The generated set is made once, by rank 0, before the others look for it.
+        if rank == 0, data == nil { _ = try defaultData(p.defaultDataset) }
+        comm?.barrier()
+        let dataDir = try data ?? defaultData(p.defaultDataset)
         plan.data = dataDir
         let trainSet = try loadSplit(dataDir, "train"), valSet = try loadSplit(dataDir, "val")
         plan.detector.numClasses = trainSet.categories.count + 1
@@ -83,7 +103,8 @@ struct ExperimentRunCommand: ParsableCommand {
         let runner = ExperimentRunner(plan: plan, folder: folder, trainSet: trainSet, valSet: valSet) { [model] config, seed in
             try model.build(config, seed: seed)
         }
-        runner.progress = ProgressBar(enabled: !quiet && isatty(STDERR_FILENO) == 1)
+        runner.progress = ProgressBar(enabled: !quiet && rank == 0 && isatty(STDERR_FILENO) == 1)
+        if ranks > 1 { runner.report = { print("[rank \(rank)] \($0)") } }
         func at(_ spec: String?) -> (String, Int)? {
             guard let parts = spec?.split(separator: ":").map(String.init), parts.count == 2, let n = Int(parts[1]) else { return nil }
             return (parts[0], n)
@@ -97,19 +118,28 @@ struct ExperimentRunCommand: ParsableCommand {
         }
         // The detector must build before anything is written (until the model lands, Faster R-CNN does not).
         _ = try model.build(plan.settings(module: plan.modules[0], seed: 0).0, seed: 0)
-        do { try runner.prepare(resume: resume, shard: shard != nil) } catch { throw CLIError("\(error)") }
+        // Rank 0 creates or checks the experiment folder; the others then find the same plan there.
+        if rank == 0 { do { try runner.prepare(resume: resume, shard: shard != nil) } catch { throw CLIError("\(error)") } }
+        comm?.barrier()
+        if rank > 0 { do { try runner.prepare(resume: true, shard: true) } catch { throw CLIError("\(error)") } }
         signal(SIGINT, SIG_IGN)
         let source = DispatchSource.makeSignalSource(signal: SIGINT, queue: .global())
         source.setEventHandler { [stop = runner.stop] in stop.raise() }
         source.resume()
-        let mine = plan.shard(shardIndex, of: shardCount)
-        print("experiment \(out): \(mine.count) of \(plan.configurations.count) configurations\(shard.map { " (shard \($0))" } ?? "")")
+        let shardPart = plan.shard(shardIndex, of: shardCount)
+        let mine = shardPart.enumerated().filter { $0.offset % ranks == rank }.map(\.element)
+        if rank == 0 {
+            print("experiment \(out): \(shardPart.count) of \(plan.configurations.count) configurations\(shard.map { " (shard \($0))" } ?? "")"
+                  + (ranks > 1 ? ", spread over \(ranks) MPI ranks" : ""))
+        }
         do {
             try runner.run(mine)
         } catch let e as TrainingError where e.kind == .interrupted {
             FileHandle.standardError.write(Data("attnzoo: \(e.description); continue the experiment with --resume\n".utf8))
             Foundation.exit(130)
         } catch let e as TrainingError { throw CLIError(e.description) } catch let e as ExperimentError { throw CLIError(e.description) }
+        comm?.barrier()
+        guard rank == 0 else { return }
         let table: String
         do { table = try ExperimentOutput.write(plan: plan, results: try folder.readResults(), failures: folder.readFailures(), to: folder, valSet: valSet, sources: [folder]) } catch {
             throw CLIError("\(error)")
@@ -119,8 +149,8 @@ struct ExperimentRunCommand: ParsableCommand {
     }
 
     /// The generated traffic-sign set in the cache folder (made on first use, reused after).
-    func defaultData() throws -> String {
-        var sizes = [2226, 500, 640, 360]
+    func defaultData(_ d: (train: Int, val: Int, width: Int, height: Int)) throws -> String {
+        var sizes = [d.train, d.val, d.width, d.height]
         if let testDefaultData {
             let v = testDefaultData.split(separator: ",").compactMap { Int($0) }
             guard v.count == 4 else { throw CLIError("--test-default-data: TRAIN,VAL,WIDTH,HEIGHT expected") }

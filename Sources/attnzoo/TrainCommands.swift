@@ -20,6 +20,13 @@ struct DetectorOptions: ParsableArguments {
     @Option(help: "Box-head regression loss: smooth-l1 | l1 | iou | giou | diou | ciou.") var boxLoss: String?
     @Option(help: "NMS of the RPN and postprocessing: greedy (torchvision) | diou | cluster | cluster-weighted | cluster-diou | soft-linear | soft-gaussian | matrix.")
     var nms: String?
+    @Option(help: ArgumentHelp("Backbone stem and stage widths (mmdetection's base_channels; torchvision: 64).", valueName: "C"))
+    var baseChannels: Int?
+    @Option(help: ArgumentHelp("FPN output channels (torchvision: 256).", valueName: "C")) var fpnChannels: Int?
+    @Option(help: ArgumentHelp("Box head's hidden width (torchvision: 1024).", valueName: "N")) var representationSize: Int?
+    @Option(help: ArgumentHelp("Anchor side per FPN level, comma-separated, one per level (torchvision: 32,64,128,256,512).", valueName: "S,S,..."))
+    var anchorSizes: String?
+    @Option(help: ArgumentHelp("Anchor aspect ratios h/w, comma-separated (torchvision: 0.5,1,2).", valueName: "R,R,...")) var aspectRatios: String?
     /// Hidden, for tests: `stub` trains ``StubDetector`` instead of Faster R-CNN.
     @Option(help: .hidden) var detector = "faster-rcnn"
 
@@ -61,6 +68,29 @@ struct DetectorOptions: ParsableArguments {
             }
             config.nms = nms
         }
+        for (name, value, range) in [("--base-channels", baseChannels, 4...1024), ("--fpn-channels", fpnChannels, 1...4096),
+                                     ("--representation-size", representationSize, 1...16384)] {
+            if let value, !range.contains(value) {
+                throw CLIError("\(name) must be within \(range.lowerBound)…\(range.upperBound), got \(value)")
+            }
+        }
+        if let baseChannels { config.backboneBaseChannels = baseChannels }
+        if let fpnChannels { config.fpnChannels = fpnChannels }
+        if let representationSize { config.representationSize = representationSize }
+        if let anchorSizes {
+            let v = anchorSizes.split(separator: ",", omittingEmptySubsequences: false).map { Int($0.trimmingCharacters(in: .whitespaces)) }
+            guard v.count == config.anchorSizes.count, v.allSatisfy({ (1...4096).contains($0 ?? 0) }) else {
+                throw CLIError("--anchor-sizes: '\(anchorSizes)' is not \(config.anchorSizes.count) integers within 1…4096 (one per FPN level)")
+            }
+            config.anchorSizes = v.map { [$0!] }
+        }
+        if let aspectRatios {
+            let v = aspectRatios.split(separator: ",", omittingEmptySubsequences: false).map { Float($0.trimmingCharacters(in: .whitespaces)) }
+            guard !v.isEmpty, v.count <= 16, v.allSatisfy({ ($0 ?? 0) > 0.01 && ($0 ?? 0) < 100 }) else {
+                throw CLIError("--aspect-ratios: '\(aspectRatios)' is not a list of 1…16 ratios within 0.01…100")
+            }
+            config.aspectRatios = v.map { $0! }
+        }
         if detector == "stub" { config.backbone = "stub" }
     }
 
@@ -97,12 +127,12 @@ struct TrainCommand: ParsableCommand {
             written atomically each epoch, at --max-iterations and on Ctrl-C) and OUT/eval.json (COCO stats of the val split \
             per epoch, presets coco and mmdet). --resume continues a run from its checkpoint with the same settings; a run \
             killed at any moment and resumed ends with the weights of an uninterrupted run. Presets: seed002 (R50-FPN, \
-            1333×800, 1x schedule, lr 0.02 × batch/16) and tiny (ResNet-18 FPN, 256–320 px, for a small CPU). See docs/training.md.
+            1333×800, 1x schedule, lr 0.02 × batch/16) tiny (ResNet-18 FPN, 256–320 px, for a small CPU) and small (a narrow ResNet-18 FPN at 224 px: make run). See docs/training.md.
             """)
 
     @Option(help: "Dataset folder (COCO format: annotations/instances_{train,val}.json, train/, val/).") var data: String
     @Option(help: "Run folder (created; must not hold another run unless --resume).") var out: String
-    @Option(help: "Settings preset: seed002 | tiny.") var preset = "seed002"
+    @Option(help: "Settings preset: seed002 | tiny | small.") var preset = "seed002"
     @OptionGroup var model: DetectorOptions
     @Option(help: "Epochs.") var epochs: Int?
     @Option(help: "Global batch size (the preset's learning rate scales linearly with it unless --lr is given).") var batchSize: Int?
@@ -113,6 +143,8 @@ struct TrainCommand: ParsableCommand {
     @Option(help: "Precise BN before each evaluation over this many training batches (0: off).") var preciseBn: Int?
     @Option(help: "Seed of the weights' initialisation, data order, augmentation and the model's sampling.") var seed: UInt64 = 0
     @Option(help: "Stop after this many iterations in all (a checkpoint is written there).") var maxIterations: Int?
+    @Flag(help: "Under mpirun: BatchNorm statistics over the global batch (SyncBatchNorm); without it each rank normalises its own part.")
+    var syncBn = false
     @Option(help: "Image decoding threads.") var threads = 2
     @Flag(help: "Continue the run in --out from its checkpoint (same settings required).") var resume = false
     @Flag(help: "No progress bar.") var quiet = false
@@ -137,6 +169,7 @@ struct TrainCommand: ParsableCommand {
         if let gradClip { t.gradClipNorm = gradClip }
         if let preciseBn { t.preciseBNBatches = preciseBn }
         t.seed = seed; t.maxIterations = maxIterations; t.threads = threads
+        if syncBn { t.syncBN = true }
         do { try t.validate() } catch { throw CLIError("\(error)") }
         return (d, t)
     }
@@ -210,7 +243,7 @@ struct EvaluateCommand: ParsableCommand {
     @Option(help: "Dataset folder (COCO format).") var data: String
     @Option(help: "Split to evaluate.") var split = "val"
     @Option(help: "A run's config.json whose detector settings to use.") var config: String?
-    @Option(help: "Detector settings preset when no --config: seed002 | tiny.") var modelPreset = "seed002"
+    @Option(help: "Detector settings preset when no --config: seed002 | tiny | small.") var modelPreset = "seed002"
     @OptionGroup var model: DetectorOptions
     @Option(help: "COCO summary preset printed: coco (maxDets 1,10,100) | mmdet (100,300,1000).") var preset = "coco"
     @Option(help: "Write both presets' stats as JSON here.") var json: String?

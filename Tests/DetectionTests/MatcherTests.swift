@@ -55,4 +55,23 @@ struct MatcherTests {
         #expect(DetectionHelpers.levelIDs([2, 1, 3]) == [0, 0, 1, 2, 2, 2])
         #expect(throws: DetectionError.self) { try DetectionHelpers.topKPerLevel(Tensor.zeros([2, 5]), levelSizes: [2, 2], k: 1) }
     }
+
+    @Test("top-k selection on large levels (quickselect path) equals a full stable sort, ties included")
+    func topKSelection() throws {
+        let sizes = [5000, 1200, 301, 7]
+        let n = sizes.reduce(0, +)
+        // Scores on a coarse grid so many tie; the stable order puts the lower index first.
+        let values = RandomGenerator.withSeed(3) { Tensor.rand([2, n]).scalars.map { ($0 * 64).rounded() / 64 } }
+        for k in [1, 13, 100, 299, 2000] {
+            let got = try DetectionHelpers.topKPerLevel(Tensor(values, shape: [2, n]), levelSizes: sizes, k: k)
+            for i in 0..<2 {
+                var expected: [Int] = [], offset = 0
+                for size in sizes {
+                    let row = (offset..<offset + size).sorted { values[i * n + $0] > values[i * n + $1] || (values[i * n + $0] == values[i * n + $1] && $0 < $1) }
+                    expected += row.prefix(min(k, size)); offset += size
+                }
+                #expect(got[i] == expected, "k \(k), image \(i)")
+            }
+        }
+    }
 }

@@ -164,7 +164,8 @@ public final class ExperimentRunner {
         if stop.isRaised { throw TrainingError("interrupted before \(c.name) started", kind: .interrupted) }
         try trainer.train()
         if let m = t.maxIterations, trainer.position.epoch < t.epochs, trainer.position.globalIteration >= m { return }
-        let ev = try DetectorEvaluation.run(detector, dataset: valSet, batchSize: t.evalBatchSize, threads: t.threads)
+        // The trainer evaluated the final weights after the last epoch (unless that happened before a resume).
+        let ev = try trainer.finalEvaluation ?? DetectorEvaluation.run(detector, dataset: valSet, batchSize: t.evalBatchSize, threads: t.threads)
         let (params, macs) = try cost(c.module)
         let result = RunResult(
             module: c.module, seed: c.seed, mmdet: ev.mmdet.stats, coco: ev.coco.stats,

@@ -41,11 +41,15 @@ public final class FasterRCNN: Module, Detector, @unchecked Sendable {
         }
         let body: ResNet
         do {
-            body = try BackboneKind.build(c.backbone, arguments: ModuleArguments(module: c.backbone, values: [
-                "norm_layer": c.normLayer, "features_only": "true", "trainable_layers": String(c.trainableBackboneLayers),
-            ]), plugins: plugins)
+            var arguments = ["norm_layer": c.normLayer, "features_only": "true", "trainable_layers": String(c.trainableBackboneLayers)]
+            if let b = c.backboneBaseChannels { arguments["base_channels"] = String(b) }
+            body = try BackboneKind.build(c.backbone, arguments: ModuleArguments(module: c.backbone, values: arguments), plugins: plugins)
         } catch { throw DetectionError("backbone: \(error)") }
-        backbone = BackboneWithFPN(body: body)
+        let fpnChannels = c.fpnChannels ?? 256, representation = c.representationSize ?? 1024
+        guard (1...4096).contains(fpnChannels), (1...16384).contains(representation) else {
+            throw DetectionError("fpnChannels / representationSize: expected 1…4096 / 1…16384, got \(fpnChannels) / \(representation)")
+        }
+        backbone = BackboneWithFPN(body: body, outChannels: fpnChannels)
         let generator = try AnchorGenerator(sizes: c.anchorSizes.map { $0.map(Float.init) }, aspectRatios: [c.aspectRatios])
         guard generator.cellAnchors.count == backbone.featureNames.count else {
             throw DetectionError("anchorSizes: \(c.anchorSizes.count) levels for the \(backbone.featureNames.count) FPN maps")
@@ -64,7 +68,6 @@ public final class FasterRCNN: Module, Detector, @unchecked Sendable {
         hs.fgIoU = c.boxFgIoU; hs.bgIoU = c.boxBgIoU; hs.batchSizePerImage = c.boxBatchSizePerImage
         hs.positiveFraction = c.boxPositiveFraction; hs.scoreThreshold = c.boxScoreThreshold; hs.nmsThreshold = c.boxNMSThreshold
         hs.detectionsPerImage = c.boxDetectionsPerImage; hs.nms = nms; hs.boxLoss = boxLoss
-        let representation = 1024
         roiHeads = RoIHeads(boxHead: TwoMLPHead(inChannels: backbone.fpn.outChannels * 49, representationSize: representation),
                             boxPredictor: FastRCNNPredictor(inChannels: representation, numClasses: c.numClasses), settings: hs)
         transform = try GeneralizedRCNNTransform(minSize: c.minSize, maxSize: c.maxSize, imageMean: c.imageMean, imageStd: c.imageStd)
@@ -134,13 +137,18 @@ public final class FasterRCNN: Module, Detector, @unchecked Sendable {
         for (i, t) in targets.enumerated() where t.boxes.count != 4 * t.labels.count {
             throw DetectionError("targets[\(i)]: \(t.boxes.count / 4) boxes for \(t.labels.count) labels")
         }
-        let batch = try transform(images, boxes: targets.map(\.boxes), training: true, generator: generator)
+        // One random stream per image, from one draw of `generator` and the image id: an image's
+        // scale and samples do not depend on the other images of the batch, so a batch split over
+        // MPI ranks draws what one process draws.
+        let base = UInt64(generator.integer(below: 1 << 62))
+        let streams = targets.map { RandomGenerator(seed: mix(base, UInt64(truncatingIfNeeded: $0.imageId), 0x5A)) }
+        let batch = try transform(images, boxes: targets.map(\.boxes), training: true, imageGenerators: streams)
         let maps = backbone.features(batch.images)
         let features = Array(zip(backbone.featureNames, maps))
         let r = try rpn(maps, batchSize: (batch.images.shape[2], batch.images.shape[3]), imageSizes: batch.imageSizes,
-                        targets: batch.boxes, generator: generator)
+                        targets: batch.boxes, imageGenerators: streams)
         let head = try roiHeads.losses(features, proposals: r.proposals, imageSizes: batch.imageSizes, targetBoxes: batch.boxes,
-                                       targetLabels: targets.map(\.labels), generator: generator)
+                                       targetLabels: targets.map(\.labels), imageGenerators: streams)
         return head + r.losses
     }
 

@@ -48,8 +48,11 @@ public struct GeneralizedRCNNTransform: Sendable {
     /// Normalises, resizes and batches `images` ((3, H, W) each); `boxes` (K·4 per image, pixels)
     /// are resized with them when given.
     public func callAsFunction(_ images: [Tensor], boxes: [[Float]]? = nil, training: Bool,
-                               generator: RandomGenerator = .current) throws -> Batch {
+                               generator: RandomGenerator = .current, imageGenerators: [RandomGenerator]? = nil) throws -> Batch {
         guard !images.isEmpty else { throw DetectionError("images: expected at least one image") }
+        if let imageGenerators, imageGenerators.count != images.count {
+            throw DetectionError("imageGenerators: \(imageGenerators.count) generators for \(images.count) images")
+        }
         if let boxes, boxes.count != images.count {
             throw DetectionError("targets: \(boxes.count) targets for \(images.count) images")
         }
@@ -59,7 +62,7 @@ public struct GeneralizedRCNNTransform: Sendable {
                 throw DetectionError("images[\(i)]: expected a (3, H, W) image, got shape \(image.shape)")
             }
             let h = image.shape[1], w = image.shape[2]
-            let size = training ? minSize[generator.integer(below: minSize.count)] : minSize[minSize.count - 1]
+            let size = training ? minSize[(imageGenerators?[i] ?? generator).integer(below: minSize.count)] : minSize[minSize.count - 1]
             let (oh, ow) = resizedSize(height: h, width: w, size: size)
             guard oh > 0, ow > 0 else { throw DetectionError("images[\(i)]: \(h)×\(w) resizes to an empty image") }
             let x = normalize(image.detach()).reshaped([1, 3, h, w])

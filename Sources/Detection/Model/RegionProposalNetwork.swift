@@ -58,7 +58,8 @@ public final class RegionProposalNetwork: Module, @unchecked Sendable {
     /// `imageSizes`: each resized image's (h, w); `targets`: ground-truth corners per image
     /// (training only).
     public func callAsFunction(_ features: [Tensor], batchSize: (Int, Int), imageSizes: [(Int, Int)],
-                               targets: [[Float]]? = nil, generator: RandomGenerator = .current) throws -> Output {
+                               targets: [[Float]]? = nil, generator: RandomGenerator = .current,
+                               imageGenerators: [RandomGenerator]? = nil) throws -> Output {
         let (objLevels, deltaLevels) = head(features)
         let n = features[0].shape[0]
         var objFlat: [Tensor] = [], deltaFlat: [Tensor] = [], levelSizes: [Int] = []
@@ -80,7 +81,8 @@ public final class RegionProposalNetwork: Module, @unchecked Sendable {
                                                       levelSizes: levelSizes, imageSizes: imageSizes, training: training)
         var losses: [(name: String, value: Tensor)] = []
         if training, let targets {
-            losses = try computeLoss(objectness: objectness, deltas: deltas, anchors: anchors, targets: targets, generator: generator)
+            losses = try computeLoss(objectness: objectness, deltas: deltas, anchors: anchors, targets: targets,
+                                     generators: imageGenerators ?? targets.map { _ in generator })
         }
         return Output(proposals: proposals, scores: scores, anchors: anchors, objectness: objectness.detach(),
                       levelSizes: levelSizes, losses: losses)
@@ -126,7 +128,7 @@ public final class RegionProposalNetwork: Module, @unchecked Sendable {
     }
 
     func computeLoss(objectness: Tensor, deltas: Tensor, anchors: Tensor, targets: [[Float]],
-                     generator: RandomGenerator) throws -> [(name: String, value: Tensor)] {
+                     generators: [RandomGenerator]) throws -> [(name: String, value: Tensor)] {
         let n = objectness.shape[0], total = objectness.shape[1]
         guard targets.count == n else { throw DetectionError("targets: \(targets.count) targets for \(n) images") }
         let matcher = try Matcher(highThreshold: settings.fgIoU, lowThreshold: settings.bgIoU, allowLowQualityMatches: true)
@@ -143,7 +145,7 @@ public final class RegionProposalNetwork: Module, @unchecked Sendable {
             matched.append(m.map { max($0, 0) })
             labels.append(m.map { $0 >= 0 ? 1 : ($0 == Matcher.belowLowThreshold ? 0 : -1) })
         }
-        let sampled = sampler(labels, generator: generator)
+        let sampled = sampler(labels, generators: generators)
         var pos: [Int] = [], neg: [Int] = [], posTargets: [Float] = [], posAnchors: [Float] = []
         for i in 0..<n {
             for j in sampled[i].positive {

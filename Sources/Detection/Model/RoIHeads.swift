@@ -55,7 +55,8 @@ public final class RoIHeads: Module, @unchecked Sendable {
 
     /// Training: samples RoIs among `proposals` + ground truth and returns the two losses.
     public func losses(_ features: [(String, Tensor)], proposals: [[Float]], imageSizes: [(Int, Int)],
-                       targetBoxes: [[Float]], targetLabels: [[Int]], generator: RandomGenerator = .current) throws
+                       targetBoxes: [[Float]], targetLabels: [[Int]], generator: RandomGenerator = .current,
+                       imageGenerators: [RandomGenerator]? = nil) throws
         -> [(name: String, value: Tensor)] {
         guard targetBoxes.count == proposals.count, targetLabels.count == proposals.count else {
             throw DetectionError("targets: \(targetBoxes.count) targets for \(proposals.count) images")
@@ -77,7 +78,7 @@ public final class RoIHeads: Module, @unchecked Sendable {
             matched.append(m.map { max($0, 0) })
             labels.append(m.map { $0 == Matcher.belowLowThreshold ? 0 : ($0 == Matcher.betweenThresholds ? -1 : targetLabels[i][$0]) })
         }
-        let sampled = sampler(labels, generator: generator)
+        let sampled = sampler(labels, generators: imageGenerators ?? labels.map { _ in generator })
         var rois: [[Float]] = [], roiLabels: [Int] = [], roiTargets: [Float] = []
         for i in 0..<proposals.count {
             let chosen = (sampled[i].positive + sampled[i].negative).sorted()

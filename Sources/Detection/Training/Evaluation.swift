@@ -25,13 +25,22 @@ public struct DetectorEvaluation: Sendable {
     /// detector's training mode is restored afterwards.
     public static func run(_ detector: any Detector, dataset: COCODataset, batchSize: Int = 2, threads: Int = 2,
                            progress: ((Int, Int) -> Void)? = nil) throws -> DetectorEvaluation {
-        let gt = try COCOGroundTruth(path: dataset.annotationFile)
+        try run(detector, dataset: dataset, batchSize: batchSize, threads: threads, part: 0, of: 1, gather: { [$0] }, progress: progress)!
+    }
+
+    /// The evaluation split over `parts` processes (MPI ranks): process `part` detects every
+    /// `parts`-th batch, `gather` brings every process's detections to one (nil elsewhere), which
+    /// puts them in batch order — the detections, their order and the stats are those of `run` in
+    /// one process — and evaluates. Returns the evaluation there, nil on the other processes;
+    /// `detectSeconds` is that process's own detection time.
+    public static func run(_ detector: any Detector, dataset: COCODataset, batchSize: Int, threads: Int, part: Int, of parts: Int,
+                           gather: ([UInt8]) -> [[UInt8]]?, progress: ((Int, Int) -> Void)? = nil) throws -> DetectorEvaluation? {
         let loader = try DetectionLoader(dataset: dataset, batchSize: batchSize, shuffle: false, augmentation: .none, threads: threads)
         let wasTraining = detector.training
         detector.eval()
         defer { detector.train(wasTraining) }
-        var json = "[", count = 0, detectSeconds = 0.0
-        for i in 0..<loader.iterationsPerEpoch {
+        var fragments: [Int: [String]] = [:], detectSeconds = 0.0
+        for i in stride(from: part, to: loader.iterationsPerEpoch, by: parts) {
             let batch = try loader.batch(epoch: 0, iteration: i)
             let t0 = Date()
             let outputs = withNoGrad { detector.detect(images: batch.images) }
@@ -51,15 +60,25 @@ public struct DetectorEvaluation: Sendable {
                     }
                     let b = Array(out.boxes[4 * k..<4 * k + 4]), s = out.scores[k]
                     guard b.allSatisfy(\.isFinite), s.isFinite else { continue }
-                    if count > 0 { json += "," }
-                    json += "{\"image_id\":\(target.imageId),\"category_id\":\(dataset.categories[label - 1].id),"
-                        + "\"bbox\":[\(b[0]),\(b[1]),\(max(0, b[2] - b[0])),\(max(0, b[3] - b[1]))],\"score\":\(s)}"
-                    count += 1
+                    fragments[i, default: []].append("{\"image_id\":\(target.imageId),\"category_id\":\(dataset.categories[label - 1].id),"
+                        + "\"bbox\":[\(b[0]),\(b[1]),\(max(0, b[2] - b[0])),\(max(0, b[3] - b[1]))],\"score\":\(s)}")
                 }
             }
-            progress?(i + 1, loader.iterationsPerEpoch)
+            progress?(min(i + parts, loader.iterationsPerEpoch), loader.iterationsPerEpoch)
         }
-        json += "]"
+        let mine = parts == 1 ? [] : Array(try JSONEncoder().encode(fragments))
+        var all = fragments
+        if parts > 1 {
+            guard let blobs = gather(mine) else { return nil }
+            all = [:]
+            for blob in blobs {
+                let part = try JSONDecoder().decode([Int: [String]].self, from: Data(blob))
+                all.merge(part) { a, _ in a }
+            }
+        }
+        let objects = all.keys.sorted().flatMap { all[$0]! }
+        let json = "[" + objects.joined(separator: ",") + "]", count = objects.count
+        let gt = try COCOGroundTruth(path: dataset.annotationFile)
         let dt = try COCODetections(data: Data(json.utf8), source: "detections", groundTruth: gt)
         let coco = try COCOEvaluation(groundTruth: gt, detections: dt, params: COCOParams(preset: .coco))
         let mmdet = try COCOEvaluation(groundTruth: gt, detections: dt, params: COCOParams(preset: .mmdet))

@@ -26,8 +26,12 @@ public final class StubDetector: Module, Detector, @unchecked Sendable {
         super.init()
     }
 
-    /// [N, 4 + numClasses] from each image separately (sizes differ).
+    /// [N, 4 + numClasses]: images of one size as one batch (BatchNorm over the batch, as
+    /// `--sync-bn` needs), otherwise each image separately.
     func outputs(_ images: [Tensor]) -> Tensor {
+        if Set(images.map(\.shape)).count == 1 {
+            return head(bn(conv(Tensor.cat(images.map { $0.unsqueezed(0) }, axis: 0))).relu().mean(axes: [2, 3]))
+        }
         let features = images.map { image -> Tensor in
             let x = bn(conv(image.unsqueezed(0))).relu()
             return x.mean(axes: [2, 3])

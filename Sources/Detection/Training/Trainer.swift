@@ -46,6 +46,9 @@ public final class Trainer {
     public var report: (String) -> Void = { print($0) }
     public private(set) var position = TrainingPosition()
     public private(set) var evaluations: [EpochEvaluation] = []
+    /// The full evaluation after the last epoch this process trained (nil before; the experiment
+    /// reuses it instead of evaluating the same weights again).
+    public private(set) var finalEvaluation: DetectorEvaluation?
     /// Data-parallel training over MPI (nil: one process). Each rank takes its consecutive part
     /// of every global batch; gradients are averaged in buckets overlapping backward; rank 0
     /// alone writes the run folder and evaluates. See docs/distributed.md.
@@ -192,6 +195,10 @@ public final class Trainer {
             report("\(run.path): \(position.globalIteration) iterations done, --max-iterations \(m) reached; nothing to train")
             return
         }
+        if config.syncBN == true, let comm {
+            BatchNormSync.allreduce = { comm.allreduceSum($0, count: $1) }
+        }
+        defer { BatchNormSync.allreduce = nil }
         detector.train()
         let batches = loader.makeIterator(epoch: position.epoch, iteration: position.iteration, epochs: config.epochs - position.epoch)
         var started = Date(), imagesSinceStart = 0
@@ -302,12 +309,20 @@ public final class Trainer {
                 _ = RandomGenerator.$current.withValue(generator) { model.losses(images: b.images, targets: b.targets) }
             }
         }
-        guard isRoot else { comm?.barrier(); return }
-        defer { comm?.barrier() }
-        let ev = try DetectorEvaluation.run(detector, dataset: valSet, batchSize: config.evalBatchSize, threads: config.threads) { done, all in
+        // Every rank detects its share of the validation batches; rank 0 gathers, evaluates and writes.
+        let evaluated = try DetectorEvaluation.run(detector, dataset: valSet, batchSize: config.evalBatchSize, threads: config.threads,
+                                                   part: comm?.rank ?? 0, of: comm?.size ?? 1,
+                                                   gather: { [comm] bytes in
+                                                       guard let comm else { return [bytes] }
+                                                       let all = comm.gather(bytes: bytes)
+                                                       return comm.rank == 0 ? all : nil
+                                                   }) { done, all in
             self.progress.draw("evaluating epoch \(epoch + 1): \(done)/\(all)", force: done == all)
         }
+        guard let ev = evaluated else { comm?.barrier(); return }
+        defer { comm?.barrier() }
         progress.finishLine()
+        if epoch + 1 == config.epochs { finalEvaluation = ev }
         evaluations.removeAll { $0.epoch >= epoch + 1 }
         evaluations.append(EpochEvaluation(epoch: epoch + 1, iteration: position.globalIteration, coco: ev.coco.stats,
                                            mmdet: ev.mmdet.stats, detections: ev.detections))

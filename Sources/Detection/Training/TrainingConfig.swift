@@ -37,6 +37,9 @@ public struct TrainingConfig: Codable, Sendable, Equatable {
     public var threads = 2
     /// Images per evaluation batch.
     public var evalBatchSize = 2
+    /// Under MPI: BatchNorm statistics over the global batch (`BatchNormSync`, torch's SyncBatchNorm);
+    /// nil or false: each rank's own part. Optional so configurations written before it still read.
+    public var syncBN: Bool?
 
     public init() {}
 
