@@ -24,12 +24,13 @@ func fasterRCNNBenchmarks() -> [Benchmark] {
     }
     let lazy = Lazy()
     /// A smooth deterministic image: ((7x + 13y + 29c) mod 256) / 255.
-    func image(_ side: Int, _ index: Int) -> Tensor {
-        var v = [Float](repeating: 0, count: 3 * side * side)
-        for c in 0..<3 { for y in 0..<side { for x in 0..<side {
-            v[(c * side + y) * side + x] = Float((7 * x + 13 * y + 29 * c + 31 * index) % 256) / 255
+    func image(_ side: Int, _ index: Int, width: Int? = nil) -> Tensor {
+        let w = width ?? side
+        var v = [Float](repeating: 0, count: 3 * side * w)
+        for c in 0..<3 { for y in 0..<side { for x in 0..<w {
+            v[(c * side + y) * w + x] = Float((7 * x + 13 * y + 29 * c + 31 * index) % 256) / 255
         } } }
-        return Tensor(v, shape: [3, side, side])
+        return Tensor(v, shape: [3, side, w])
     }
     func targets(_ side: Int, _ count: Int) -> [DetectionTarget] {
         let s = Float(side)
@@ -60,5 +61,17 @@ func fasterRCNNBenchmarks() -> [Benchmark] {
             for p in m.parameters { p.zeroGrad() }
         })
     }
+    // seed 002's scale: an 800×1067 image (min_size 800, max_size 1333), inference and a batch-1 step.
+    list.append(Benchmark(name: "frcnn_r50_fpn_800x1067_eval", flops: 0) {
+        let m = lazy.model("resnet50", side: 800, training: false)
+        _ = m.detect(images: [image(800, 0, width: 1067)])
+    })
+    list.append(Benchmark(name: "frcnn_r50_fpn_800x1067_train_b1", flops: 0) {
+        let m = lazy.model("resnet50", side: 800, training: true)
+        let t = targets(800, 1).map { t in DetectionTarget(boxes: t.boxes, labels: t.labels, imageId: 0, width: 1067, height: 800) }
+        let losses = try! m.trainingLosses(images: [image(800, 0, width: 1067)], targets: t)
+        losses.dropFirst().map(\.value).reduce(losses[0].value, +).backward()
+        for p in m.parameters { p.zeroGrad() }
+    })
     return list
 }

@@ -30,6 +30,27 @@ import Testing
         for (key, a) in state { #expect(ours[key] == a.asFloat32(), "\(key) changed on load") }
     }
 
+    @Test("base_channels (mmdetection's): narrow networks with torchvision's keys; the default is torchvision's width")
+    func baseChannels() throws {
+        let narrow = try BackboneKind.build("resnet18", arguments: ModuleArguments(module: "resnet18", values: ["base_channels": "16", "features_only": "true"]))
+        #expect(narrow.stageChannels == [16, 32, 64, 128])
+        let wide = try BackboneKind.build("resnet18", arguments: ModuleArguments(module: "resnet18", values: ["features_only": "true"]))
+        #expect(wide.stageChannels == [64, 128, 256, 512])
+        #expect(narrow.stateDict().map(\.key) == wide.stateDict().map(\.key))
+        // Every conv and norm is 1/4 as wide: weights of 3×3 convs 1/16, the stem's 1/4 (3 input channels).
+        let n = Dictionary(uniqueKeysWithValues: narrow.stateDict().map { ($0.key, $0.value.shape) })
+        #expect(n["conv1.weight"] == [16, 3, 7, 7] && n["layer3.0.conv2.weight"] == [64, 64, 3, 3] && n["layer4.0.downsample.0.weight"] == [128, 64, 1, 1])
+        let x = RandomGenerator.withSeed(1) { Tensor.randn([1, 3, 64, 96]) }
+        #expect(narrow.features(x).map(\.shape) == [[1, 16, 16, 24], [1, 32, 8, 12], [1, 64, 4, 6], [1, 128, 2, 3]])
+        let bottleneck = try BackboneKind.build("resnet50", arguments: ModuleArguments(module: "resnet50", values: ["base_channels": "32", "features_only": "true"]))
+        #expect(bottleneck.stageChannels == [128, 256, 512, 1024])
+        for (name, value) in [("resnet18", "3"), ("resnet18", "2000"), ("sknet50", "32")] {
+            #expect(throws: BackboneError.self) {
+                try BackboneKind.build(name, arguments: ModuleArguments(module: name, values: ["base_channels": value]))
+            }
+        }
+    }
+
     @Test("torchvision resnet50 weights into the pretrained-safe CBAM ResNet: exactly the CBAM keys missing")
     func cbamSafePartialLoad() throws {
         let net = try BackboneKind.build("cbam_resnet50_safe")

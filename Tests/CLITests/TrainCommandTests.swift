@@ -103,6 +103,11 @@ func trainKilledAndResumed() throws {
         (["--min-size", "64,x"], "--min-size"),
         (["--epochs", "0"], "--epochs"),
         (["--schedule", "linear"], "--schedule"),
+        (["--base-channels", "2"], "--base-channels must be within 4…1024, got 2"),
+        (["--fpn-channels", "0"], "--fpn-channels"),
+        (["--representation-size", "-5"], "--representation-size"),
+        (["--anchor-sizes", "16,32"], "--anchor-sizes: '16,32' is not 5 integers"),
+        (["--aspect-ratios", "0.5,x"], "--aspect-ratios"),
         (["--bogus"], "--bogus"),
       ])
 func trainBadOptions(extra: [String], mention: String) throws {

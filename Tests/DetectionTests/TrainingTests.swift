@@ -278,3 +278,29 @@ func presetsAndTorchvisionArguments() throws {
     var giou = d; giou.boxLoss = "giou"
     for c in [plugged, soft, giou] { #expect(torchvisionArguments(c) == nil) }
 }
+
+@Test("The small preset (make run): narrow widths reach the model, torchvision cannot express it, configurations written before the width fields still read")
+func smallPreset() throws {
+    var (d, t) = TrainingPreset.small.settings()
+    try t.validate()
+    #expect(d.backboneBaseChannels == 16 && d.fpnChannels == 32 && d.representationSize == 256 && d.aspectRatios.count == 4)
+    #expect(TrainingPreset.small.defaultDataset == (800, 200, 640, 360) && TrainingPreset.seed002.defaultDataset.train == 2226)
+    #expect(torchvisionArguments(d) == nil)
+    d.numClasses = 6
+    let model = try RandomGenerator.withSeed(0) { try FasterRCNN(config: d) }
+    let shapes = Dictionary(uniqueKeysWithValues: model.stateDict().map { ($0.key, $0.value.shape) })
+    #expect(shapes["backbone.body.conv1.weight"] == [16, 3, 7, 7])
+    #expect(shapes["backbone.fpn.layer_blocks.0.0.weight"] == [32, 32, 3, 3])
+    #expect(shapes["rpn.head.cls_logits.weight"] == [4, 32, 1, 1])
+    #expect(shapes["roi_heads.box_head.fc6.weight"] == [256, 32 * 49] && shapes["roi_heads.box_predictor.cls_score.weight"] == [6, 256])
+    // config.json of runs before the width and sync-bn fields: those keys absent.
+    var json = try JSONSerialization.jsonObject(with: JSONEncoder().encode(DetectorConfig())) as! [String: Any]
+    #expect(json["fpnChannels"] == nil)   // nil optionals are not written
+    json.removeValue(forKey: "backboneBaseChannels")
+    let old = try JSONDecoder().decode(DetectorConfig.self, from: JSONSerialization.data(withJSONObject: json))
+    #expect(old == DetectorConfig())
+    let tOld = try JSONDecoder().decode(TrainingConfig.self, from: JSONEncoder().encode(TrainingConfig()))
+    #expect(tOld.syncBN == nil)
+    var bad = d; bad.fpnChannels = 0
+    #expect(throws: DetectionError.self) { try FasterRCNN(config: bad) }
+}

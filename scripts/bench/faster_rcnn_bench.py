@@ -31,8 +31,8 @@ def emit(name, fn):
         print(json.dumps({"name": name, "ms": round(median_ms(fn), 4), "gflops": 0.0}), flush=True)
 
 
-def image(side, index):
-    c, y, x = torch.meshgrid(torch.arange(3), torch.arange(side), torch.arange(side), indexing="ij")
+def image(side, index, width=None):
+    c, y, x = torch.meshgrid(torch.arange(3), torch.arange(side), torch.arange(width or side), indexing="ij")
     return ((7 * x + 13 * y + 29 * c + 31 * index) % 256).float() / 255
 
 
@@ -68,3 +68,18 @@ for backbone, short, side, batch in [("resnet50", "r50", 512, 2), ("resnet18", "
         sum(losses.values()).backward()
         m.zero_grad()
     emit(f"frcnn_{short}_fpn_{side}_train_b{batch}", step)
+
+# seed 002's scale: an 800×1067 image (min_size 800, max_size 1333), inference and a batch-1 step.
+if any(only in n for n in ("frcnn_r50_fpn_800x1067_eval", "frcnn_r50_fpn_800x1067_train_b1")):
+    m = model("resnet50", 800)
+    m.eval()
+    with torch.no_grad():
+        emit("frcnn_r50_fpn_800x1067_eval", lambda: m([image(800, 0, 1067)]))
+    m.train()
+    big, big_t = [image(800, 0, 1067)], targets(800, 1)
+
+    def big_step():
+        losses = m(big, big_t)
+        sum(losses.values()).backward()
+        m.zero_grad()
+    emit("frcnn_r50_fpn_800x1067_train_b1", big_step)
