@@ -303,4 +303,12 @@ func smallPreset() throws {
     #expect(tOld.syncBN == nil)
     var bad = d; bad.fpnChannels = 0
     #expect(throws: DetectionError.self) { try FasterRCNN(config: bad) }
+    // The experiment's cost columns and attention map use the detector's backbone, narrow width included.
+    let plan = ExperimentPlan(modules: ["none", "se"], placement: ExperimentPlan.defaultPlacement, seeds: 1, preset: "small",
+                              detectorKind: "faster-rcnn", measureBackbone: d.backbone, measureSize: 64, detector: d, training: t,
+                              trainImages: 0, valImages: 0, categories: [])
+    let net = try plan.pluginBackbone("se")
+    #expect(net.stageChannels == [16, 32, 64, 128])
+    let detectorBody = Set(model.stateDict().map(\.key).filter { $0.hasPrefix("backbone.body.") }.map { String($0.dropFirst(14)) })
+    #expect(Set(try plan.pluginBackbone("none").stateDict().map(\.key)) == detectorBody)
 }

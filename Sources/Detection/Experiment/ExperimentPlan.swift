@@ -120,9 +120,10 @@ public struct ExperimentPlan: Codable, Sendable, Equatable {
     /// The measuring backbone (features only, the detector's norm layer, seeded initialisation) with `module`'s plugin.
     public func pluginBackbone(_ module: String, seed: UInt64 = 0) throws -> ResNet {
         let plugins = try pluginSpec(module).map { [try AttentionPlugin(spec: $0)] } ?? []
+        var values = ["features_only": "true", "norm_layer": detector.normLayer]
+        if let b = detector.backboneBaseChannels { values["base_channels"] = String(b) }   // the detector's width (small preset)
         return try RandomGenerator.withSeed(seed) {
-            try BackboneKind.build(measureBackbone, arguments: ModuleArguments(module: measureBackbone, values: ["features_only": "true", "norm_layer": detector.normLayer]),
-                                   plugins: plugins)
+            try BackboneKind.build(measureBackbone, arguments: ModuleArguments(module: measureBackbone, values: values), plugins: plugins)
         }
     }
 
