@@ -55,7 +55,7 @@ public enum SeedTable {
         } else {
             out += "one seed: no spread or interval (run --seeds 2 or more to tell a module from the baseline)\n"
         }
-        out += "params / GMACs: the backbone with the module at \(results.plan.measureSize)×\(results.plan.measureSize) (\(results.plan.measureBackbone)); "
+        out += "params / GMACs: the backbone with the module at \(results.plan.measureSize)×\(results.plan.measureSize) (\(results.plan.measureBackbone)\(results.plan.detector.backboneBaseChannels.map { ", base_channels \($0)" } ?? "")); "
             + "train s: training iterations; ms/img: detector inference per validation image\n"
         for f in results.failures { out += "failed: \(f.name): \(f.reason)\n" }
         if !results.missing.isEmpty {
