@@ -34,7 +34,7 @@ struct MPICheckCommand: ParsableCommand {
         discussion: "Run as `mpirun -np N attnzoo mpi-check`; without mpirun it reports a single process. "
             + "`--die-rank R` makes rank R kill itself mid-run (to check the others do not hang).")
 
-    @Option(help: "Floats per allreduce.") var count: Int = 1 << 20
+    @Option(help: "Floats per allreduce (also the size of the timed allreduce).") var count: Int = 1 << 20
     @Option(name: .customLong("die-rank"), help: "A rank that kills itself with SIGKILL before the collectives (test of failure handling).")
     var dieRank: Int?
 
@@ -57,7 +57,17 @@ struct MPICheckCommand: ParsableCommand {
         guard c.allSatisfy({ $0 == 42 }) else { comm.abort("broadcast gave \(c[0])") }
         let blobs = comm.gather(bytes: Array("rank \(comm.rank)".utf8) + [UInt8](repeating: 7, count: comm.rank))
         try checkGradients(comm)
+        // The time of one blocking allreduce of `count` floats (fastest of 3): what a training step's
+        // gradient averaging costs before any of it is hidden behind backward.
+        var best = Double.infinity
+        for _ in 0..<3 {
+            comm.barrier()
+            let t0 = Date()
+            a.withUnsafeMutableBufferPointer { comm.allreduceSum($0.baseAddress!, count: $0.count) }
+            best = min(best, Date().timeIntervalSince(t0))
+        }
         if comm.rank == 0 {
+            print(String(format: "mpi-check: allreduce of %d floats (%.1f MB): %.1f ms", count, Double(count * 4) / 1e6, best * 1000))
             guard blobs.count == n, blobs.enumerated().allSatisfy({ $1.count == "rank \($0)".utf8.count + $0 }) else {
                 comm.abort("gather gave \(blobs.map(\.count))")
             }
