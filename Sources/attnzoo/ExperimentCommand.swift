@@ -54,15 +54,7 @@ struct ExperimentRunCommand: ParsableCommand {
     func run() throws {
         // Under mpirun each rank trains its own configurations (every size-th of this shard's);
         // rank 0 writes the table once all are done. An error on any rank ends them all with its line.
-        let comm: MPICommunicator?
-        do { comm = try MPICommunicator.fromEnvironment() } catch { throw CLIError("\(error)") }
-        do {
-            try experiment(comm: comm)
-            comm?.finalize()
-        } catch {
-            guard let comm else { throw error }
-            comm.abort("\(error)")
-        }
+        try withMPI(experiment)
     }
 
     func experiment(comm: MPICommunicator?) throws {

@@ -176,15 +176,7 @@ struct TrainCommand: ParsableCommand {
 
     func run() throws {
         // Under mpirun every rank runs this; an error on any rank ends them all with its line.
-        let comm: MPICommunicator?
-        do { comm = try MPICommunicator.fromEnvironment() } catch { throw CLIError("\(error)") }
-        do {
-            try train(comm: comm)
-            comm?.finalize()
-        } catch {
-            guard let comm else { throw error }
-            comm.abort("\(error)")
-        }
+        try withMPI(train)
     }
 
     func train(comm: MPICommunicator?) throws {

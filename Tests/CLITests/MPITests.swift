@@ -24,6 +24,25 @@ import Testing
         return (p.terminationStatus, String(decoding: data, as: UTF8.self), Date().timeIntervalSince(t0))
     }
 
+    /// `attnzoo train ARGS` in one process into `one` and under `mpirun -np 2` into `two`; both model.safetensors.
+    func trainOneAndTwo(_ args: [String], one: String, two: String) throws -> (SafetensorsFile, SafetensorsFile) {
+        let (rc1, _, err1) = try attnzoo(["train", "--out", one] + args)
+        #expect(rc1 == 0, "\(err1)")
+        let (rc2, out2, _) = try mpirun(2, ["train", "--out", two] + args)
+        #expect(rc2 == 0, "\(out2)")
+        return (try SafetensorsFile.read(from: URL(fileURLWithPath: one + "/model.safetensors")),
+                try SafetensorsFile.read(from: URL(fileURLWithPath: two + "/model.safetensors")))
+    }
+
+    /// Every tensor but num_batches_tracked within rtol 1e-4 / atol 1e-6.
+    func expectEqualWeights(_ a: SafetensorsFile, _ b: SafetensorsFile, _ what: String, sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(a.names == b.names, sourceLocation: sourceLocation)
+        for name in a.names where !name.contains("num_batches") {
+            let worst = zip(a[name]!.asFloat32(), b[name]!.asFloat32()).map { abs($0 - $1) - 1e-4 * abs($0) }.max() ?? 0
+            #expect(worst <= 1e-6, "\(name): \(what) differ by \(worst) beyond rtol 1e-4", sourceLocation: sourceLocation)
+        }
+    }
+
     @Test("mpirun -np 2: allreduce, non-blocking allreduce, broadcast, gather and bucketed gradient averaging")
     func collectives() throws {
         let (rc, out, _) = try mpirun(2, ["mpi-check"])
@@ -46,20 +65,10 @@ import Testing
         // One image size (the stub batches same-size images, so BatchNorm sees the rank's part of the batch).
         let args = ["--detector", "stub", "--preset", "tiny", "--epochs", "2", "--batch-size", "4", "--max-iterations", "3",
                     "--min-size", "80", "--max-size", "128", "--seed", "5", "--threads", "1", "--quiet", "--sync-bn", "--data", data]
-        let (rc1, _, err1) = try attnzoo(["train", "--out", one] + args)
-        #expect(rc1 == 0, "\(err1)")
-        let (rc2, out2, _) = try mpirun(2, ["train", "--out", two] + args)
-        #expect(rc2 == 0, "\(out2)")
-        let a = try SafetensorsFile.read(from: URL(fileURLWithPath: one + "/model.safetensors"))
-        let b = try SafetensorsFile.read(from: URL(fileURLWithPath: two + "/model.safetensors"))
-        #expect(a.names == b.names)
+        let (a, b) = try trainOneAndTwo(args, one: one, two: two)
         // Parameters and BatchNorm's running statistics (global-batch statistics with --sync-bn).
         #expect(a.names.contains("bn.running_var"))
-        for name in a.names where !name.contains("num_batches") {
-            let x = a[name]!.asFloat32(), y = b[name]!.asFloat32()
-            let worst = zip(x, y).map { abs($0 - $1) - 1e-4 * abs($0) }.max() ?? 0
-            #expect(worst <= 1e-6, "\(name): 2-rank weights differ from 1-process weights by \(worst) beyond rtol 1e-4")
-        }
+        expectEqualWeights(a, b, "2-rank weights and 1-process weights")
         let config = try String(contentsOfFile: two + "/config.json", encoding: .utf8)
         #expect(config.contains("\"mpi_ranks\" : 2"), "\(config)")
         // Resume with another N: 2 iterations on 2 ranks, then the third in one process.
@@ -71,10 +80,7 @@ import Testing
         let (rc4, _, err4) = try attnzoo(["train", "--out", mixed, "--resume"] + args)
         #expect(rc4 == 0, "\(err4)")
         let c = try SafetensorsFile.read(from: URL(fileURLWithPath: mixed + "/model.safetensors"))
-        for name in a.names where !name.contains("num_batches") {
-            let worst = zip(a[name]!.asFloat32(), c[name]!.asFloat32()).map { abs($0 - $1) - 1e-4 * abs($0) }.max() ?? 0
-            #expect(worst <= 1e-6, "\(name): resumed with another rank count, differs by \(worst)")
-        }
+        expectEqualWeights(a, c, "weights resumed with another rank count and 1-process weights")
     }
 
     @Test("Faster R-CNN (small preset, BatchNorm2d from scratch) with --sync-bn: a step on 2 ranks = on 1 process, every weight and BN buffer; evaluation split over the ranks = one process's")
@@ -87,21 +93,11 @@ import Testing
         // reorder top-k and NMS — discontinuous, not the data-parallel arithmetic; docs/distributed.md.)
         let args = ["--preset", "small", "--epochs", "1", "--batch-size", "8", "--min-size", "96",
                     "--max-size", "128", "--seed", "5", "--threads", "1", "--quiet", "--sync-bn", "--data", data]
-        let (rc1, _, err1) = try attnzoo(["train", "--out", one] + args)
-        #expect(rc1 == 0, "\(err1)")
-        let (rc2, out2, _) = try mpirun(2, ["train", "--out", two] + args)
-        #expect(rc2 == 0, "\(out2)")
-        let a = try SafetensorsFile.read(from: URL(fileURLWithPath: one + "/model.safetensors"))
-        let b = try SafetensorsFile.read(from: URL(fileURLWithPath: two + "/model.safetensors"))
-        #expect(a.names == b.names && a.names.contains { $0.hasSuffix("bn1.running_var") })
-        var changed = 0
-        for name in a.names where !name.contains("num_batches") {
-            let x = a[name]!.asFloat32(), y = b[name]!.asFloat32()
-            let worst = zip(x, y).map { abs($0 - $1) - 1e-4 * abs($0) }.max() ?? 0
-            #expect(worst <= 1e-6, "\(name): 2-rank values differ from 1-process values by \(worst) beyond rtol 1e-4")
-            if name.contains("running_mean") && x.contains(where: { $0 != 0 }) { changed += 1 }
-        }
-        #expect(changed > 10, "BatchNorm running means were updated")
+        let (a, b) = try trainOneAndTwo(args, one: one, two: two)
+        #expect(a.names.contains { $0.hasSuffix("bn1.running_var") })
+        expectEqualWeights(a, b, "2-rank values and 1-process values")
+        let updated = a.names.filter { $0.contains("running_mean") && a[$0]!.asFloat32().contains { $0 != 0 } }
+        #expect(updated.count > 10, "BatchNorm running means were updated")
         // The loss parts of the step (averaged over the ranks) and the evaluation rank 0 gathered.
         func lines(_ run: String) throws -> [[String: Any]] {
             try String(contentsOfFile: run + "/log.jsonl", encoding: .utf8).split(separator: "\n")
