@@ -35,6 +35,7 @@ public struct DetectorEvaluation: Sendable {
     /// `detectSeconds` is that process's own detection time.
     public static func run(_ detector: any Detector, dataset: COCODataset, batchSize: Int, threads: Int, part: Int, of parts: Int,
                            gather: ([UInt8]) -> [[UInt8]]?, progress: ((Int, Int) -> Void)? = nil) throws -> DetectorEvaluation? {
+        guard parts >= 1, (0..<parts).contains(part) else { throw TrainingError("evaluation part \(part) of \(parts): expected 0 ≤ part < parts") }
         let loader = try DetectionLoader(dataset: dataset, batchSize: batchSize, shuffle: false, augmentation: .none, threads: threads)
         let wasTraining = detector.training
         detector.eval()
