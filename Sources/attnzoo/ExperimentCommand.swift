@@ -108,7 +108,7 @@ struct ExperimentRunCommand: ParsableCommand {
                 if let i, c.name == i.0 && pos.globalIteration == i.1 { kill(getpid(), SIGINT); usleep(300_000) }  // let the handler run
             }
         }
-        // The detector must build before anything is written (until the model lands, Faster R-CNN does not).
+        // The detector must build before anything is written (a bad backbone or plugin is one line, nothing created).
         _ = try model.build(plan.settings(module: plan.modules[0], seed: 0).0, seed: 0)
         // Rank 0 creates or checks the experiment folder; the others then find the same plan there.
         if rank == 0 { do { try runner.prepare(resume: resume, shard: shard != nil) } catch { throw CLIError("\(error)") } }
