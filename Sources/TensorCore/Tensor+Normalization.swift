@@ -33,18 +33,28 @@ extension Tensor {
         var m = n * inner
         var mean = [Double](repeating: 0, count: c), invStd = [Double](repeating: 0, count: c)
         let x = data
+        // Per channel over the batch: Σx, and (Σ(x − μ_f)², Σx − μ_f·count) around the rounded mean μ_f.
+        @inline(__always) func channelSum(_ ch: Int) -> Double {
+            var s = 0.0
+            for b in 0..<n { s += blockedSum(x + (b * c + ch) * inner, count: inner) }
+            return s
+        }
+        @inline(__always) func channelDeviations(_ ch: Int, _ muF: Float) -> (Double, Double) {
+            var v = 0.0, drift = 0.0
+            for b in 0..<n {
+                let (sx, sd) = sumAndSquaredDeviation(x + (b * c + ch) * inner, count: inner, shift: muF)
+                v += sd; drift += sx - Double(muF) * Double(inner)
+            }
+            return (v, drift)
+        }
+        // Σ(x − μ)² from deviations around the rounded μ: subtract the rounding's share (biased variance for now).
+        @inline(__always) func variance(_ v: Double, _ drift: Double) -> Double { let e = drift / Double(m); return Swift.max(0, v / Double(m) - e * e) }
         let sync = training && BatchNormSync.allreduce != nil
         if sync {
-            // Global statistics: Σx and the count summed over the processes, then Σ(x − μ_f)² and its drift.
+            // Global statistics: Σx and the count summed over the processes, then the deviations.
             var sums = [Double](repeating: 0, count: c + 1)
             sums.withUnsafeMutableBufferPointer { sp in
-                Threading.parallelFor(c) { range in
-                    for ch in range {
-                        var s = 0.0
-                        for b in 0..<n { s += blockedSum(x + (b * c + ch) * inner, count: inner) }
-                        sp[ch] = s
-                    }
-                }
+                Threading.parallelFor(c) { range in for ch in range { sp[ch] = channelSum(ch) } }
             }
             sums[c] = Double(m)
             BatchNormSync.sum(&sums)
@@ -54,42 +64,23 @@ extension Tensor {
             var deviations = [Double](repeating: 0, count: 2 * c)
             deviations.withUnsafeMutableBufferPointer { dp in
                 Threading.parallelFor(c) { range in
-                    for ch in range {
-                        let muF = Float(mean[ch])
-                        var v = 0.0, drift = 0.0
-                        for b in 0..<n {
-                            let (sx, sd) = sumAndSquaredDeviation(x + (b * c + ch) * inner, count: inner, shift: muF)
-                            v += sd; drift += sx - Double(muF) * Double(inner)
-                        }
-                        dp[ch] = v; dp[c + ch] = drift
-                    }
+                    for ch in range { (dp[ch], dp[c + ch]) = channelDeviations(ch, Float(mean[ch])) }
                 }
             }
             BatchNormSync.sum(&deviations)
-            for ch in 0..<c {
-                let e = deviations[c + ch] / Double(m)
-                invStd[ch] = Swift.max(0, deviations[ch] / Double(m) - e * e)   // biased variance for now
-            }
+            for ch in 0..<c { invStd[ch] = variance(deviations[ch], deviations[c + ch]) }
         } else if training {
+            // Both passes per channel while its values are in cache (no cancellation: the mean first).
             checkShape(m > 1, "batch_norm: expected more than 1 value per channel when training, got input \(shape)")
             mean.withUnsafeMutableBufferPointer { meanP in invStd.withUnsafeMutableBufferPointer { varP in
-            Threading.parallelFor(c) { range in
-                for ch in range {
-                    // Two passes: the mean, then squared deviations from it (no cancellation).
-                    var s = 0.0
-                    for b in 0..<n { s += blockedSum(x + (b * c + ch) * inner, count: inner) }
-                    let mu = s / Double(m), muF = Float(mu)
-                    var v = 0.0, drift = 0.0
-                    for b in 0..<n {
-                        let (sx, sd) = sumAndSquaredDeviation(x + (b * c + ch) * inner, count: inner, shift: muF)
-                        v += sd; drift += sx - Double(muF) * Double(inner)
+                Threading.parallelFor(c) { range in
+                    for ch in range {
+                        let mu = channelSum(ch) / Double(m)
+                        let (v, drift) = channelDeviations(ch, Float(mu))
+                        meanP[ch] = mu
+                        varP[ch] = variance(v, drift)
                     }
-                    // Σ(x − μ)² from deviations around the rounded μ: subtract the rounding's share.
-                    let e = drift / Double(m)
-                    meanP[ch] = mu
-                    varP[ch] = Swift.max(0, v / Double(m) - e * e)   // biased variance for now
                 }
-            }
             } }
         }
         if training {
