@@ -83,9 +83,9 @@ struct ExperimentRunCommand: ParsableCommand {
         if let measureSize, measureSize < 32 { throw CLIError("--measure-size must be at least 32, got \(measureSize)") }
 
         // The generated set is made once, by rank 0, before the others look for it.
-        if rank == 0, data == nil { _ = try defaultData(p.defaultDataset) }
+        let made = rank == 0 && data == nil ? try defaultData(p.defaultDataset) : nil
         comm?.barrier()
-        let dataDir = try data ?? defaultData(p.defaultDataset)
+        let dataDir = try data ?? made ?? defaultData(p.defaultDataset)
         plan.data = dataDir
         let trainSet = try loadSplit(dataDir, "train"), valSet = try loadSplit(dataDir, "val")
         plan.detector.numClasses = trainSet.categories.count + 1
