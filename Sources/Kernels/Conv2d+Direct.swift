@@ -32,6 +32,10 @@ public enum ConvolutionPaths {
     /// (`Conv2d+Winograd.swift`, where the CPU has AVX-512). Task-local, for the side-by-side
     /// benchmark and the tests of the other paths.
     @TaskLocal public static var winograd = true
+    /// Whether im2col convolutions (forward and input gradient) run several images per `ColumnGEMM`
+    /// product (`Conv2d+BatchedColumns.swift`) instead of OpenBLAS image by image
+    /// (`AZOO_BATCHED_COLUMNS=0` turns it off). Task-local, for benchmarks and the other path's tests.
+    @TaskLocal public static var batchedColumns = getenv("AZOO_BATCHED_COLUMNS").map { String(cString: $0) } != "0"
     /// Whether the Winograd paths also take the weight gradient (`AZOO_WINOGRAD_WGRAD=0` turns it off).
     @TaskLocal public static var winogradWeightGradient = getenv("AZOO_WINOGRAD_WGRAD").map { String(cString: $0) } != "0"
 }

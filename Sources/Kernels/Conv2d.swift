@@ -48,15 +48,16 @@ final class ColumnBuffer {
     }
 }
 
-/// Columns (cpg·kH·kW, outH·outW) of the input channels `c0..<c0+cpg` of one image.
+/// Columns (cpg·kH·kW, outH·outW) of the input channels `c0..<c0+cpg` of one image, rows `rowStride`
+/// floats apart (default outH·outW: contiguous).
 func im2col(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ col: UnsafeMutablePointer<Float>, firstChannel c0: Int,
-            parallel: Bool = true) {
-    let oh = g.outH, ow = g.outW, h = g.height, w = g.width, p = oh * ow
+            parallel: Bool = true, rowStride: Int? = nil) {
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width, p = oh * ow, ld = rowStride ?? p
     Threading.parallelFor(g.cpg * g.taps, minChunk: parallel ? max(1, 16384 / max(p, 1)) : Int.max) { range in
         for row in range {
             let c = row / g.taps, t = row % g.taps, i = t / g.kernelW, j = t % g.kernelW
             let plane = x + (c0 + c) * h * w
-            let dst = col + row * p
+            let dst = col + row * ld
             let dx = j * g.dilationW - g.padW
             // Valid ox range: 0 <= ox*sw + dx < w
             let oxLo = dx >= 0 ? 0 : min(ow, (-dx + g.strideW - 1) / g.strideW)
@@ -127,6 +128,10 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
         pointwiseForward(g, input, weight, bias, output)
         return
     }
+    if g.usesBatchedColumns {
+        batchedColumnsForward(g, input, weight, bias, output)
+        return
+    }
     if g.isDense {
         // Y (N×O) = X (N×C) · Wᵀ
         sgemm(transA: false, transB: true, m: g.batch, n: g.outChannels, k: g.inChannels, alpha: 1,
@@ -191,6 +196,10 @@ public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<F
         pointwiseBackwardInput(g, gradOutput, weight, gradInput)
         return
     }
+    if g.usesBatchedColumns {
+        batchedColumnsBackwardInput(g, gradOutput, weight, gradInput)
+        return
+    }
     if g.isDense {
         // dX (N×C) = dY (N×O) · W (O×C)
         sgemm(transA: false, transB: false, m: g.batch, n: g.inChannels, k: g.outChannels, alpha: 1,
@@ -251,6 +260,10 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
     }
     if g.usesDirect {
         directBackwardWeight(g, input, gradOutput, gradWeight)
+        return
+    }
+    if g.batchedColumnsWeightGradient {
+        batchedColumnsBackwardWeight(g, input, gradOutput, gradWeight)
         return
     }
     if g.isDense {

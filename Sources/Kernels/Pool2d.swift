@@ -28,17 +28,68 @@ public struct Pool2dGeometry: Sendable, Equatable {
     public var outW: Int { Self.outSize(width, kernelW, strideW, padW, dilationW, ceilMode) }
 }
 
+/// Max pooling forward. `indices` (the flat argmax per output, for the backward pass) may be nil
+/// when no gradient is wanted: ResNet's stem pool then takes a values-only path.
 public func maxPool2dForward(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>,
-                             indices: UnsafeMutablePointer<Int32>) {
+                             indices: UnsafeMutablePointer<Int32>?) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width
     if g.kernelH == 3, g.kernelW == 3, g.strideH == 2, g.strideW == 2, g.padH == 1, g.padW == 1, g.dilationH == 1, g.dilationW == 1,
        !g.ceilMode {   // ceil mode may add a window starting past the last row
-        maxPool3x3Stride2(g, input: input, output: output, indices: indices)
+        if let indices {
+            maxPool3x3Stride2(g, input: input, output: output, indices: indices)
+        } else {
+            maxPool3x3Stride2Values(g, input: input, output: output)
+        }
         return
     }
     Threading.parallelFor(g.planes) { range in
+        let scratch = indices == nil ? UnsafeMutablePointer<Int32>.allocate(capacity: oh * ow) : nil
+        defer { scratch?.deallocate() }
         for pl in range {
-            maxPoolPlaneGeneric(g, input + pl * h * w, output + pl * oh * ow, indices + pl * oh * ow)
+            maxPoolPlaneGeneric(g, input + pl * h * w, output + pl * oh * ow, indices.map { $0 + pl * oh * ow } ?? scratch!)
+        }
+    }
+}
+
+/// `maxPool3x3Stride2` without the indices: per output row the vertical max of its (up to) three
+/// rows, then the max of three neighbouring columns, both loops branch-free. Planes holding a NaN
+/// take the generic loop (NaN propagates as in PyTorch).
+func maxPool3x3Stride2Values(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output: UnsafeMutablePointer<Float>) {
+    let oh = g.outH, ow = g.outW, h = g.height, w = g.width
+    Threading.parallelFor(g.planes) { range in
+        // vmax[0] = −∞ pads column −1; vmax[1 + j] holds column j, and column w (if read) is −∞ too.
+        let vmax = UnsafeMutablePointer<Float>.allocate(capacity: w + 2)
+        defer { vmax.deallocate() }
+        vmax[0] = -.infinity
+        vmax[w + 1] = -.infinity
+        let v = vmax + 1
+        for pl in range {
+            let x = input + pl * h * w, y = output + pl * oh * ow
+            var nan = false
+            for i in 0..<h * w where x[i] != x[i] { nan = true }
+            if nan {
+                let ix = UnsafeMutablePointer<Int32>.allocate(capacity: oh * ow)
+                maxPoolPlaneGeneric(g, x, y, ix)
+                ix.deallocate()
+                continue
+            }
+            for oy in 0..<oh {
+                let r0 = max(2 * oy - 1, 0), r1 = min(2 * oy + 1, h - 1)
+                let first = x + r0 * w
+                for j in 0..<w { v[j] = first[j] }
+                var r = r0 + 1
+                while r <= r1 {
+                    let row = x + r * w
+                    for j in 0..<w { let a = row[j], b = v[j]; v[j] = a > b ? a : b }
+                    r += 1
+                }
+                let d = y + oy * ow
+                for ox in 0..<ow {
+                    let a = vmax[2 * ox], b = vmax[2 * ox + 1], c = vmax[2 * ox + 2]
+                    let m = a > b ? a : b
+                    d[ox] = c > m ? c : m
+                }
+            }
         }
     }
 }

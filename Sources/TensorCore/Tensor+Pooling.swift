@@ -20,6 +20,10 @@ extension Tensor {
                                dilationH: dilation.0, dilationW: dilation.1, ceilMode: ceilMode)
         checkShape(g.outH > 0 && g.outW > 0, "max_pool2d: input \(shape) is too small for kernel \(kernelSize)")
         let out = Tensor(uninitializedShape: lead + [g.outH, g.outW])
+        guard GradMode.isEnabled, node != nil else {   // no gradient: no indices
+            maxPool2dForward(g, input: data, output: out.data, indices: nil)
+            return out
+        }
         var indices = [Int32](repeating: 0, count: out.count)
         indices.withUnsafeMutableBufferPointer { maxPool2dForward(g, input: data, output: out.data, indices: $0.baseAddress!) }
         let inShape = shape

@@ -94,6 +94,27 @@ func engineBenchmarks() -> [Benchmark] {
             })
         }
     }
+    // ResNet-18's convolutions that Winograd does not take (batch 8 at 224²): the stem, a stride-2
+    // 3×3, layer4's 3×3 (7×7 maps).
+    let resnetConvs: [(String, [Int], [Int], Int, Int)] = [
+        ("r18_stem7x7s2", [8, 3, 224, 224], [64, 3, 7, 7], 3, 2),
+        ("r18_conv3x3s2_128", [8, 64, 56, 56], [128, 64, 3, 3], 1, 2),
+        ("r18_layer4_conv3x3", [8, 512, 7, 7], [512, 512, 3, 3], 1, 1),
+    ]
+    for (name, xs, ws, pad, stride) in resnetConvs {
+        let x = rand(xs, 3), w = rand(ws, 4)
+        let o = (xs[2] + 2 * pad - ws[2]) / stride + 1
+        let flops = 2 * Double(xs[0] * ws[0] * o * o * ws[1] * ws[2] * ws[3])
+        list.append(Benchmark(name: "\(name)_fwd", flops: flops) {
+            _ = withNoGrad { x.conv2d(weight: w, bias: nil, stride: (stride, stride), padding: (pad, pad)) }
+        })
+        let xg = x.requiringGrad(), wg = w.requiringGrad()
+        list.append(Benchmark(name: "\(name)_fwd_bwd", flops: 3 * flops) {
+            let y = xg.conv2d(weight: wg, bias: nil, stride: (stride, stride), padding: (pad, pad))
+            y.backward(Tensor.ones(like: y))
+            xg.zeroGrad(); wg.zeroGrad()
+        })
+    }
     let s = rand([50, 512, 49], 6)
     list.append(Benchmark(name: "softmax_50x512x49", flops: 0) { _ = withNoGrad { s.softmax(axis: -1) } })
     list.append(Benchmark(name: "sum_axis_50x512x49", flops: 0) { _ = withNoGrad { s.sum(axis: -1) } })

@@ -2,7 +2,8 @@ import Testing
 @testable import Kernels
 
 /// The 3×3 stride-2 padding-1 max pool fast path (ResNet's stem) against the definition, with
-/// ties (PyTorch keeps the first maximum in row-major window order) and NaNs (a NaN wins).
+/// ties (PyTorch keeps the first maximum in row-major window order) and NaNs (a NaN wins); the
+/// values-only path (no indices, used when no gradient is wanted) against the same definition.
 @Suite struct MaxPoolFastPathTests {
     @Test("3×3/2 pad 1: values and indices", arguments: [(3, 7, 9), (2, 8, 8), (1, 1, 1), (2, 2, 5), (4, 13, 6)])
     func fastPath(_ shape: (Int, Int, Int)) {
@@ -14,6 +15,9 @@ import Testing
         if x.count > 5 { x[5] = .nan }
         var y = [Float](repeating: 0, count: planes * g.outH * g.outW), ix = [Int32](repeating: -7, count: y.count)
         x.withUnsafeBufferPointer { maxPool2dForward(g, input: $0.baseAddress!, output: &y, indices: &ix) }
+        // Without indices (no gradient wanted): the values-only path, same values.
+        var yv = [Float](repeating: 7, count: y.count)
+        x.withUnsafeBufferPointer { maxPool2dForward(g, input: $0.baseAddress!, output: &yv, indices: nil) }
         for pl in 0..<planes { for oy in 0..<g.outH { for ox in 0..<g.outW {
             var best = -Float.infinity, bi = -1
             for i in 0..<3 { for j in 0..<3 {
@@ -24,6 +28,7 @@ import Testing
             } }
             let k = pl * g.outH * g.outW + oy * g.outW + ox
             #expect(y[k] == best || (y[k].isNaN && best.isNaN), "value at \(pl),\(oy),\(ox)")
+            #expect(yv[k] == best || (yv[k].isNaN && best.isNaN), "values-only path at \(pl),\(oy),\(ox): \(yv[k]) vs \(best)")
             #expect(ix[k] == Int32(bi), "index at \(pl),\(oy),\(ox): \(ix[k]) vs \(bi)")
         } } }
     }

@@ -1,0 +1,46 @@
+import Testing
+@testable import Kernels
+
+/// The batched-columns convolution path (several images' im2col in one `ColumnGEMM` product) against
+/// the one-image OpenBLAS path, for the shapes it takes: ResNet's stem, stride-2 and dilated 3×3s,
+/// 3×3s on 7×7 maps, and a geometry whose column buffer holds one image at a time (chunks).
+@Suite struct BatchedColumnsTests {
+    // (batch, in channels, height, width, out channels, kernel, stride, padding, dilation)
+    @Test("forward, input and weight gradients equal the one-image path", arguments: [
+        [2, 3, 48, 44, 32, 7, 2, 3, 1], [3, 128, 7, 7, 64, 3, 1, 1, 1], [2, 64, 128, 128, 48, 5, 2, 2, 1],
+        [2, 96, 20, 17, 40, 3, 2, 1, 1], [2, 128, 30, 30, 96, 3, 1, 2, 2],
+    ])
+    func matchesPerImage(_ s: [Int]) {
+        let (n, c, h, w, o, k) = (s[0], s[1], s[2], s[3], s[4], s[5])
+        let g = Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: o, kernelH: k, kernelW: k,
+                               strideH: s[6], strideW: s[6], padH: s[7], padW: s[7], dilationH: s[8], dilationW: s[8], groups: 1)
+        #expect(g.usesBatchedColumns, "\(s) should take the batched path")
+        var rng = SplitMix(seed: 11)
+        let x = (0..<(n * c * h * w)).map { _ in rng.nextFloat() }
+        let wt = (0..<(o * c * k * k)).map { _ in rng.nextFloat() * 0.05 }
+        let bias = (0..<o).map { _ in rng.nextFloat() }
+        let gy = (0..<(n * o * g.outH * g.outW)).map { _ in rng.nextFloat() }
+        func run() -> ([Float], [Float], [Float]) {
+            var y = [Float](repeating: .nan, count: gy.count), gx = [Float](repeating: .nan, count: x.count)
+            var gw = [Float](repeating: .nan, count: wt.count)
+            x.withUnsafeBufferPointer { xp in wt.withUnsafeBufferPointer { wp in bias.withUnsafeBufferPointer { bp in
+                conv2dForward(g, input: xp.baseAddress!, weight: wp.baseAddress!, bias: bp.baseAddress!, output: &y)
+            } } }
+            gy.withUnsafeBufferPointer { gp in wt.withUnsafeBufferPointer { wp in
+                conv2dBackwardInput(g, gradOutput: gp.baseAddress!, weight: wp.baseAddress!, gradInput: &gx)
+            } }
+            x.withUnsafeBufferPointer { xp in gy.withUnsafeBufferPointer { gp in
+                conv2dBackwardWeight(g, input: xp.baseAddress!, gradOutput: gp.baseAddress!, gradWeight: &gw, gradBias: nil)
+            } }
+            return (y, gx, gw)
+        }
+        let ours = run()
+        let reference = ConvolutionPaths.$batchedColumns.withValue(false) { run() }
+        func check(_ a: [Float], _ r: [Float], _ what: String) {
+            let scale = r.map(Swift.abs).max() ?? 1
+            let worst = zip(a, r).map { $0.isNaN || $1.isNaN ? .infinity : Swift.abs($0 - $1) }.max() ?? 0
+            #expect(worst <= 1e-5 * scale, "\(what) \(s): worst difference \(worst) at scale \(scale)")
+        }
+        check(ours.0, reference.0, "forward"); check(ours.1, reference.1, "input gradient"); check(ours.2, reference.2, "weight gradient")
+    }
+}
