@@ -7,7 +7,7 @@ extension Conv2dGeometry {
     /// Whether the forward pass and the input gradient run here.
     var usesBatchedColumns: Bool {
         ConvolutionPaths.batchedColumns && ColumnGEMM.available && groups == 1 && !isPointwise && !isDepthwise
-            && outH * outW >= ColumnGEMM.minimumColumns && opg >= 32 && cpg * taps >= 64 && batch >= 2
+            && outH * outW >= ColumnGEMM.minimumColumns && opg >= 32 && cpg * taps >= 64
             && opg * cpg * taps * outH * outW * batch >= 1 << 22
     }
 

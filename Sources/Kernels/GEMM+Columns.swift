@@ -28,10 +28,11 @@ public enum ColumnGEMM {
     /// columns in 32-wide strips: ResNeXt's per-image 1×1 products, n = 196, ran 1.25× slower) or
     /// ≥ 64 with enough rows to split them instead (`byRows`), op(A)
     /// at most 4 MB (it is packed whole before the product: SK's im2col weights, up to 200 MB, ran 1.7×
-    /// slower), and ≥ 2²¹ multiply-adds.
+    /// slower) or at most 64 MB with n ≥ 512 (the packing amortised: Faster R-CNN's fc6, 1000 × 12544 ×
+    /// 1024, 220 → 150 ms on a loaded machine), and ≥ 2²¹ multiply-adds.
     static func servesProduct(m: Int, n: Int, k: Int) -> Bool {
         productsToo && m >= 96 && k >= 64 && (n >= 256 || (n >= 64 && byRows(m: m, columns: n)))
-            && m * k <= 1 << 20 && m * n * k >= 1 << 21
+            && (m * k <= 1 << 20 || (m * k <= 1 << 24 && n >= 512)) && m * n * k >= 1 << 21
     }
 
     /// Whether the workers split the rows rather than the columns: fewer than 512 columns in all (16

@@ -115,6 +115,9 @@ func engineBenchmarks() -> [Benchmark] {
             xg.zeroGrad(); wg.zeroGrad()
         })
     }
+    // Faster R-CNN's fc6 at torchvision's defaults: 1000 RoIs × (256·7·7) → 1024.
+    let rois = rand([1000, 12544], 9), fc6 = rand([1024, 12544], 10)
+    list.append(Benchmark(name: "frcnn_fc6_linear_fwd", flops: 2 * 1000 * 12544 * 1024) { _ = withNoGrad { rois.linear(weight: fc6) } })
     let s = rand([50, 512, 49], 6)
     list.append(Benchmark(name: "softmax_50x512x49", flops: 0) { _ = withNoGrad { s.softmax(axis: -1) } })
     list.append(Benchmark(name: "sum_axis_50x512x49", flops: 0) { _ = withNoGrad { s.sum(axis: -1) } })

@@ -31,6 +31,21 @@ func splitGEMM(m: Int, n: Int, k: Int) {
     } }
 }
 
+@Test("sgemm: a product with op(A) over 4 MB and n ≥ 512 (Faster R-CNN's fc6 shape class, on ColumnGEMM) equals the definition")
+func largeAGEMM() {
+    let m = 100, n = 512, k = 10_500   // m·k just above 2²⁰
+    for transB in [false, true] {
+        let a = pseudoRandom(m * k, 21), b = pseudoRandom(k * n, 22), c0 = pseudoRandom(m * n, 23)
+        var c = c0
+        c.withUnsafeMutableBufferPointer { cp in
+            sgemm(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, lda: k, b: b, ldb: transB ? k : n, beta: 0,
+                  c: cp.baseAddress!, ldc: n)
+        }
+        let e = naiveGEMM(transA: false, transB: transB, m: m, n: n, k: k, alpha: 1, a: a, b: b, beta: 0, c: c0)
+        #expect(zip(c, e).allSatisfy { abs($0 - $1) <= 1e-3 + 1e-4 * abs($1) }, "transB \(transB)")
+    }
+}
+
 @Test("sgemmBatched: the batch-parallel products equal the definition")
 func batchedGEMM() {
     let batch = 5, m = 7, n = 9, k = 6

@@ -63,6 +63,9 @@ for name, xs, ws, pad, stride in [("r18_stem7x7s2", (8, 3, 224, 224), (64, 3, 7,
         y = F.conv2d(xg, wg, stride=stride, padding=pad)
         y.backward(torch.ones_like(y))
     emit(f"{name}_fwd_bwd", fb, 3 * flops)
+rois, fc6 = torch.randn(1000, 12544), torch.randn(1024, 12544)
+with torch.no_grad():
+    emit("frcnn_fc6_linear_fwd", lambda: F.linear(rois, fc6), 2.0 * 1000 * 12544 * 1024)
 s = torch.randn(50, 512, 49)
 t, u = torch.randn(50, 512, 7, 7), torch.randn(50, 512, 1, 1)
 with torch.no_grad():
