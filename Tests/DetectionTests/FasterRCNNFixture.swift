@@ -34,12 +34,18 @@ struct FasterRCNNFixture {
         if let v = int("box_detections_per_img") { c.boxDetectionsPerImage = v }
         if let v = float("box_score_thresh") { c.boxScoreThreshold = v }
         if let v = float("box_nms_thresh") { c.boxNMSThreshold = v }
+        if let v = int("trainable_backbone_layers") { c.trainableBackboneLayers = v }
+        if let v = int("fpn_channels") { c.fpnChannels = v }
+        if let v = int("representation_size") { c.representationSize = v }
+        if let v = settings["anchor_sizes"] as? [[NSNumber]] { c.anchorSizes = v.map { $0.map(\.intValue) } }
+        if let v = settings["aspect_ratios"] as? [NSNumber] { c.aspectRatios = v.map(\.floatValue) }
         return c
     }
 
     /// The model of `config` with the fixture's weights: DeterministicWeights for the parameters
     /// (times the stored powers of two), det values for the FrozenBatchNorm2d affine buffers,
-    /// stored running statistics.
+    /// stored running statistics; trained fixtures (make_faster_rcnn_trained.py) then overwrite
+    /// every trainable parameter with its stored `w.<key>`.
     func model(_ config: DetectorConfig? = nil) throws -> FasterRCNN {
         let m = try FasterRCNN(config: config ?? self.config)
         try load(into: m)
@@ -63,12 +69,36 @@ struct FasterRCNNFixture {
                 b.value = Tensor(DeterministicWeights.values(key: key, shape: b.value.shape), shape: b.value.shape)
             }
         }
+        try loadTrained(into: m)
     }
 
+    /// Strict: every stored `w.<key>` is a parameter of `m` of the same shape, and every trainable
+    /// parameter of `m` is stored (no-op for fixtures without `w.` keys).
+    func loadTrained(into m: FasterRCNN) throws {
+        let stored = fx.keys(prefix: "w.")
+        guard !stored.isEmpty else { return }
+        let params = Dictionary(uniqueKeysWithValues: m.namedParameters())
+        for key in stored {
+            let name = String(key.dropFirst(2))
+            guard let p = params[name], p.requiresGrad else {
+                throw DetectionError("\(fx.url.lastPathComponent): \(key) is no trainable parameter of the model")
+            }
+            let v = try fx.tensor(key)
+            guard v.shape == p.value.shape else {
+                throw DetectionError("\(fx.url.lastPathComponent): \(key) has shape \(v.shape), the model's \(p.value.shape)")
+            }
+            p.assign(v)
+        }
+        let missing = params.filter { $0.value.requiresGrad && !stored.contains("w." + $0.key) }.map(\.key).sorted()
+        guard missing.isEmpty else { throw DetectionError("\(fx.url.lastPathComponent): trainable parameters not stored: \(missing)") }
+    }
+
+    /// The stored uint8 images `image.<i>` / 255 (as torchvision's input of a decoded JPEG), else
     /// `uniform("image<i>")·0.5 + 0.5`, (3, h, w).
     var images: [Tensor] {
         sizes.enumerated().map { i, s in
-            Tensor(DeterministicWeights.uniform(key: "image\(i)", count: 3 * s.0 * s.1).map { $0 * 0.5 + 0.5 }, shape: [3, s.0, s.1])
+            if let a = try? fx.array("image.\(i)") { return Tensor(a.asFloat32().map { $0 / 255 }, shape: a.shape) }
+            return Tensor(DeterministicWeights.uniform(key: "image\(i)", count: 3 * s.0 * s.1).map { $0 * 0.5 + 0.5 }, shape: [3, s.0, s.1])
         }
     }
 
