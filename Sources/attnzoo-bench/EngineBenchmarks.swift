@@ -96,21 +96,24 @@ func engineBenchmarks() -> [Benchmark] {
     }
     // ResNet-18's convolutions that Winograd does not take (batch 8 at 224²): the stem, a stride-2
     // 3×3, layer4's 3×3 (7×7 maps).
-    let resnetConvs: [(String, [Int], [Int], Int, Int)] = [
-        ("r18_stem7x7s2", [8, 3, 224, 224], [64, 3, 7, 7], 3, 2),
-        ("r18_conv3x3s2_128", [8, 64, 56, 56], [128, 64, 3, 3], 1, 2),
-        ("r18_layer4_conv3x3", [8, 512, 7, 7], [512, 512, 3, 3], 1, 1),
+    // SKNet-50's dense 3×3s: the dilation-2 branch (no Winograd) and layer4's 1024 channels.
+    let resnetConvs: [(String, [Int], [Int], Int, Int, Int)] = [
+        ("r18_stem7x7s2", [8, 3, 224, 224], [64, 3, 7, 7], 3, 2, 1),
+        ("r18_conv3x3s2_128", [8, 64, 56, 56], [128, 64, 3, 3], 1, 2, 1),
+        ("r18_layer4_conv3x3", [8, 512, 7, 7], [512, 512, 3, 3], 1, 1, 1),
+        ("sk_dil2_conv3x3_128", [8, 128, 56, 56], [128, 128, 3, 3], 2, 1, 2),
+        ("sk_conv3x3_1024", [8, 1024, 7, 7], [1024, 1024, 3, 3], 1, 1, 1),
     ]
-    for (name, xs, ws, pad, stride) in resnetConvs {
+    for (name, xs, ws, pad, stride, dil) in resnetConvs {
         let x = rand(xs, 3), w = rand(ws, 4)
-        let o = (xs[2] + 2 * pad - ws[2]) / stride + 1
+        let o = (xs[2] + 2 * pad - dil * (ws[2] - 1) - 1) / stride + 1
         let flops = 2 * Double(xs[0] * ws[0] * o * o * ws[1] * ws[2] * ws[3])
         list.append(Benchmark(name: "\(name)_fwd", flops: flops) {
-            _ = withNoGrad { x.conv2d(weight: w, bias: nil, stride: (stride, stride), padding: (pad, pad)) }
+            _ = withNoGrad { x.conv2d(weight: w, bias: nil, stride: (stride, stride), padding: (pad, pad), dilation: (dil, dil)) }
         })
         let xg = x.requiringGrad(), wg = w.requiringGrad()
         list.append(Benchmark(name: "\(name)_fwd_bwd", flops: 3 * flops) {
-            let y = xg.conv2d(weight: wg, bias: nil, stride: (stride, stride), padding: (pad, pad))
+            let y = xg.conv2d(weight: wg, bias: nil, stride: (stride, stride), padding: (pad, pad), dilation: (dil, dil))
             y.backward(Tensor.ones(like: y))
             xg.zeroGrad(); wg.zeroGrad()
         })

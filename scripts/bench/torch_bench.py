@@ -48,19 +48,21 @@ for name, xs, ws, pad, groups in [("conv3x3", (8, 256, 56, 56), (256, 256, 3, 3)
         y = F.conv2d(xg, wg, bg, padding=pad, groups=groups)
         y.backward(torch.ones_like(y))
     emit(f"{name}_fwd_bwd", fb, 3 * flops)
-for name, xs, ws, pad, stride in [("r18_stem7x7s2", (8, 3, 224, 224), (64, 3, 7, 7), 3, 2),
-                                  ("r18_conv3x3s2_128", (8, 64, 56, 56), (128, 64, 3, 3), 1, 2),
-                                  ("r18_layer4_conv3x3", (8, 512, 7, 7), (512, 512, 3, 3), 1, 1)]:
+for name, xs, ws, pad, stride, dil in [("r18_stem7x7s2", (8, 3, 224, 224), (64, 3, 7, 7), 3, 2, 1),
+                                       ("r18_conv3x3s2_128", (8, 64, 56, 56), (128, 64, 3, 3), 1, 2, 1),
+                                       ("r18_layer4_conv3x3", (8, 512, 7, 7), (512, 512, 3, 3), 1, 1, 1),
+                                       ("sk_dil2_conv3x3_128", (8, 128, 56, 56), (128, 128, 3, 3), 2, 1, 2),
+                                       ("sk_conv3x3_1024", (8, 1024, 7, 7), (1024, 1024, 3, 3), 1, 1, 1)]:
     x, w = torch.randn(xs), torch.randn(ws)
-    o = (xs[2] + 2 * pad - ws[2]) // stride + 1
+    o = (xs[2] + 2 * pad - dil * (ws[2] - 1) - 1) // stride + 1
     flops = 2.0 * xs[0] * ws[0] * o * o * ws[1] * ws[2] * ws[3]
     with torch.no_grad():
-        emit(f"{name}_fwd", lambda: F.conv2d(x, w, stride=stride, padding=pad), flops)
+        emit(f"{name}_fwd", lambda: F.conv2d(x, w, stride=stride, padding=pad, dilation=dil), flops)
     xg, wg = x.clone().requires_grad_(), w.clone().requires_grad_()
 
     def fb():
         xg.grad = wg.grad = None
-        y = F.conv2d(xg, wg, stride=stride, padding=pad)
+        y = F.conv2d(xg, wg, stride=stride, padding=pad, dilation=dil)
         y.backward(torch.ones_like(y))
     emit(f"{name}_fwd_bwd", fb, 3 * flops)
 rois, fc6 = torch.randn(1000, 12544), torch.randn(1024, 12544)
