@@ -33,17 +33,18 @@ public struct Conv2dGeometry: Sendable, Equatable {
     }
 }
 
-/// Scratch column buffer reused by the im2col paths of one call.
+/// Scratch column buffer reused by the im2col paths of one call (blocks above 32 MiB through
+/// `LargeBlocks`, so the next call of the same size skips the page faults).
 final class ColumnBuffer {
     let pointer: UnsafeMutablePointer<Float>
     let count: Int
     init(count: Int) {
         MemoryCeiling.reserve(floats: count)
         self.count = count
-        pointer = .allocate(capacity: max(count, 1))
+        pointer = LargeBlocks.take(count) ?? .allocate(capacity: max(count, 1))
     }
     deinit {
-        pointer.deallocate()
+        if !LargeBlocks.keep(pointer, count) { pointer.deallocate() }
         MemoryCeiling.release(floats: count)
     }
 }

@@ -62,8 +62,9 @@ public enum ColumnGEMM {
             }
             return
         }
-        let packed = UnsafeMutablePointer<Float>.allocate(capacity: azoo_gemm_packed_a_size(m, k))
-        defer { packed.deallocate() }
+        let packedCount = azoo_gemm_packed_a_size(m, k)
+        let packed = LargeBlocks.take(packedCount) ?? UnsafeMutablePointer<Float>.allocate(capacity: packedCount)
+        defer { if !LargeBlocks.keep(packed, packedCount) { packed.deallocate() } }
         let strips = (m + 11) / 12, total = images * columns
         let parallel = !serial && m * k * total >= (1 << 21)
         let pa = UncheckedSendable(UnsafePointer(packed)), pm = UncheckedSendable(packed)

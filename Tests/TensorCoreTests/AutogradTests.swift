@@ -1,4 +1,5 @@
 import Foundation
+import Kernels
 @testable import TensorCore
 import TestSupport
 import Testing
