@@ -86,22 +86,28 @@ public final class ModuleSummary: @unchecked Sendable {
 
     /// Renders rows as torchsummary does, with totals.
     public static func render(_ rows: [SummaryRow], inputShape: [Int], totalParameters: Int, totalMACs: Int? = nil) -> String {
-        var lines: [String] = []
-        let rule = String(repeating: "-", count: 86)
-        lines.append(rule)
-        lines.append("Layer (type)".padding(toLength: 40, withPad: " ", startingAt: 0)
-                     + "Output Shape".padding(toLength: 26, withPad: " ", startingAt: 0) + "Param #".leftPad(10) + "MACs".leftPad(10))
-        lines.append(String(repeating: "=", count: 86))
         var counters: [String: Int] = [:]
-        for r in rows {
+        let cells: [(String, String, String, String)] = rows.map { r in
             counters[r.type, default: 0] += 1
             let label = String(repeating: "  ", count: max(0, r.depth - 1)) + "\(r.type)-\(counters[r.type]!)"
                 + (r.name.isEmpty ? "" : " (\(r.name))")
-            lines.append(label.padding(toLength: 40, withPad: " ", startingAt: 0)
-                         + ("[" + r.outputShape.map(String.init).joined(separator: ", ") + "]").padding(toLength: 26, withPad: " ", startingAt: 0)
-                         + String(r.parameters).leftPad(10) + String(r.macs).leftPad(10))
+            return (label, "[" + r.outputShape.map(String.init).joined(separator: ", ") + "]", String(r.parameters), String(r.macs))
         }
-        lines.append(String(repeating: "=", count: 86))
+        // Columns as wide as their longest cell (at least torchsummary's widths), one space apart at least.
+        let w0 = max(40, (cells.map(\.0.count).max() ?? 0) + 1), w1 = max(26, (cells.map(\.1.count).max() ?? 0) + 1)
+        let w2 = max(10, (cells.map(\.2.count).max() ?? 0) + 1), w3 = max(10, (cells.map(\.3.count).max() ?? 0) + 1)
+        let width = w0 + w1 + w2 + w3
+        var lines: [String] = []
+        let rule = String(repeating: "-", count: width)
+        lines.append(rule)
+        lines.append("Layer (type)".padding(toLength: w0, withPad: " ", startingAt: 0)
+                     + "Output Shape".padding(toLength: w1, withPad: " ", startingAt: 0) + "Param #".leftPad(w2) + "MACs".leftPad(w3))
+        lines.append(String(repeating: "=", count: width))
+        for c in cells {
+            lines.append(c.0.padding(toLength: w0, withPad: " ", startingAt: 0) + c.1.padding(toLength: w1, withPad: " ", startingAt: 0)
+                         + c.2.leftPad(w2) + c.3.leftPad(w3))
+        }
+        lines.append(String(repeating: "=", count: width))
         lines.append("Input shape: \(inputShape)")
         lines.append("Total params: \(totalParameters)")
         lines.append("Total MACs: \(totalMACs ?? rows.reduce(0) { $0 + $1.macs })")

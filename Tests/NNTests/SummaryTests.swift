@@ -1,4 +1,4 @@
-import NN
+@testable import NN
 import TensorCore
 import TestSupport
 import Testing
@@ -65,4 +65,10 @@ func summaryRendering() {
     #expect(lines.contains { $0.hasPrefix("Conv2d-1 (0)") && $0.contains("[1, 4, 5, 5]") && $0.contains("112") && $0.hasSuffix("2700") })
     #expect(lines.contains { $0.hasPrefix("Linear-1 (3)") && $0.contains("[1, 2]") && $0.contains("202") })
     #expect(lines.contains("Total params: 314") && lines.contains("Total MACs: 2900"))
+    // A name longer than the label column widens it: the numbers stay separate columns.
+    let long = [SummaryRow(name: String(repeating: "n", count: 60), type: "Conv2d", depth: 1, outputShape: [8, 128, 56, 56],
+                           parameters: 147456, macs: 3_699_376_128)]
+    let row = ModuleSummary.render(long, inputShape: [8, 3, 224, 224], totalParameters: 147456).split(separator: "\n")
+        .first { $0.hasPrefix("Conv2d-1") }.map(String.init) ?? ""
+    #expect(row.split(separator: " ").suffix(2) == ["147456", "3699376128"], "\(row)")
 }
