@@ -2,19 +2,20 @@
 /// 3×3s, 3×3s on 7×7 maps) as im2col of several images into one column buffer and one `ColumnGEMM`
 /// product over them, instead of one OpenBLAS product per image: a per-image product of a 7×7 map
 /// has 49 columns, too few for either GEMM to run near its peak, and OpenBLAS's kernels on this
-/// CPU are its AVX2 ones.
+/// CPU are its AVX2 ones. Grouped convolutions with ≥ 32 output channels per group (ResNeSt's
+/// radix-2 3×3s on 14×14 and 7×7 maps) run one product per group.
 extension Conv2dGeometry {
     /// Whether the forward pass and the input gradient run here.
     var usesBatchedColumns: Bool {
-        ConvolutionPaths.batchedColumns && ColumnGEMM.available && groups == 1 && !isPointwise && !isDepthwise
+        ConvolutionPaths.batchedColumns && ColumnGEMM.available && !isPointwise && !isDepthwise
             && outH * outW >= ColumnGEMM.minimumColumns && opg >= 32 && cpg * taps >= 64
-            && opg * cpg * taps * outH * outW * batch >= 1 << 22
+            && opg * cpg * taps * outH * outW * batch * groups >= 1 << 22
     }
 
     /// Whether the weight gradient does too: only for weights of at least 64 Ki entries (ResNet's
     /// stem, 64 × 147, has too few output tiles for the split over columns: its one-image products
     /// are as fast).
-    var batchedColumnsWeightGradient: Bool { usesBatchedColumns && outChannels * cpg * taps >= 1 << 16 }
+    var batchedColumnsWeightGradient: Bool { usesBatchedColumns && opg * cpg * taps >= 1 << 16 }
 
     /// Images per column buffer: as many as fit in about 16 MB (at least one).
     var batchedColumnImages: Int {
@@ -22,7 +23,7 @@ extension Conv2dGeometry {
     }
 }
 
-/// Y_n = W · im2col(X_n) (+ bias) for chunks of images, each chunk one product.
+/// Y_n,g = W_g · im2col(X_n,g) (+ bias) for chunks of images, each chunk one product per group.
 func batchedColumnsForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
     let k = g.cpg * g.taps, p = g.outH * g.outW, hw = g.height * g.width, chunk = g.batchedColumnImages
@@ -31,17 +32,21 @@ func batchedColumnsForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _
     var n0 = 0
     while n0 < g.batch {
         let count = min(chunk, g.batch - n0), first = n0
-        Threading.parallelFor(count) { r in
-            for i in r { im2col(g, x.value + (first + i) * g.inChannels * hw, c.value + i * k * p, firstChannel: 0, parallel: false) }
+        for grp in 0..<g.groups {
+            Threading.parallelFor(count) { r in
+                for i in r {
+                    im2col(g, x.value + (first + i) * g.inChannels * hw, c.value + i * k * p, firstChannel: grp * g.cpg, parallel: false)
+                }
+            }
+            ColumnGEMM.multiply(transA: false, m: g.opg, k: k, a: weight + grp * g.opg * k, lda: k, b: cols.pointer, ldb: p,
+                                bStride: k * p, columns: p, images: count, beta: 0, bias: bias.map { $0 + grp * g.opg },
+                                c: output + (n0 * g.outChannels + grp * g.opg) * p, ldc: p, cStride: g.outChannels * p)
         }
-        ColumnGEMM.multiply(transA: false, m: g.outChannels, k: k, a: weight, lda: k, b: cols.pointer, ldb: p, bStride: k * p,
-                            columns: p, images: count, beta: 0, bias: bias, c: output + n0 * g.outChannels * p, ldc: p,
-                            cStride: g.outChannels * p)
         n0 += count
     }
 }
 
-/// dX_n = col2im(Wᵀ · dY_n) for chunks of images, each chunk one product.
+/// dX_n = col2im(W_gᵀ · dY_n,g) for chunks of images, each chunk one product per group.
 func batchedColumnsBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                                  _ gradInput: UnsafeMutablePointer<Float>) {
     let k = g.cpg * g.taps, p = g.outH * g.outW, hw = g.height * g.width, chunk = g.batchedColumnImages
@@ -50,14 +55,17 @@ func batchedColumnsBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointe
     var n0 = 0
     while n0 < g.batch {
         let count = min(chunk, g.batch - n0), first = n0
-        ColumnGEMM.multiply(transA: true, m: k, k: g.outChannels, a: weight, lda: k, b: gradOutput + n0 * g.outChannels * p,
-                            ldb: p, bStride: g.outChannels * p, columns: p, images: count, beta: 0, bias: nil,
-                            c: cols.pointer, ldc: p, cStride: k * p)
         Threading.parallelFor(count) { r in
-            for i in r {
-                let dst = gx.value + (first + i) * g.inChannels * hw
-                dst.update(repeating: 0, count: g.inChannels * hw)
-                col2im(g, c.value + i * k * p, dst, firstChannel: 0, parallel: false)
+            for i in r { (gx.value + (first + i) * g.inChannels * hw).update(repeating: 0, count: g.inChannels * hw) }
+        }
+        for grp in 0..<g.groups {
+            ColumnGEMM.multiply(transA: true, m: k, k: g.opg, a: weight + grp * g.opg * k, lda: k,
+                                b: gradOutput + (n0 * g.outChannels + grp * g.opg) * p, ldb: p, bStride: g.outChannels * p,
+                                columns: p, images: count, beta: 0, bias: nil, c: cols.pointer, ldc: p, cStride: k * p)
+            Threading.parallelFor(count) { r in
+                for i in r {
+                    col2im(g, c.value + i * k * p, gx.value + (first + i) * g.inChannels * hw, firstChannel: grp * g.cpg, parallel: false)
+                }
             }
         }
         n0 += count
@@ -66,27 +74,29 @@ func batchedColumnsBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointe
 
 /// dW = Σ_n dY_n · im2col(X_n)ᵀ as one product per chunk of images over all their positions: the
 /// chunk's columns laid side by side (k rows of count·p), its output gradients likewise (O rows),
-/// then dW (+)= dY_chunk · cols_chunkᵀ.
+/// then dW_g (+)= dY_chunk,g · cols_chunk,gᵀ per group.
 func batchedColumnsBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ gradOutput: UnsafePointer<Float>,
                                   _ gradWeight: UnsafeMutablePointer<Float>) {
-    let k = g.cpg * g.taps, p = g.outH * g.outW, hw = g.height * g.width, chunk = g.batchedColumnImages, o = g.outChannels
+    let k = g.cpg * g.taps, p = g.outH * g.outW, hw = g.height * g.width, chunk = g.batchedColumnImages, o = g.opg
     let cols = ColumnBuffer(count: chunk * k * p), gys = ColumnBuffer(count: chunk * o * p)
     let x = UncheckedSendable(input), gy = UncheckedSendable(gradOutput)
     let c = UncheckedSendable(cols.pointer), d = UncheckedSendable(gys.pointer)
     var n0 = 0
     while n0 < g.batch {
         let count = min(chunk, g.batch - n0), first = n0, width = count * p
-        Threading.parallelFor(count) { r in
-            for i in r {
-                im2col(g, x.value + (first + i) * g.inChannels * hw, c.value + i * p, firstChannel: 0, parallel: false,
-                       rowStride: width)
-                let src = gy.value + (first + i) * o * p
-                for ch in 0..<o { (d.value + ch * width + i * p).update(from: src + ch * p, count: p) }
+        for grp in 0..<g.groups {
+            Threading.parallelFor(count) { r in
+                for i in r {
+                    im2col(g, x.value + (first + i) * g.inChannels * hw, c.value + i * p, firstChannel: grp * g.cpg, parallel: false,
+                           rowStride: width)
+                    let src = gy.value + ((first + i) * g.outChannels + grp * o) * p
+                    for ch in 0..<o { (d.value + ch * width + i * p).update(from: src + ch * p, count: p) }
+                }
             }
+            ColumnGEMM.multiply(transA: false, transB: true, m: o, k: width, a: gys.pointer, lda: width, b: cols.pointer,
+                                ldb: width, bStride: 0, columns: k, images: 1, beta: n0 == 0 ? 0 : 1, bias: nil,
+                                c: gradWeight + grp * o * k, ldc: k, cStride: 0)
         }
-        ColumnGEMM.multiply(transA: false, transB: true, m: o, k: width, a: gys.pointer, lda: width, b: cols.pointer, ldb: width,
-                            bStride: 0, columns: k, images: 1, beta: n0 == 0 ? 0 : 1, bias: nil, c: gradWeight, ldc: k,
-                            cStride: 0)
         n0 += count
     }
 }
