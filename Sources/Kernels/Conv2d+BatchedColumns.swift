@@ -15,7 +15,13 @@ extension Conv2dGeometry {
     /// Whether the weight gradient does too: only for weights of at least 64 Ki entries (ResNet's
     /// stem, 64 × 147, has too few output tiles for the split over columns: its one-image products
     /// are as fast).
-    var batchedColumnsWeightGradient: Bool { usesBatchedColumns && opg * cpg * taps >= 1 << 16 }
+    /// 1×1 convolutions too (their forward and input gradient have `pointwiseForward`): one image of
+    /// a 7×7 map is a product only 49 deep.
+    var batchedColumnsWeightGradient: Bool {
+        let pointwise = ConvolutionPaths.batchedColumns && ColumnGEMM.available && isPointwise && !isDense && batch >= 2
+            && opg >= 32 && opg * cpg * outH * outW * batch * groups >= 1 << 22
+        return (usesBatchedColumns || pointwise) && opg * cpg * taps >= 1 << 16
+    }
 
     /// Images per column buffer: as many as fit in about 16 MB (at least one).
     var batchedColumnImages: Int {

@@ -103,6 +103,8 @@ func engineBenchmarks() -> [Benchmark] {
         ("r18_layer4_conv3x3", [8, 512, 7, 7], [512, 512, 3, 3], 1, 1, 1),
         ("sk_dil2_conv3x3_128", [8, 128, 56, 56], [128, 128, 3, 3], 2, 1, 2),
         ("sk_conv3x3_1024", [8, 1024, 7, 7], [1024, 1024, 3, 3], 1, 1, 1),
+        ("r50_layer4_conv1x1_512to2048", [8, 512, 7, 7], [2048, 512, 1, 1], 0, 1, 1),
+        ("r50_layer1_conv1x1_256to64", [8, 256, 56, 56], [64, 256, 1, 1], 0, 1, 1),
     ]
     for (name, xs, ws, pad, stride, dil) in resnetConvs {
         let x = rand(xs, 3), w = rand(ws, 4)

@@ -3,21 +3,22 @@ import Testing
 
 /// The batched-columns convolution path (several images' im2col in one `ColumnGEMM` product) against
 /// the one-image OpenBLAS path, for the shapes it takes: ResNet's stem, stride-2 and dilated 3×3s,
-/// 3×3s on 7×7 maps, grouped 3×3s (ResNeSt's radix 2), and a geometry whose column buffer holds one
-/// image at a time (chunks).
+/// 3×3s on 7×7 maps, grouped 3×3s (ResNeSt's radix 2), a 1×1 on a 7×7 map (weight gradient), and a
+/// geometry whose column buffer holds one image at a time (chunks).
 @Suite struct BatchedColumnsTests {
     // (batch, in channels, height, width, out channels, kernel, stride, padding, dilation[, groups])
     @Test("forward, input and weight gradients equal the one-image path", arguments: [
         [2, 3, 48, 44, 32, 7, 2, 3, 1], [3, 128, 7, 7, 64, 3, 1, 1, 1], [2, 64, 128, 128, 48, 5, 2, 2, 1],
         [2, 96, 20, 17, 40, 3, 2, 1, 1], [2, 128, 30, 30, 96, 3, 1, 2, 2], [3, 256, 7, 7, 256, 3, 1, 1, 1, 2],
-        [2, 129, 14, 13, 192, 3, 2, 1, 1, 3],
+        [2, 129, 14, 13, 192, 3, 2, 1, 1, 3], [3, 512, 7, 7, 256, 1, 1, 0, 1],
     ])
     func matchesPerImage(_ s: [Int]) {
         let (n, c, h, w, o, k) = (s[0], s[1], s[2], s[3], s[4], s[5])
         let g = Conv2dGeometry(batch: n, inChannels: c, height: h, width: w, outChannels: o, kernelH: k, kernelW: k,
                                strideH: s[6], strideW: s[6], padH: s[7], padW: s[7], dilationH: s[8], dilationW: s[8],
                                groups: s.count > 9 ? s[9] : 1)
-        #expect(g.usesBatchedColumns, "\(s) should take the batched path")
+        // 1×1 convolutions: the weight gradient only (their forward has its own one-product path).
+        #expect(k == 1 ? g.batchedColumnsWeightGradient : g.usesBatchedColumns, "\(s) should take the batched path")
         var rng = SplitMix(seed: 11)
         let x = (0..<(n * c * h * w)).map { _ in rng.nextFloat() }
         let wt = (0..<(o * (c / g.groups) * k * k)).map { _ in rng.nextFloat() * 0.05 }
