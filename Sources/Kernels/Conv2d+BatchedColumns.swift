@@ -1,5 +1,5 @@
 /// Convolutions that neither Winograd nor the direct kernels take (ResNet's stem, the stride-2
-/// 3×3s, 3×3s on 7×7 maps) as im2col of several images into one column buffer and one `ColumnGEMM`
+/// 3×3s and 1×1s, 3×3s on 7×7 maps) as im2col of several images into one column buffer and one `ColumnGEMM`
 /// product over them, instead of one OpenBLAS product per image: a per-image product of a 7×7 map
 /// has 49 columns, too few for either GEMM to run near its peak, and OpenBLAS's kernels on this
 /// CPU are its AVX2 ones. Grouped convolutions with ≥ 32 output channels per group (ResNeSt's
@@ -12,11 +12,10 @@ extension Conv2dGeometry {
             && opg * cpg * taps * outH * outW * batch * groups >= 1 << 22
     }
 
-    /// Whether the weight gradient does too: only for weights of at least 64 Ki entries (ResNet's
-    /// stem, 64 × 147, has too few output tiles for the split over columns: its one-image products
-    /// are as fast).
-    /// 1×1 convolutions too (their forward and input gradient have `pointwiseForward`): one image of
-    /// a 7×7 map is a product only 49 deep.
+    /// Whether the weight gradient does too: only for weights of at least 64 Ki entries per group
+    /// (ResNet's stem, 64 × 147, has too few output tiles for the split over columns: its one-image
+    /// products are as fast). Also for 1×1 convolutions (their forward and input gradient have
+    /// `pointwiseForward`): one image of a 7×7 map is a product only 49 deep.
     var batchedColumnsWeightGradient: Bool {
         let pointwise = ConvolutionPaths.batchedColumns && ColumnGEMM.available && isPointwise && !isDense && batch >= 2
             && opg >= 32 && opg * cpg * outH * outW * batch * groups >= 1 << 22
