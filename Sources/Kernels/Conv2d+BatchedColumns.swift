@@ -5,11 +5,16 @@
 /// CPU are its AVX2 ones. Grouped convolutions with ≥ 32 output channels per group (ResNeSt's
 /// radix-2 3×3s on 14×14 and 7×7 maps) run one product per group.
 extension Conv2dGeometry {
+    /// The bounds every batched-columns path shares: the path is on, the CPU has the kernel, a
+    /// group's output channels fill several 12-row register tiles, and the work is worth a product.
+    private var batchedColumnsBounds: Bool {
+        ConvolutionPaths.batchedColumns && ColumnGEMM.available && !isDepthwise && opg >= 32
+            && opg * cpg * taps * outH * outW * batch * groups >= 1 << 22
+    }
+
     /// Whether the forward pass and the input gradient run here.
     var usesBatchedColumns: Bool {
-        ConvolutionPaths.batchedColumns && ColumnGEMM.available && !isPointwise && !isDepthwise
-            && outH * outW >= ColumnGEMM.minimumColumns && opg >= 32 && cpg * taps >= 64
-            && opg * cpg * taps * outH * outW * batch * groups >= 1 << 22
+        batchedColumnsBounds && !isPointwise && outH * outW >= ColumnGEMM.minimumColumns && cpg * taps >= 64
     }
 
     /// Whether the weight gradient does too: only for weights of at least 64 Ki entries per group
@@ -17,8 +22,7 @@ extension Conv2dGeometry {
     /// products are as fast). Also for 1×1 convolutions (their forward and input gradient have
     /// `pointwiseForward`): one image of a 7×7 map is a product only 49 deep.
     var batchedColumnsWeightGradient: Bool {
-        let pointwise = ConvolutionPaths.batchedColumns && ColumnGEMM.available && isPointwise && !isDense && batch >= 2
-            && opg >= 32 && opg * cpg * outH * outW * batch * groups >= 1 << 22
+        let pointwise = batchedColumnsBounds && isPointwise && !isDense && batch >= 2
         return (usesBatchedColumns || pointwise) && opg * cpg * taps >= 1 << 16
     }
 
@@ -28,15 +32,23 @@ extension Conv2dGeometry {
     }
 }
 
+/// Calls `body(first, count)` for the batch's chunks of `batchedColumnImages` images, in order.
+private func forEachChunk(_ g: Conv2dGeometry, _ body: (_ first: Int, _ count: Int) -> Void) {
+    var first = 0
+    while first < g.batch {
+        let count = min(g.batchedColumnImages, g.batch - first)
+        body(first, count)
+        first += count
+    }
+}
+
 /// Y_n,g = W_g · im2col(X_n,g) (+ bias) for chunks of images, each chunk one product per group.
 func batchedColumnsForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
     let k = g.cpg * g.taps, p = g.outH * g.outW, hw = g.height * g.width, chunk = g.batchedColumnImages
     let cols = ColumnBuffer(count: chunk * k * p)
     let x = UncheckedSendable(input), c = UncheckedSendable(cols.pointer)
-    var n0 = 0
-    while n0 < g.batch {
-        let count = min(chunk, g.batch - n0), first = n0
+    forEachChunk(g) { first, count in
         for grp in 0..<g.groups {
             Threading.parallelFor(count) { r in
                 for i in r {
@@ -45,9 +57,8 @@ func batchedColumnsForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _
             }
             ColumnGEMM.multiply(transA: false, m: g.opg, k: k, a: weight + grp * g.opg * k, lda: k, b: cols.pointer, ldb: p,
                                 bStride: k * p, columns: p, images: count, beta: 0, bias: bias.map { $0 + grp * g.opg },
-                                c: output + (n0 * g.outChannels + grp * g.opg) * p, ldc: p, cStride: g.outChannels * p)
+                                c: output + (first * g.outChannels + grp * g.opg) * p, ldc: p, cStride: g.outChannels * p)
         }
-        n0 += count
     }
 }
 
@@ -57,15 +68,13 @@ func batchedColumnsBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointe
     let k = g.cpg * g.taps, p = g.outH * g.outW, hw = g.height * g.width, chunk = g.batchedColumnImages
     let cols = ColumnBuffer(count: chunk * k * p)
     let gx = UncheckedSendable(gradInput), c = UncheckedSendable(UnsafePointer(cols.pointer))
-    var n0 = 0
-    while n0 < g.batch {
-        let count = min(chunk, g.batch - n0), first = n0
+    forEachChunk(g) { first, count in
         Threading.parallelFor(count) { r in
             for i in r { (gx.value + (first + i) * g.inChannels * hw).update(repeating: 0, count: g.inChannels * hw) }
         }
         for grp in 0..<g.groups {
             ColumnGEMM.multiply(transA: true, m: k, k: g.opg, a: weight + grp * g.opg * k, lda: k,
-                                b: gradOutput + (n0 * g.outChannels + grp * g.opg) * p, ldb: p, bStride: g.outChannels * p,
+                                b: gradOutput + (first * g.outChannels + grp * g.opg) * p, ldb: p, bStride: g.outChannels * p,
                                 columns: p, images: count, beta: 0, bias: nil, c: cols.pointer, ldc: p, cStride: k * p)
             Threading.parallelFor(count) { r in
                 for i in r {
@@ -73,7 +82,6 @@ func batchedColumnsBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointe
                 }
             }
         }
-        n0 += count
     }
 }
 
@@ -86,9 +94,8 @@ func batchedColumnsBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Fl
     let cols = ColumnBuffer(count: chunk * k * p), gys = ColumnBuffer(count: chunk * o * p)
     let x = UncheckedSendable(input), gy = UncheckedSendable(gradOutput)
     let c = UncheckedSendable(cols.pointer), d = UncheckedSendable(gys.pointer)
-    var n0 = 0
-    while n0 < g.batch {
-        let count = min(chunk, g.batch - n0), first = n0, width = count * p
+    forEachChunk(g) { first, count in
+        let width = count * p
         for grp in 0..<g.groups {
             Threading.parallelFor(count) { r in
                 for i in r {
@@ -99,9 +106,8 @@ func batchedColumnsBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Fl
                 }
             }
             ColumnGEMM.multiply(transA: false, transB: true, m: o, k: width, a: gys.pointer, lda: width, b: cols.pointer,
-                                ldb: width, bStride: 0, columns: k, images: 1, beta: n0 == 0 ? 0 : 1, bias: nil,
+                                ldb: width, bStride: 0, columns: k, images: 1, beta: first == 0 ? 0 : 1, bias: nil,
                                 c: gradWeight + grp * o * k, ldc: k, cStride: 0)
         }
-        n0 += count
     }
 }
