@@ -6,30 +6,22 @@
 // products M_ξ = U_ξ·V_ξ (ξ = the 16 transform positions; U = G·g·Gᵀ packed once per call in
 // 12-row strips), and the output transform Aᵀ·M·A with the bias, lanes re-interleaved into rows.
 //   Bᵀ = [1 0 −1 0; 0 1 1 0; 0 −1 1 0; 0 1 0 −1],  G = [1 0 0; ½ ½ ½; ½ −½ ½; 0 0 1],  Aᵀ = [1 1 1 0; 0 1 −1 −1]
-#include "conv_vec.h"
 #include "ckernels.h"
-
-#define WMR 12
-#define WNR 32
+#include "winograd_common.h"
 
 long azoo_wino_u_size(long cout, long cin) { return 16 * ((cout + WMR - 1) / WMR * WMR) * cin; }
 
 #if CONV_X86
 /// azoo_wino_pack_u for 12 output channels at a time: one gather per tap, the transform in vectors,
 /// 12 contiguous floats per transform position.
-static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u) {
+static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
+                             long s1) {
     const long so = (cout + WMR - 1) / WMR, xi = so * WMR * cin;
-    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(0, 0, 0, 0, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                           _mm512_set1_epi32((int)ostride));
     const __m512 half = _mm512_set1_ps(0.5f);
-    for (long s = 0; s < so; s++) {
-        const long left = cout - s * WMR;
-        const __mmask16 m = (__mmask16)(left >= WMR ? 0x0fff : (1u << left) - 1);
+    for (long s = s0; s < s1; s++) {
         for (long c = 0; c < cin; c++) {
-            const float *base = w + s * WMR * ostride + c * istride;
             __m512 g[9];
-            for (int k = 0; k < 9; k++)
-                g[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base + (flip ? 8 - k : k), 4);
+            gather_taps(w, cout, ostride, istride, flip, s, c, g);
             __m512 t[4][3];
             for (int j = 0; j < 3; j++) {
                 const __m512 sum = _mm512_add_ps(g[j], g[6 + j]);
@@ -50,12 +42,12 @@ static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, 
 }
 #endif
 
-void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u) {
+void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0, long s1) {
 #if CONV_X86
-    if (conv_isa() >= 2) { pack_u512(w, cout, cin, ostride, istride, flip, u); return; }
+    if (conv_isa() >= 2) { pack_u512(w, cout, cin, ostride, istride, flip, u, s0, s1); return; }
 #endif
     const long so = (cout + WMR - 1) / WMR, xi = so * WMR * cin;
-    for (long o = 0; o < so * WMR; o++) {
+    for (long o = s0 * WMR; o < s1 * WMR; o++) {
         for (long c = 0; c < cin; c++) {
             float g[9], t[4][3], r[4][4];
             for (long k = 0; k < 9; k++) g[k] = o < cout ? w[o * ostride + c * istride + (flip ? 8 - k : k)] : 0;
@@ -111,22 +103,6 @@ int azoo_wino_available(void) {
 }
 
 #if CONV_X86
-void azoo_gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc);
-
-static inline AVX512 __mmask16 wlanes(long n) { return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }
-
-/// n lanes of x to virtual column t of a strip-packed row set: strips of WNR lanes, `sstride` apart.
-static inline AVX512 void put_lanes(float *base, long sstride, long t, __m512 x, long n) {
-    const long s = t / WNR, l = t % WNR, first = WNR - l < n ? WNR - l : n;
-    _mm512_mask_storeu_ps(base + s * sstride + l, wlanes(first), x);
-    if (first < n) {
-        // The rest goes to the start of the next strip: lanes first..<n shifted down.
-        const __m512i idx = _mm512_add_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
-                                             _mm512_set1_epi32((int)first));
-        _mm512_mask_storeu_ps(base + (s + 1) * sstride, wlanes(n - first), _mm512_permutexvar_ps(idx, x));
-    }
-}
-
 static AVX512 void wino512(const float *in, long cin, long h, long w, long p, const float *u, long cout,
                            const float *bias, float *out, float *scratch) {
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;

@@ -28,43 +28,67 @@ extension Conv2dGeometry {
     var winogradInputGradient: Bool { winogradShape }
     /// Whether the weight gradient does (dU = Σ dM·Vᵀ over the tiles, then Gᵀ·dU·G).
     var winogradWeightGradient: Bool { winogradShape && ConvolutionPaths.winogradWeightGradient }
+    /// Whether an inference forward pass takes F(4×4, 3×3): maps of at least 64 4×4 tiles (fewer:
+    /// ResNet-50 layer3's 16×32 halves in Faster R-CNN ran 4.0 → 5.1 ms, the 9.4 MB of transformed
+    /// 256 × 256 kernels outweighing the saving).
+    var winograd43: Bool { ConvolutionPaths.winograd43 && (outH + 3) / 4 * ((outW + 3) / 4) >= 64 }
+    /// Whether an inference forward pass of this convolution runs on F(4×4, 3×3) (for tests).
+    public var takesWinograd43: Bool { winogradShape && winograd43 }
 }
 
 enum WinogradKernel {
     /// AVX-512 only; `AZOO_WINOGRAD=0` (or `AZOO_CONV_ISA` below 2) turns it off for side-by-side runs.
     static let available: Bool = azoo_wino_available() != 0 && getenv("AZOO_WINOGRAD").map { String(cString: $0) } != "0"
 
-    /// `out` (N, cout·groups, h + 2p − 2, w + 2p − 2) from `input` (N, cin·groups, h, w); kernels packed by `pack`.
-    static func run(batch: Int, groups: Int, cin: Int, cout: Int, h: Int, w: Int, pad: Int,
+    /// `out` (N, cout·groups, h + 2p − 2, w + 2p − 2) from `input` (N, cin·groups, h, w); kernels packed by `pack`
+    /// (`azoo_wino43_pack_u` with `f43`, else `azoo_wino_pack_u`); F(4×4, 3×3) with `f43`, else F(2×2, 3×3).
+    static func run(batch: Int, groups: Int, cin: Int, cout: Int, h: Int, w: Int, pad: Int, f43: Bool,
                     input: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                    pack: @Sendable (_ group: Int, _ dst: UnsafeMutablePointer<Float>) -> Void) {
+                    pack: @Sendable (_ group: Int, _ strips: Range<Int>, _ dst: UnsafeMutablePointer<Float>) -> Void) {
         let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
-        let uSize = azoo_wino_u_size(cout, cin)
+        let uSize = f43 ? azoo_wino43_u_size(cout, cin) : azoo_wino_u_size(cout, cin)
         let u = UnsafeMutablePointer<Float>.allocate(capacity: groups * uSize)
         defer { u.deallocate() }
         let uu = UncheckedSendable(u)
-        Threading.parallelFor(groups) { r in for grp in r { pack(grp, uu.value + grp * uSize) } }
-        let scratchSize = azoo_wino_scratch_size(cin, cout, h, w, pad)
+        // Every group's 12-output strips, split over the workers (one group: 9.4 MB of F(4×4, 3×3)
+        // kernels for 256 × 256 channels, 3% of a Faster R-CNN inference on one thread).
+        let strips = (cout + 11) / 12
+        Threading.parallelFor(groups * strips) { r in
+            var item = r.lowerBound
+            while item < r.upperBound {
+                let grp = item / strips, end = min(r.upperBound, (grp + 1) * strips)
+                pack(grp, (item - grp * strips)..<(end - grp * strips), uu.value + grp * uSize)
+                item = end
+            }
+        }
+        let scratchSize = f43 ? azoo_wino43_scratch_size(cin, cout, h, w, pad) : azoo_wino_scratch_size(cin, cout, h, w, pad)
         let x = UncheckedSendable(input), y = UncheckedSendable(output), b = bias.map { UncheckedSendable($0) }
         let up = UncheckedSendable(UnsafePointer(u))
         Threading.parallelFor(batch * groups) { r in
             let scratch = ColumnBuffer(count: scratchSize)
             for item in r {
                 let n = item / groups, grp = item % groups
-                azoo_wino_f23(x.value + (n * groups + grp) * cin * h * w, cin, h, w, pad, up.value + grp * uSize, cout,
-                              b.map { $0.value + grp * cout }, y.value + (n * groups + grp) * cout * oh * ow,
-                              scratch.pointer)
+                let src = x.value + (n * groups + grp) * cin * h * w, dst = y.value + (n * groups + grp) * cout * oh * ow
+                let kernels = up.value + grp * uSize, add = b.map { $0.value + grp * cout }
+                if f43 {
+                    azoo_wino_f43(src, cin, h, w, pad, kernels, cout, add, dst, scratch.pointer)
+                } else {
+                    azoo_wino_f23(src, cin, h, w, pad, kernels, cout, add, dst, scratch.pointer)
+                }
             }
         }
     }
 }
 
+/// Forward; F(4×4, 3×3) with `f43` (inference: its rounding error, about 10× F(2×2, 3×3)'s, would be
+/// amplified by training-mode BatchNorm's backward beyond PyTorch's own float32 error).
 func winogradForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                     _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
+                     _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, f43: Bool) {
     let w = UncheckedSendable(weight), cpg = g.cpg, opg = g.opg
-    WinogradKernel.run(batch: g.batch, groups: g.groups, cin: cpg, cout: opg, h: g.height, w: g.width, pad: g.padH,
-                       input: input, bias: bias, output: output) { grp, dst in
-        azoo_wino_pack_u(w.value + grp * opg * cpg * 9, opg, cpg, cpg * 9, 9, 0, dst)
+    WinogradKernel.run(batch: g.batch, groups: g.groups, cin: cpg, cout: opg, h: g.height, w: g.width, pad: g.padH, f43: f43,
+                       input: input, bias: bias, output: output) { grp, s, dst in
+        (f43 ? azoo_wino43_pack_u : azoo_wino_pack_u)(w.value + grp * opg * cpg * 9, opg, cpg, cpg * 9, 9, 0, dst, s.lowerBound,
+                                                      s.upperBound)
     }
 }
 
@@ -73,9 +97,9 @@ func winogradForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weigh
 func winogradBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                            _ gradInput: UnsafeMutablePointer<Float>) {
     let w = UncheckedSendable(weight), cpg = g.cpg, opg = g.opg
-    WinogradKernel.run(batch: g.batch, groups: g.groups, cin: opg, cout: cpg, h: g.outH, w: g.outW, pad: 2 - g.padH,
-                       input: gradOutput, bias: nil, output: gradInput) { grp, dst in
-        azoo_wino_pack_u(w.value + grp * opg * cpg * 9, cpg, opg, 9, cpg * 9, 1, dst)
+    WinogradKernel.run(batch: g.batch, groups: g.groups, cin: opg, cout: cpg, h: g.outH, w: g.outW, pad: 2 - g.padH, f43: false,
+                       input: gradOutput, bias: nil, output: gradInput) { grp, s, dst in
+        azoo_wino_pack_u(w.value + grp * opg * cpg * 9, cpg, opg, 9, cpg * 9, 1, dst, s.lowerBound, s.upperBound)
     }
 }
 

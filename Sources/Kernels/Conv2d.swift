@@ -109,16 +109,17 @@ func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ x: UnsafeMutable
     }
 }
 
-/// Convolution forward. `output` (N, O, outH, outW) is overwritten.
+/// Convolution forward. `output` (N, O, outH, outW) is overwritten. `inference`: no gradient will be
+/// taken through it, so Winograd may use F(4×4, 3×3) (`Conv2dGeometry.winograd43`).
 public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
+                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, inference: Bool = false) {
     let p = g.outH * g.outW, hw = g.height * g.width
     if g.isDepthwise {
         depthwiseForward(g, input, weight, bias, output)
         return
     }
     if g.usesWinograd {
-        winogradForward(g, input, weight, bias, output)
+        winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43)
         return
     }
     if g.usesDirect {

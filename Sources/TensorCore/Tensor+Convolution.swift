@@ -20,7 +20,9 @@ extension Tensor {
         checkShape(g.outH > 0 && g.outW > 0, "conv2d: input \(shape) is too small for weight \(weight.shape) (output \(g.outH)×\(g.outW))")
         let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         MACCounter.record(out.count * weight.shape[1] * weight.shape[2] * weight.shape[3])
-        conv2dForward(g, input: data, weight: weight.data, bias: bias.map { UnsafePointer($0.data) }, output: out.data)
+        let recording = GradMode.isEnabled && (node != nil || weight.node != nil || bias?.node != nil)
+        conv2dForward(g, input: data, weight: weight.data, bias: bias.map { UnsafePointer($0.data) }, output: out.data,
+                      inference: !recording)
         var inputs = [self, weight]
         if let bias { inputs.append(bias) }
         let input = self

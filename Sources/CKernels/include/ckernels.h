@@ -72,14 +72,23 @@ int azoo_wino_available(void);
 /// Floats of the transformed, packed weights of one group (cout × cin 3×3 kernels).
 long azoo_wino_u_size(long cout, long cin);
 /// Transforms and packs one group's 3×3 kernels: element (o, i, tap) is w[o·ostride + i·istride + tap]
-/// (taps reversed when flip is non-zero), into u (azoo_wino_u_size floats).
-void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u);
+/// (taps reversed when flip is non-zero), into u (azoo_wino_u_size floats): the 12-output strips s0..<s1
+/// of ⌈cout/12⌉ (workers may pack disjoint ranges).
+void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0, long s1);
 /// Scratch floats that azoo_wino_f23 needs for cin planes of h × w with padding p and cout outputs.
 long azoo_wino_scratch_size(long cin, long cout, long h, long w, long p);
 /// out (cout planes of (h + 2p − 2) × (w + 2p − 2), contiguous) = bias + the 3×3 convolution of `in`
 /// (cin contiguous planes of h × w) zero-padded by p on every side, with kernels u from azoo_wino_pack_u.
 /// bias may be NULL.
 void azoo_wino_f23(const float *in, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
+                   float *out, float *scratch);
+/// Winograd F(4×4, 3×3) (winograd43.c): the same contract as the F(2×2, 3×3) functions above, 36
+/// transform positions instead of 16 (azoo_wino_available tells whether this CPU runs it).
+long azoo_wino43_u_size(long cout, long cin);
+void azoo_wino43_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
+                        long s1);
+long azoo_wino43_scratch_size(long cin, long cout, long h, long w, long p);
+void azoo_wino_f43(const float *in, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
                    float *out, float *scratch);
 /// Winograd weight gradient (winograd_wgrad.c). Floats of the transformed gradient dU of one group.
 long azoo_wino_du_size(long cout, long cin);

@@ -1,0 +1,39 @@
+// Shared by the Winograd kernels (winograd.c: F(2×2, 3×3), winograd43.c: F(4×4, 3×3)): the GEMM's
+// strip geometry, lane masks, strip-packed stores and the gather of 12 output channels' 3×3 taps.
+#ifndef ATTNZOO_WINOGRAD_COMMON_H
+#define ATTNZOO_WINOGRAD_COMMON_H
+#include "conv_vec.h"
+
+#define WMR 12
+#define WNR 32
+
+#if CONV_X86
+void azoo_gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc);
+
+static inline AVX512 __mmask16 wlanes(long n) { return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }
+
+/// n lanes of x to virtual column t of a strip-packed row set: strips of WNR lanes, `sstride` apart.
+static inline AVX512 void put_lanes(float *base, long sstride, long t, __m512 x, long n) {
+    const long s = t / WNR, l = t % WNR, first = WNR - l < n ? WNR - l : n;
+    _mm512_mask_storeu_ps(base + s * sstride + l, wlanes(first), x);
+    if (first < n) {
+        // The rest goes to the start of the next strip: lanes first..<n shifted down.
+        const __m512i idx = _mm512_add_epi32(_mm512_set_epi32(15, 14, 13, 12, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                             _mm512_set1_epi32((int)first));
+        _mm512_mask_storeu_ps(base + (s + 1) * sstride, wlanes(n - first), _mm512_permutexvar_ps(idx, x));
+    }
+}
+
+/// The 9 taps (reversed when flip) of input channel c of output channels 12s…12s+11 (fewer at the end of
+/// cout, zero lanes), one vector per tap: element (o, c, tap) is w[o·ostride + c·istride + tap].
+static inline AVX512 void gather_taps(const float *w, long cout, long ostride, long istride, int flip, long s, long c,
+                                      __m512 g[9]) {
+    const __m512i idx = _mm512_mullo_epi32(_mm512_set_epi32(0, 0, 0, 0, 11, 10, 9, 8, 7, 6, 5, 4, 3, 2, 1, 0),
+                                           _mm512_set1_epi32((int)ostride));
+    const long left = cout - s * WMR;
+    const __mmask16 m = (__mmask16)(left >= WMR ? 0x0fff : (1u << left) - 1);
+    const float *base = w + s * WMR * ostride + c * istride;
+    for (int k = 0; k < 9; k++) g[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base + (flip ? 8 - k : k), 4);
+}
+#endif
+#endif
