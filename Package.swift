@@ -55,7 +55,7 @@ let package = Package(
         .target(name: "Boxes", dependencies: ["TensorCore", "CPNG"], swiftSettings: fast),
         .target(name: "COCOEval", swiftSettings: fast),
         .target(name: "Distributed", dependencies: ["NN", "TensorCore"], swiftSettings: fast),
-        .target(name: "Backbones", dependencies: ["NN", "Attention", "TensorIO"], swiftSettings: fast),
+        .target(name: "Backbones", dependencies: ["NN", "Attention", "TensorIO", "Kernels"], swiftSettings: fast),
         .target(name: "Detection", dependencies: ["Backbones", "Boxes", "COCOEval", "TensorIO", "CTurboJPEG", "CPNG", "Kernels", "Distributed"],
                 swiftSettings: fast),
         .target(name: "TestSupport", dependencies: ["TensorCore", "TensorIO", "NN"]),

@@ -88,10 +88,24 @@ static long block_rows(long tw, long cin, long cout) {
     return tw >= tiles ? 1 : tiles / tw;
 }
 
-long azoo_wino_scratch_size(long cin, long cout, long h, long w, long p) {
+long azoo_wino_plane_size(long h, long w, long p) { return wino_geo(h, w, p).plane; }
+
+/// + 128: the windows of the last tiles of the last row read past the planes (into lanes not kept).
+long azoo_wino_pad_size(long cin, long h, long w, long p) { return cin * wino_geo(h, w, p).plane + 128; }
+
+long azoo_wino_work_size(long cin, long cout, long h, long w, long p) {
+    const long rows = block_rows(wino_geo(h, w, p).tw, cin, cout), strips = (rows * wino_geo(h, w, p).tw + WNR - 1) / WNR;
+    return 16 * strips * WNR * cin + 16 * ((cout + WMR - 1) / WMR * WMR) * strips * WNR;
+}
+
+long azoo_wino_block_count(long cin, long cout, long h, long w, long p) {
+    const long th = wino_geo(h, w, p).th, rows = block_rows(wino_geo(h, w, p).tw, cin, cout);
+    return (th + rows - 1) / rows;
+}
+
+void azoo_wino_pad(const float *in, long cin, long h, long w, long p, float *pad) {
     const wgeo g = wino_geo(h, w, p);
-    const long rows = block_rows(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR;
-    return cin * g.plane + 16 * strips * WNR * cin + 16 * ((cout + WMR - 1) / WMR * WMR) * strips * WNR + 64;
+    azoo_pad_planes(in, cin, h, w, p, p, g.hp, g.wp, g.plane, pad);
 }
 
 int azoo_wino_available(void) {
@@ -103,20 +117,19 @@ int azoo_wino_available(void) {
 }
 
 #if CONV_X86
-static AVX512 void wino512(const float *in, long cin, long h, long w, long p, const float *u, long cout,
-                           const float *bias, float *out, float *scratch) {
+static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, const float *u, long cout,
+                          const float *bias, float *out, float *work, long b0, long b1) {
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
     const wgeo g = wino_geo(h, w, p);
     const long rows = block_rows(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR, ldm = strips * WNR;
     const long so = (cout + WMR - 1) / WMR, uxi = so * WMR * cin;
-    float *pad = scratch, *v = pad + cin * g.plane, *m = v + 16 * strips * WNR * cin;
+    float *v = work, *m = v + 16 * strips * WNR * cin;
     const long vxi = strips * WNR * cin, mxi = so * WMR * ldm;
-    azoo_pad_planes(in, cin, h, w, p, p, g.hp, g.wp, g.plane, pad);
     const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
     const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-    for (long ty0 = 0; ty0 < g.th; ty0 += rows) {
+    for (long ty0 = b0 * rows; ty0 < g.th && ty0 < b1 * rows; ty0 += rows) {
         const long nrows = g.th - ty0 < rows ? g.th - ty0 : rows, tiles = nrows * g.tw;
         const long nstrips = (tiles + WNR - 1) / WNR;
         // Input transform: V_ξ[c][t] in strips [strip][c][32].
@@ -193,11 +206,11 @@ static AVX512 void wino512(const float *in, long cin, long h, long w, long p, co
 }
 #endif
 
-void azoo_wino_f23(const float *in, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
-                   float *out, float *scratch) {
+void azoo_wino_f23(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
+                   float *out, float *work, long b0, long b1) {
 #if CONV_X86
-    if (conv_isa() >= 2) { wino512(in, cin, h, w, p, u, cout, bias, out, scratch); return; }
+    if (conv_isa() >= 2) { wino512(pad, cin, h, w, p, u, cout, bias, out, work, b0, b1); return; }
 #endif
-    (void)in; (void)cin; (void)h; (void)w; (void)p; (void)u; (void)cout; (void)bias; (void)out; (void)scratch;
+    (void)pad; (void)cin; (void)h; (void)w; (void)p; (void)u; (void)cout; (void)bias; (void)out; (void)work; (void)b0; (void)b1;
     abort();  // callers check azoo_wino_available()
 }

@@ -38,11 +38,24 @@ static long block_rows43(long tw, long cin, long cout) {
     return tw >= tiles ? 1 : tiles / tw;
 }
 
-long azoo_wino43_scratch_size(long cin, long cout, long h, long w, long p) {
+long azoo_wino43_plane_size(long h, long w, long p) { return geo43(h, w, p).plane; }
+
+/// + 128: the windows of the last tiles of the last row read past the planes (into lanes not kept).
+long azoo_wino43_pad_size(long cin, long h, long w, long p) { return cin * geo43(h, w, p).plane + 128; }
+
+long azoo_wino43_work_size(long cin, long cout, long h, long w, long p) {
+    const long rows = block_rows43(geo43(h, w, p).tw, cin, cout), strips = (rows * geo43(h, w, p).tw + WNR - 1) / WNR;
+    return XI * strips * WNR * cin + XI * ((cout + WMR - 1) / WMR * WMR) * strips * WNR;
+}
+
+long azoo_wino43_block_count(long cin, long cout, long h, long w, long p) {
+    const long th = geo43(h, w, p).th, rows = block_rows43(geo43(h, w, p).tw, cin, cout);
+    return (th + rows - 1) / rows;
+}
+
+void azoo_wino43_pad(const float *in, long cin, long h, long w, long p, float *pad) {
     const wgeo43 g = geo43(h, w, p);
-    const long rows = block_rows43(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR;
-    // + 128: the 64-float windows of the last tiles of the last row read past the plane.
-    return cin * g.plane + XI * strips * WNR * cin + XI * ((cout + WMR - 1) / WMR * WMR) * strips * WNR + 128;
+    azoo_pad_planes(in, cin, h, w, p, p, g.hp, g.wp, g.plane, pad);
 }
 
 #if CONV_X86
@@ -108,16 +121,14 @@ static inline AVX512 void at6(const __m512 m[6], __m512 y[4]) {
     y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8), d, b), m[5]);
 }
 
-static AVX512 void wino43(const float *in, long cin, long h, long w, long p, const float *u, long cout,
-                          const float *bias, float *out, float *scratch) {
+static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, const float *u, long cout,
+                          const float *bias, float *out, float *work, long b0, long b1) {
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
     const wgeo43 g = geo43(h, w, p);
     const long rows = block_rows43(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR, ldm = strips * WNR;
     const long so = (cout + WMR - 1) / WMR, uxi = so * WMR * cin;
-    float *pad = scratch, *v = pad + cin * g.plane + 128, *m = v + XI * strips * WNR * cin;
+    float *v = work, *m = v + XI * strips * WNR * cin;
     const long vxi = strips * WNR * cin, mxi = so * WMR * ldm;
-    azoo_pad_planes(in, cin, h, w, p, p, g.hp, g.wp, g.plane, pad);
-    memset(pad + cin * g.plane, 0, 128 * sizeof(float));
     // Lane l of column j (0…3) of 16 tiles: element 4l + j of a 64-float window, from two 32-float halves.
     __m512i pick[4];
     for (int j = 0; j < 4; j++)
@@ -125,7 +136,7 @@ static AVX512 void wino43(const float *in, long cin, long h, long w, long p, con
     const __m512i pair_lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i pair_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     const __m512i quad0 = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0), quad1 = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
-    for (long ty0 = 0; ty0 < g.th; ty0 += rows) {
+    for (long ty0 = b0 * rows; ty0 < g.th && ty0 < b1 * rows; ty0 += rows) {
         const long nrows = g.th - ty0 < rows ? g.th - ty0 : rows, tiles = nrows * g.tw;
         const long nstrips = (tiles + WNR - 1) / WNR;
         // Input transform: V_ξ[c][t] in strips [strip][c][32].
@@ -221,11 +232,11 @@ void azoo_wino43_pack_u(const float *w, long cout, long cin, long ostride, long 
     abort();  // callers check azoo_wino_available()
 }
 
-void azoo_wino_f43(const float *in, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
-                   float *out, float *scratch) {
+void azoo_wino_f43(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
+                   float *out, float *work, long b0, long b1) {
 #if CONV_X86
-    if (conv_isa() >= 2) { wino43(in, cin, h, w, p, u, cout, bias, out, scratch); return; }
+    if (conv_isa() >= 2) { wino43(pad, cin, h, w, p, u, cout, bias, out, work, b0, b1); return; }
 #endif
-    (void)in; (void)cin; (void)h; (void)w; (void)p; (void)u; (void)cout; (void)bias; (void)out; (void)scratch;
+    (void)pad; (void)cin; (void)h; (void)w; (void)p; (void)u; (void)cout; (void)bias; (void)out; (void)work; (void)b0; (void)b1;
     abort();  // callers check azoo_wino_available()
 }

@@ -15,19 +15,24 @@ extension Conv2dGeometry {
     /// matrices, 64·cin·cout bytes, are read once per block of tiles: SK's 1024 × 1024 3×3, 67 MB
     /// of them, ran 1.3× slower), on maps of at least 64 2×2 tiles (the residual attention module's
     /// 7×7 and 14×14 maps, 16 and 49 tiles in 32-tile register strips, ran 1.1× slower), and with at
-    /// least one (image, group) item per worker (the items are what the workers share).
+    /// least one (image, group) item per worker (the items are what the workers share) or, with fewer
+    /// (a batch of one image), at least two blocks of tile rows per worker (the workers share those).
     private var winogradShape: Bool {
         ConvolutionPaths.winograd && WinogradKernel.available && kernelH == 3 && kernelW == 3 && strideH == 1
             && strideW == 1 && dilationH == 1 && dilationW == 1 && padH == padW && padH <= 2 && !isDepthwise
-            && cpg >= 32 && opg >= 32 && cpg * opg <= 1 << 16
-            && (outH + 1) / 2 * ((outW + 1) / 2) >= 64 && batch * groups >= Threading.workerCount
+            && cpg >= 32 && opg >= 32 && cpg * opg <= 1 << 16 && (outH + 1) / 2 * ((outW + 1) / 2) >= 64
+            && (batch * groups >= Threading.workerCount
+                || azoo_wino_block_count(cpg, opg, height, width, padH) >= 2 * Threading.workerCount)
     }
     /// Whether the forward pass runs on the Winograd kernel.
-    var usesWinograd: Bool { winogradShape }
+    public var usesWinograd: Bool { winogradShape }
     /// Whether the input gradient does (padding 2 − p around the output gradient).
     var winogradInputGradient: Bool { winogradShape }
-    /// Whether the weight gradient does (dU = Σ dM·Vᵀ over the tiles, then Gᵀ·dU·G).
-    var winogradWeightGradient: Bool { winogradShape && ConvolutionPaths.winogradWeightGradient }
+    /// Whether the weight gradient does (dU = Σ dM·Vᵀ over the tiles, then Gᵀ·dU·G), with at least one
+    /// (image, group) item per worker (its workers share those only).
+    var winogradWeightGradient: Bool {
+        winogradShape && batch * groups >= Threading.workerCount && ConvolutionPaths.winogradWeightGradient
+    }
     /// Whether an inference forward pass takes F(4×4, 3×3): maps of at least 64 4×4 tiles (fewer:
     /// ResNet-50 layer3's 16×32 halves in Faster R-CNN ran 4.0 → 5.1 ms, the 9.4 MB of transformed
     /// 256 × 256 kernels outweighing the saving).
@@ -37,6 +42,22 @@ extension Conv2dGeometry {
 }
 
 enum WinogradKernel {
+    /// The C entry points of F(2×2, 3×3) (winograd.c) or F(4×4, 3×3) (winograd43.c).
+    struct Variant: Sendable {
+        let planeSize: @convention(c) (Int, Int, Int) -> Int
+        let padSize: @convention(c) (Int, Int, Int, Int) -> Int
+        let workSize: @convention(c) (Int, Int, Int, Int, Int) -> Int
+        let blockCount: @convention(c) (Int, Int, Int, Int, Int) -> Int
+        let pad: @convention(c) (UnsafePointer<Float>?, Int, Int, Int, Int, UnsafeMutablePointer<Float>?) -> Void
+        let run: @convention(c) (UnsafePointer<Float>?, Int, Int, Int, Int, UnsafePointer<Float>?, Int, UnsafePointer<Float>?,
+                  UnsafeMutablePointer<Float>?, UnsafeMutablePointer<Float>?, Int, Int) -> Void
+        static let f23 = Variant(planeSize: azoo_wino_plane_size, padSize: azoo_wino_pad_size, workSize: azoo_wino_work_size,
+                                 blockCount: azoo_wino_block_count, pad: azoo_wino_pad, run: azoo_wino_f23)
+        static let f43 = Variant(planeSize: azoo_wino43_plane_size, padSize: azoo_wino43_pad_size,
+                                 workSize: azoo_wino43_work_size, blockCount: azoo_wino43_block_count, pad: azoo_wino43_pad,
+                                 run: azoo_wino_f43)
+    }
+
     /// AVX-512 only; `AZOO_WINOGRAD=0` (or `AZOO_CONV_ISA` below 2) turns it off for side-by-side runs.
     static let available: Bool = azoo_wino_available() != 0 && getenv("AZOO_WINOGRAD").map { String(cString: $0) } != "0"
 
@@ -61,20 +82,43 @@ enum WinogradKernel {
                 item = end
             }
         }
-        let scratchSize = f43 ? azoo_wino43_scratch_size(cin, cout, h, w, pad) : azoo_wino_scratch_size(cin, cout, h, w, pad)
+        let v = f43 ? Variant.f43 : Variant.f23
+        let plane = v.planeSize(h, w, pad), padSize = v.padSize(cin, h, w, pad), workSize = v.workSize(cin, cout, h, w, pad)
+        let blocks = v.blockCount(cin, cout, h, w, pad)
         let x = UncheckedSendable(input), y = UncheckedSendable(output), b = bias.map { UncheckedSendable($0) }
         let up = UncheckedSendable(UnsafePointer(u))
-        Threading.parallelFor(batch * groups) { r in
-            let scratch = ColumnBuffer(count: scratchSize)
-            for item in r {
-                let n = item / groups, grp = item % groups
-                let src = x.value + (n * groups + grp) * cin * h * w, dst = y.value + (n * groups + grp) * cout * oh * ow
-                let kernels = up.value + grp * uSize, add = b.map { $0.value + grp * cout }
-                if f43 {
-                    azoo_wino_f43(src, cin, h, w, pad, kernels, cout, add, dst, scratch.pointer)
-                } else {
-                    azoo_wino_f23(src, cin, h, w, pad, kernels, cout, add, dst, scratch.pointer)
+        func item(_ i: Int) -> (src: UnsafePointer<Float>, dst: UnsafeMutablePointer<Float>, kernels: UnsafePointer<Float>,
+                                bias: UnsafePointer<Float>?) {
+            let n = i / groups, grp = i % groups
+            return (x.value + (n * groups + grp) * cin * h * w, y.value + (n * groups + grp) * cout * oh * ow,
+                    up.value + grp * uSize, b.map { UnsafePointer($0.value + grp * cout) })
+        }
+        if batch * groups >= Threading.workerCount {
+            // (image, group) items over the workers, each padded and computed whole.
+            Threading.parallelFor(batch * groups) { r in
+                let scratch = ColumnBuffer(count: padSize + workSize)
+                for i in r {
+                    let it = item(i)
+                    v.pad(it.src, cin, h, w, pad, scratch.pointer)
+                    (scratch.pointer + padSize - 128).update(repeating: 0, count: 128)
+                    v.run(scratch.pointer, cin, h, w, pad, it.kernels, cout, it.bias, it.dst, scratch.pointer + padSize, 0, blocks)
                 }
+            }
+            return
+        }
+        // Fewer items than workers (one image): each item's planes padded by all workers, then its
+        // blocks of tile rows split over them (no copies of the image into row halves).
+        let padded = ColumnBuffer(count: padSize), pp = UncheckedSendable(padded.pointer)
+        (padded.pointer + padSize - 128).update(repeating: 0, count: 128)
+        for i in 0..<batch * groups {
+            let it = item(i), src = UncheckedSendable(it.src), dst = UncheckedSendable(it.dst)
+            let kernels = UncheckedSendable(it.kernels), add = it.bias.map { UncheckedSendable($0) }
+            Threading.parallelFor(cin) { r in
+                v.pad(src.value + r.lowerBound * h * w, r.count, h, w, pad, pp.value + r.lowerBound * plane)
+            }
+            Threading.parallelFor(blocks) { r in
+                let work = ColumnBuffer(count: workSize)
+                v.run(pp.value, cin, h, w, pad, kernels.value, cout, add?.value, dst.value, work.pointer, r.lowerBound, r.upperBound)
             }
         }
     }

@@ -79,7 +79,15 @@ let geometries: [Conv2dGeometry] = [
     .init(batch: 2, inChannels: 32, height: 60, width: 40, outChannels: 40, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
     .init(batch: 2, inChannels: 64, height: 19, width: 17, outChannels: 64, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 2),
     .init(batch: 2, inChannels: 32, height: 14, width: 15, outChannels: 32, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 2, padW: 2, dilationH: 1, dilationW: 1, groups: 1),
+    // One image: its blocks of tile rows split over the workers (6 blocks of 5 rows of 20 tiles).
+    .init(batch: 1, inChannels: 32, height: 60, width: 40, outChannels: 40, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
 ]
+
+@Test("the Winograd cases of the geometries take Winograd (one image too)")
+func winogradCasesTakeIt() {
+    #expect(geometries.filter(\.usesWinograd).count == 4)
+    #expect(geometries.last!.usesWinograd)
+}
 
 @Test("conv2d forward (im2col, 1×1, dense, depthwise, direct stride-1 paths) equals the definition", arguments: geometries.indices)
 func convForward(i: Int) {

@@ -10,12 +10,14 @@ import Testing
     static let bound = 1e-5
 
     /// Padding 1 (rows of 19 tiles, past one 16-tile vector, partial last tiles both ways, 52 outputs:
-    /// a padded 12-row strip), padding 0 and 2, two groups, several tile-row blocks (256 → 256 channels).
+    /// a padded 12-row strip), padding 0 and 2, two groups, several tile-row blocks (256 → 256 channels),
+    /// one image (its 9 blocks of tile rows split over the workers).
     static let cases: [Conv2dGeometry] = [
         .init(batch: 2, inChannels: 48, height: 70, width: 75, outChannels: 52, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
         .init(batch: 2, inChannels: 32, height: 38, width: 37, outChannels: 36, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1),
         .init(batch: 1, inChannels: 64, height: 30, width: 29, outChannels: 64, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 2, padW: 2, dilationH: 1, dilationW: 1, groups: 2),
         .init(batch: 2, inChannels: 256, height: 34, width: 66, outChannels: 256, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1),
+        .init(batch: 1, inChannels: 64, height: 70, width: 75, outChannels: 64, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
     ]
 
     @Test("F(4×4, 3×3) inference forward equals the definition within bound · Σ|x·w|", arguments: cases.indices)

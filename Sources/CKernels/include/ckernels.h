@@ -75,21 +75,32 @@ long azoo_wino_u_size(long cout, long cin);
 /// (taps reversed when flip is non-zero), into u (azoo_wino_u_size floats): the 12-output strips s0..<s1
 /// of ⌈cout/12⌉ (workers may pack disjoint ranges).
 void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0, long s1);
-/// Scratch floats that azoo_wino_f23 needs for cin planes of h × w with padding p and cout outputs.
-long azoo_wino_scratch_size(long cin, long cout, long h, long w, long p);
-/// out (cout planes of (h + 2p − 2) × (w + 2p − 2), contiguous) = bias + the 3×3 convolution of `in`
-/// (cin contiguous planes of h × w) zero-padded by p on every side, with kernels u from azoo_wino_pack_u.
-/// bias may be NULL.
-void azoo_wino_f23(const float *in, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
-                   float *out, float *scratch);
+/// One image and group in parts: azoo_wino_pad writes the zero-padded planes (azoo_wino_plane_size floats
+/// apart; workers may pad disjoint channel ranges) into a buffer of azoo_wino_pad_size floats whose last
+/// 128 the caller zeroes; azoo_wino_f23 then computes the output tile-row blocks b0..<b1 (of
+/// azoo_wino_block_count) with work space of azoo_wino_work_size floats (one per worker).
+long azoo_wino_plane_size(long h, long w, long p);
+long azoo_wino_pad_size(long cin, long h, long w, long p);
+long azoo_wino_work_size(long cin, long cout, long h, long w, long p);
+long azoo_wino_block_count(long cin, long cout, long h, long w, long p);
+void azoo_wino_pad(const float *in, long cin, long h, long w, long p, float *pad);
+/// out (cout planes of (h + 2p − 2) × (w + 2p − 2), contiguous) = bias + the 3×3 convolution of the
+/// input (cin planes of h × w, padded by azoo_wino_pad) with kernels u from azoo_wino_pack_u, for the
+/// output rows of blocks b0..<b1. bias may be NULL.
+void azoo_wino_f23(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
+                   float *out, float *work, long b0, long b1);
 /// Winograd F(4×4, 3×3) (winograd43.c): the same contract as the F(2×2, 3×3) functions above, 36
 /// transform positions instead of 16 (azoo_wino_available tells whether this CPU runs it).
 long azoo_wino43_u_size(long cout, long cin);
 void azoo_wino43_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
                         long s1);
-long azoo_wino43_scratch_size(long cin, long cout, long h, long w, long p);
-void azoo_wino_f43(const float *in, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
-                   float *out, float *scratch);
+long azoo_wino43_plane_size(long h, long w, long p);
+long azoo_wino43_pad_size(long cin, long h, long w, long p);
+long azoo_wino43_work_size(long cin, long cout, long h, long w, long p);
+long azoo_wino43_block_count(long cin, long cout, long h, long w, long p);
+void azoo_wino43_pad(const float *in, long cin, long h, long w, long p, float *pad);
+void azoo_wino_f43(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
+                   float *out, float *work, long b0, long b1);
 /// Winograd weight gradient (winograd_wgrad.c). Floats of the transformed gradient dU of one group.
 long azoo_wino_du_size(long cout, long cin);
 /// Scratch floats for azoo_wino_wgrad_accumulate.
