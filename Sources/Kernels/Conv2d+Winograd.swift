@@ -11,34 +11,46 @@ import Darwin
 /// flipped kernels) and weight gradient (`winogradBackwardWeight`, CKernels/winograd_wgrad.c).
 extension Conv2dGeometry {
     /// At least 32 input and output channels per group (fewer: the transforms outweigh the saving,
-    /// ResNeXt's 16-channel groups ran 2.5× slower) and at most 256 × 256 (the 16 transformed kernel
-    /// matrices, 64·cin·cout bytes, are read once per block of tiles: SK's 1024 × 1024 3×3, 67 MB
-    /// of them, ran 1.3× slower), on maps of at least 64 2×2 tiles (the residual attention module's
-    /// 7×7 and 14×14 maps, 16 and 49 tiles in 32-tile register strips, ran 1.1× slower), and with at
-    /// least one (image, group) item per worker (the items are what the workers share) or, with fewer
-    /// (a batch of one image), at least two blocks of tile rows per worker (the workers share those).
-    private var winogradShape: Bool {
-        ConvolutionPaths.winograd && WinogradKernel.available && kernelH == 3 && kernelW == 3 && strideH == 1
+    /// ResNeXt's 16-channel groups ran 2.5× slower), at most 256 × 256 channels and maps of at least 64
+    /// 2×2 tiles; inference forward passes (`inference`) also up to 512 × 512 channels and down to 32
+    /// tiles, one register strip. Measured on one core: (8,512,28,28) 512 × 512 forward 137 → 71 ms,
+    /// forward+backward 404 → 291; (8,256,14,14), 49 tiles, forward 11.1 → 5.8 ms, forward+backward
+    /// 32.0 → 19.6; resnet18 forward+backward 434 → 400–423 ms, resnet50 1173 → 1137, resnest50d 1668 →
+    /// 1428. Training keeps the narrower bounds: there F(2×2)'s rounding (a few times the direct
+    /// sum's) flipped ReLU kinks of the resnet34 parity fixture (94 comparisons decided by less than
+    /// 16× the float32 error; nudging its input did not converge) and its gradients went up to 7×
+    /// past the bound. Beyond 512 × 512 the 16 transformed kernel matrices (64·cin·cout bytes, read
+    /// once per block of tiles) leave the 32 MB L3 (SK's 1024 × 1024 ran 1.3× slower); on 7×7 maps
+    /// (16 tiles) 1.1× slower. And at least one (image, group) item per worker (the items are what the
+    /// workers share) or, with fewer (a batch of one image), two blocks of tile rows per worker.
+    private func winogradShape(inference: Bool) -> Bool {
+        let channels = inference ? 1 << 18 : 1 << 16, tiles = inference ? 32 : 64
+        return ConvolutionPaths.winograd && WinogradKernel.available && kernelH == 3 && kernelW == 3 && strideH == 1
             && strideW == 1 && dilationH == 1 && dilationW == 1 && padH == padW && padH <= 2 && !isDepthwise
-            && cpg >= 32 && opg >= 32 && cpg * opg <= 1 << 16 && (outH + 1) / 2 * ((outW + 1) / 2) >= 64
+            && cpg >= 32 && opg >= 32 && cpg * opg <= channels && (outH + 1) / 2 * ((outW + 1) / 2) >= tiles
             && (batch * groups >= Threading.workerCount
                 || azoo_wino_block_count(cpg, opg, height, width, padH) >= 2 * Threading.workerCount)
     }
-    /// Whether the forward pass runs on the Winograd kernel.
-    public var usesWinograd: Bool { winogradShape }
+    /// Whether a forward pass that records gradients runs on the Winograd kernel.
+    public var usesWinograd: Bool { winogradShape(inference: false) }
+    /// Whether a forward pass runs on it (`inference`: no gradient will be taken through it).
+    public func usesWinograd(inference: Bool) -> Bool { winogradShape(inference: inference) }
     /// Whether the input gradient does (padding 2 − p around the output gradient).
-    var winogradInputGradient: Bool { winogradShape }
+    var winogradInputGradient: Bool { winogradShape(inference: false) }
     /// Whether the weight gradient does (dU = Σ dM·Vᵀ over the tiles, then Gᵀ·dU·G), with at least one
     /// (image, group) item per worker (its workers share those only).
     var winogradWeightGradient: Bool {
-        winogradShape && batch * groups >= Threading.workerCount && ConvolutionPaths.winogradWeightGradient
+        winogradShape(inference: false) && batch * groups >= Threading.workerCount && ConvolutionPaths.winogradWeightGradient
     }
     /// Whether an inference forward pass takes F(4×4, 3×3): maps of at least 64 4×4 tiles (fewer:
     /// ResNet-50 layer3's 16×32 halves in Faster R-CNN ran 4.0 → 5.1 ms, the 9.4 MB of transformed
-    /// 256 × 256 kernels outweighing the saving).
-    var winograd43: Bool { ConvolutionPaths.winograd43 && (outH + 3) / 4 * ((outW + 3) / 4) >= 64 }
+    /// 256 × 256 kernels outweighing the saving), at most 256 × 256 channels (its 36 transformed kernel
+    /// matrices of 512 × 512 would exceed the L3).
+    var winograd43: Bool {
+        ConvolutionPaths.winograd43 && cpg * opg <= 1 << 16 && (outH + 3) / 4 * ((outW + 3) / 4) >= 64
+    }
     /// Whether an inference forward pass of this convolution runs on F(4×4, 3×3) (for tests).
-    public var takesWinograd43: Bool { winogradShape && winograd43 }
+    public var takesWinograd43: Bool { winogradShape(inference: true) && winograd43 }
 }
 
 enum WinogradKernel {

@@ -118,7 +118,7 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
         depthwiseForward(g, input, weight, bias, output)
         return
     }
-    if g.usesWinograd {
+    if g.usesWinograd(inference: inference) {
         winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43)
         return
     }

@@ -83,6 +83,25 @@ let geometries: [Conv2dGeometry] = [
     .init(batch: 1, inChannels: 32, height: 60, width: 40, outChannels: 40, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
 ]
 
+/// Inference forward passes: F(2×2, 3×3) on a 13×11 map (42 tiles, two 32-tile strips, partial tiles
+/// both ways) and 288 → 256 channels (past 256 × 256, inside the 512 × 512 bound) on a 12×12 map.
+let inferenceGeometries: [Conv2dGeometry] = [
+    .init(batch: 2, inChannels: 32, height: 13, width: 11, outChannels: 48, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 2, inChannels: 288, height: 12, width: 12, outChannels: 256, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
+]
+
+@Test("inference forward on the wider Winograd bounds equals the definition", arguments: inferenceGeometries.indices)
+func convInferenceForward(i: Int) {
+    let g = inferenceGeometries[i]
+    #expect(g.usesWinograd(inference: true) && !g.usesWinograd && !g.takesWinograd43)
+    let x = pseudoRandom(g.batch * g.inChannels * g.height * g.width, 1)
+    let w = pseudoRandom(g.outChannels * g.inChannels / g.groups * 9, 2)
+    let b = pseudoRandom(g.outChannels, 3)
+    var y = [Float](repeating: .nan, count: g.batch * g.outChannels * g.outH * g.outW)
+    y.withUnsafeMutableBufferPointer { conv2dForward(g, input: x, weight: w, bias: b, output: $0.baseAddress!, inference: true) }
+    for (a, e) in zip(y, naiveConv(g, x, w, b)) { #expect(abs(a - e) <= 1e-4 + 1e-4 * abs(e)) }
+}
+
 @Test("the Winograd cases of the geometries take Winograd (one image too)")
 func winogradCasesTakeIt() {
     #expect(geometries.filter(\.usesWinograd).count == 4)
