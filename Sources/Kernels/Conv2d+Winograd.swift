@@ -46,8 +46,11 @@ extension Conv2dGeometry {
     /// ResNet-50 layer3's 16×32 halves in Faster R-CNN ran 4.0 → 5.1 ms, the 9.4 MB of transformed
     /// 256 × 256 kernels outweighing the saving), at most 256 × 256 channels (its 36 transformed kernel
     /// matrices of 512 × 512 would exceed the L3).
+    /// With fewer (image, group) items than workers, at least one of its own blocks of tile rows per worker.
     var winograd43: Bool {
         ConvolutionPaths.winograd43 && cpg * opg <= 1 << 16 && (outH + 3) / 4 * ((outW + 3) / 4) >= 64
+            && (batch * groups >= Threading.workerCount
+                || azoo_wino43_block_count(cpg, opg, height, width, padH) >= Threading.workerCount)
     }
     /// Whether an inference forward pass of this convolution runs on F(4×4, 3×3) (for tests).
     public var takesWinograd43: Bool { winogradShape(inference: true) && winograd43 }
