@@ -23,7 +23,8 @@ extension Conv2dGeometry {
     /// once per block of tiles) leave the 32 MB L3 (SK's 1024 × 1024 ran 1.3× slower); on 7×7 maps
     /// (16 tiles) 1.1× slower. And at least one (image, group) item per worker (the items are what the
     /// workers share) or, with fewer (a batch of one image), two blocks of tile rows per worker.
-    private func winogradShape(inference: Bool) -> Bool {
+    private func winogradShape(inference asked: Bool) -> Bool {
+        let inference = asked || ConvolutionPaths.winogradWideTraining
         let channels = inference ? 1 << 18 : 1 << 16, tiles = inference ? 32 : 64
         return ConvolutionPaths.winograd && WinogradKernel.available && kernelH == 3 && kernelW == 3 && strideH == 1
             && strideW == 1 && dilationH == 1 && dilationW == 1 && padH == padW && padH <= 2 && !isDepthwise
