@@ -41,6 +41,10 @@ public enum ConvolutionPaths {
     @TaskLocal public static var batchedColumns = getenv("AZOO_BATCHED_COLUMNS").map { String(cString: $0) } != "0"
     /// Whether the Winograd paths also take the weight gradient (`AZOO_WINOGRAD_WGRAD=0` turns it off).
     @TaskLocal public static var winogradWeightGradient = getenv("AZOO_WINOGRAD_WGRAD").map { String(cString: $0) } != "0"
+    /// Whether 3×3 convolutions outside the Winograd bounds are re-laid out onto them when that
+    /// reaches them: dilated ones as sub-grids, batches of small maps as canvases
+    /// (TensorCore/Tensor+WinogradLayouts.swift; `AZOO_WINOGRAD_LAYOUTS=0` turns it off).
+    @TaskLocal public static var winogradLayouts = getenv("AZOO_WINOGRAD_LAYOUTS").map { String(cString: $0) } != "0"
     /// Whether passes that record gradients also take the inference bounds of F(2×2, 3×3) (up to
     /// 512 × 512 channels, maps down to 32 tiles). Off by default: its rounding flips ReLU kinks of
     /// the resnet34 gradient-parity fixture (docs/tensor-core.md); `AZOO_WINOGRAD_WIDE_TRAINING=1`.

@@ -18,9 +18,10 @@ extension Tensor {
                                strideH: stride.0, strideW: stride.1, padH: padding.0, padW: padding.1,
                                dilationH: dilation.0, dilationW: dilation.1, groups: groups)
         checkShape(g.outH > 0 && g.outW > 0, "conv2d: input \(shape) is too small for weight \(weight.shape) (output \(g.outH)×\(g.outW))")
-        let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
-        MACCounter.record(out.count * weight.shape[1] * weight.shape[2] * weight.shape[3])
+        MACCounter.record(g.batch * g.outChannels * g.outH * g.outW * weight.shape[1] * weight.shape[2] * weight.shape[3])
         let recording = GradMode.isEnabled && (node != nil || weight.node != nil || bias?.node != nil)
+        if let y = conv2dOnWinogradLayout(weight: weight, bias: bias, g, inference: !recording) { return y }
+        let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         conv2dForward(g, input: data, weight: weight.data, bias: bias.map { UnsafePointer($0.data) }, output: out.data,
                       inference: !recording)
         var inputs = [self, weight]

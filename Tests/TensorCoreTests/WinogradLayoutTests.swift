@@ -1,0 +1,46 @@
+import Kernels
+import TestSupport
+import Testing
+@testable import TensorCore
+
+/// Convolutions re-laid out onto Winograd (Tensor+WinogradLayouts.swift) against PyTorch's
+/// `F.conv2d` (scripts/fixtures/make_ops.py, topic `winograd_layouts`): values, input, weight and
+/// bias gradients. The bound is F(2×2, 3×3)'s float32 error on sums of ~300 terms of size ~0.1.
+@Test("canvases and dilated sub-grids match PyTorch's conv2d (values and gradients)")
+func winogradLayoutParity() throws {
+    try replay("winograd_layouts", rtol: 1e-4, atol: 1e-4, [
+        "canvas_7x7": { $0[0].conv2d(weight: $0[1], bias: $0[2], padding: (1, 1)) },
+        "dilated_subgrids": { $0[0].conv2d(weight: $0[1], padding: (2, 2), dilation: (2, 2)) },
+        "dilated_stride2": { $0[0].conv2d(weight: $0[1], bias: $0[2], stride: (2, 2), padding: (2, 2), dilation: (2, 2)) },
+    ])
+}
+
+/// The fixture's cases do take the re-layouts (on this project's 2-worker machines; with other
+/// worker counts a batch of 8 may make other canvases) and reach Winograd through them.
+@Test("the fixture's convolutions take the re-layouts, in training and inference")
+func winogradLayoutTaken() {
+    func geometry(_ n: Int, _ h: Int, _ w: Int, stride: Int = 1, pad: Int = 1, dilation: Int = 1, out: Int = 32) -> Conv2dGeometry {
+        Conv2dGeometry(batch: n, inChannels: 32, height: h, width: w, outChannels: out, kernelH: 3, kernelW: 3,
+                       strideH: stride, strideW: stride, padH: pad, padW: pad, dilationH: dilation, dilationW: dilation, groups: 1)
+    }
+    let canvas = geometry(8, 7, 7), subGrids = geometry(2, 17, 15, pad: 2, dilation: 2, out: 40)
+    let strided = geometry(2, 29, 29, stride: 2, pad: 2, dilation: 2)
+    for inference in [false, true] {
+        #expect(!canvas.usesWinograd(inference: inference))
+        if Threading.workerCount == 2 {
+            #expect(Tensor.winogradLayout(canvas, inference: inference) == .canvas(imagesPerCanvas: 4))
+            #expect(Tensor.canvasImages(geometry(8, 9, 8, out: 40), inference: inference) == 4)
+        }
+        guard case .subGrids(let sub)? = Tensor.winogradLayout(subGrids, inference: inference) else {
+            Issue.record("dilation 2, stride 1: no sub-grids"); continue
+        }
+        #expect(sub.batch == 8 && sub.height == 9 && sub.width == 8 && sub.dilationH == 1 && sub.padH == 1)
+        guard case .subGrids(let one)? = Tensor.winogradLayout(strided, inference: inference) else {
+            Issue.record("dilation 2, stride 2: no sub-grid"); continue
+        }
+        #expect(one.batch == 2 && one.height == 15 && one.width == 15 && one.strideH == 1 && one.usesWinograd(inference: inference))
+    }
+    // Off switch, and a batch of two (one image per worker) is left alone.
+    #expect(ConvolutionPaths.$winogradLayouts.withValue(false) { Tensor.winogradLayout(canvas, inference: false) } == nil)
+    #expect(Tensor.winogradLayout(geometry(2, 7, 7), inference: false) == nil)
+}
