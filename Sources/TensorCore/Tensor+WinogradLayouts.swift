@@ -67,29 +67,138 @@ extension Tensor {
 
     /// The d² (stride 1) or one (stride d) sub-grid convolutions of a dilated one; `sub` is their geometry.
     private func subGridConv(weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry, _ sub: Conv2dGeometry) -> Tensor {
-        let d = g.dilationH, n = g.batch, c = g.inChannels, o = g.outChannels, hs = sub.height, ws = sub.width
+        let d = g.dilationH
         if g.strideH == d {
-            return slice(axis: 2, step: d).slice(axis: 3, step: d).conv2d(weight: weight, bias: bias, padding: (1, 1), groups: g.groups)
+            return slice(axis: 2, step: d).slice(axis: 3, step: d)
+                .conv2d(weight: weight, bias: bias, padding: (1, 1), groups: g.groups)
         }
-        let x = hs * d == g.height && ws * d == g.width ? self : padded([0, ws * d - g.width, 0, hs * d - g.height])
-        // [n, c, hs, py, ws, px] → [n, py, px, c, hs, ws]: sub-grid (py, px) of image n is item n·d² + py·d + px.
-        let grids = x.reshaped(n, c, hs, d, ws, d).permuted(0, 3, 5, 1, 2, 4).reshaped(n * d * d, c, hs, ws)
-        let y = grids.conv2d(weight: weight, bias: bias, padding: (1, 1), groups: g.groups)
-        let full = y.reshaped(n, d, d, o, hs, ws).permuted(0, 3, 4, 1, 5, 2).reshaped(n, o, hs * d, ws * d)
-        return full.slice(axis: 2, end: g.height).slice(axis: 3, end: g.width)
+        let y = subGrids(d, height: sub.height, width: sub.width).conv2d(weight: weight, bias: bias, padding: (1, 1), groups: g.groups)
+        return y.fromSubGrids(d, height: g.height, width: g.width)
     }
 
     /// One canvas per worker of `imagesPerCanvas` maps, each followed by a zero column.
     private func canvasConv(weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry, imagesPerCanvas per: Int) -> Tensor {
-        let k = g.batch / per, c = g.inChannels, o = g.outChannels, h = g.height, w1 = g.width + 1
-        let canvas = padded([0, 1]).reshaped(k, per, c, h, w1).permuted(0, 2, 3, 1, 4).reshaped(k, c, h, per * w1)
-        let y = canvas.conv2d(weight: weight, bias: bias, padding: (1, 1), groups: g.groups)
-        return y.reshaped(k, o, h, per, w1).permuted(0, 3, 1, 2, 4).reshaped(g.batch, o, h, w1).slice(axis: 3, end: g.width)
+        canvas(per).conv2d(weight: weight, bias: bias, padding: (1, 1), groups: g.groups).fromCanvas(per, width: g.width)
+    }
+
+    /// (N, C, H, W) → (N·d², C, hs, ws): item n·d² + py·d + px is the sub-grid x[n, :, py::d, px::d],
+    /// zero beyond the map. The adjoint of `fromSubGrids`.
+    func subGrids(_ d: Int, height hs: Int, width ws: Int) -> Tensor {
+        let (h, w) = (shape[2], shape[3])
+        let out = LayoutCopy.subGrids(self, d, hs, ws)
+        return Tensor.differentiable("subgrids", inputs: [self], output: out) { g in [LayoutCopy.fromSubGrids(g, d, h, w)] }
+    }
+
+    /// (N·d², C, hs, ws) → (N, C, h, w): the inverse of `subGrids`, cut to h × w. The adjoint of `subGrids`.
+    func fromSubGrids(_ d: Int, height h: Int, width w: Int) -> Tensor {
+        let (hs, ws) = (shape[2], shape[3])
+        let out = LayoutCopy.fromSubGrids(self, d, h, w)
+        return Tensor.differentiable("from_subgrids", inputs: [self], output: out) { g in [LayoutCopy.subGrids(g, d, hs, ws)] }
+    }
+
+    /// (N, C, H, W) → (N/per, C, H, per·(W + 1)): image k·per + j at columns j·(W + 1) ..< j·(W + 1) + W of
+    /// canvas k, a zero column after each. The adjoint of `fromCanvas`.
+    func canvas(_ per: Int) -> Tensor {
+        let w = shape[3]
+        let out = LayoutCopy.canvas(self, per)
+        return Tensor.differentiable("canvas", inputs: [self], output: out) { g in [LayoutCopy.fromCanvas(g, per, w)] }
+    }
+
+    /// The images of canvases of `per` maps `w` wide. The adjoint of `canvas`.
+    func fromCanvas(_ per: Int, width w: Int) -> Tensor {
+        let out = LayoutCopy.fromCanvas(self, per, w)
+        return Tensor.differentiable("from_canvas", inputs: [self], output: out) { g in [LayoutCopy.canvas(g, per)] }
     }
 
     /// `body` without adding to the MAC counter (the caller counted the convolution as asked for,
     /// not its re-laid-out form with padding and gap columns).
     private func withoutCountingMACs(_ body: () -> Tensor) -> Tensor {
         MACCounter.$current.withValue(nil) { body() }
+    }
+}
+
+/// The copies of the re-layouts, one (image, channel) plane per task, split over the workers.
+enum LayoutCopy {
+    static func subGrids(_ x: Tensor, _ d: Int, _ hs: Int, _ ws: Int) -> Tensor {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
+        let out = Tensor(uninitializedShape: [n * d * d, c, hs, ws])
+        let src = UncheckedSendable(UnsafePointer(x.data)), dst = UncheckedSendable(out.data)
+        Threading.parallelFor(n * c, minChunk: 4) { r in
+            for plane in r {
+                let (img, ch) = (plane / c, plane % c), p = src.value + plane * h * w
+                for py in 0..<d {
+                    for px in 0..<d {
+                        let q = dst.value + (((img * d + py) * d + px) * c + ch) * hs * ws
+                        for i in 0..<hs {
+                            let row = i * d + py, o = q + i * ws
+                            guard row < h else { o.update(repeating: 0, count: ws); continue }
+                            let s = p + row * w
+                            for j in 0..<ws {
+                                let col = j * d + px
+                                o[j] = col < w ? s[col] : 0
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    static func fromSubGrids(_ y: Tensor, _ d: Int, _ h: Int, _ w: Int) -> Tensor {
+        let (c, hs, ws) = (y.shape[1], y.shape[2], y.shape[3]), n = y.shape[0] / (d * d)
+        let out = Tensor(uninitializedShape: [n, c, h, w])
+        let src = UncheckedSendable(UnsafePointer(y.data)), dst = UncheckedSendable(out.data)
+        Threading.parallelFor(n * c, minChunk: 4) { r in
+            for plane in r {
+                let (img, ch) = (plane / c, plane % c), q = dst.value + plane * h * w
+                for py in 0..<d {
+                    for px in 0..<d {
+                        let p = src.value + (((img * d + py) * d + px) * c + ch) * hs * ws
+                        for i in 0..<hs where i * d + py < h {
+                            let o = q + (i * d + py) * w, s = p + i * ws
+                            for j in 0..<ws where j * d + px < w { o[j * d + px] = s[j] }
+                        }
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    static func canvas(_ x: Tensor, _ per: Int) -> Tensor {
+        let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3]), cw = per * (w + 1)
+        let out = Tensor(uninitializedShape: [n / per, c, h, cw])
+        let src = UncheckedSendable(UnsafePointer(x.data)), dst = UncheckedSendable(out.data)
+        Threading.parallelFor(n / per * c, minChunk: 4) { r in
+            for plane in r {
+                let (k, ch) = (plane / c, plane % c), q = dst.value + plane * h * cw
+                for j in 0..<per {
+                    let p = src.value + ((k * per + j) * c + ch) * h * w
+                    for i in 0..<h {
+                        let o = q + i * cw + j * (w + 1)
+                        o.update(from: p + i * w, count: w)
+                        o[w] = 0
+                    }
+                }
+            }
+        }
+        return out
+    }
+
+    static func fromCanvas(_ y: Tensor, _ per: Int, _ w: Int) -> Tensor {
+        let (k, c, h, cw) = (y.shape[0], y.shape[1], y.shape[2], y.shape[3])
+        let out = Tensor(uninitializedShape: [k * per, c, h, w])
+        let src = UncheckedSendable(UnsafePointer(y.data)), dst = UncheckedSendable(out.data)
+        Threading.parallelFor(k * c, minChunk: 4) { r in
+            for plane in r {
+                let (kk, ch) = (plane / c, plane % c), p = src.value + plane * h * cw
+                for j in 0..<per {
+                    let q = dst.value + ((kk * per + j) * c + ch) * h * w
+                    for i in 0..<h { (q + i * w).update(from: p + i * cw + j * (w + 1), count: w) }
+                }
+            }
+        }
+        return out
     }
 }
