@@ -29,8 +29,7 @@ enum WinogradLayout: Equatable {
 extension Tensor {
     /// The re-layout of geometry `g` that reaches Winograd, if any.
     static func winogradLayout(_ g: Conv2dGeometry, inference: Bool) -> WinogradLayout? {
-        guard ConvolutionPaths.winogradLayouts, g.kernelH == 3, g.kernelW == 3, !g.usesWinograd(inference: inference)
-        else { return nil }
+        guard ConvolutionPaths.winogradLayouts, g.kernelH == 3, g.kernelW == 3 else { return nil }
         let d = g.dilationH
         if d >= 2, g.dilationW == d, g.padH == d, g.padW == d, g.strideH == g.strideW, g.strideH == 1 || g.strideH == d {
             var sub = g
@@ -53,16 +52,19 @@ extension Tensor {
     }
 
     /// Images per canvas when one canvas per worker, of at least two images each, takes Winograd
-    /// where the maps alone do not (fewer canvases than workers would leave the weight gradient,
-    /// which splits over the canvases, off Winograd; a batch of two is left as it is).
+    /// where the maps alone do not, or (inference) F(4×4, 3×3) where the maps alone take F(2×2)
+    /// (ResNet layer2's 28×28: 49 4×4 tiles per map, 203 per canvas of four). Fewer canvases than
+    /// workers would leave the weight gradient, which splits over the canvases, off Winograd; a
+    /// batch of two is left as it is.
     static func canvasImages(_ g: Conv2dGeometry, inference: Bool) -> Int? {
         let workers = Threading.workerCount
         guard g.dilationH == 1, g.dilationW == 1, g.strideH == 1, g.strideW == 1, g.padH == 1, g.padW == 1,
-              g.batch % workers == 0, g.batch >= 2 * workers, !g.usesWinograd(inference: inference) else { return nil }
+              g.batch % workers == 0, g.batch >= 2 * workers else { return nil }
         let per = g.batch / workers
         var canvas = g
         (canvas.batch, canvas.width) = (workers, per * (g.width + 1))
-        return canvas.usesWinograd(inference: inference) ? per : nil
+        if !g.usesWinograd(inference: inference) { return canvas.usesWinograd(inference: inference) ? per : nil }
+        return inference && !g.takesWinograd43 && canvas.takesWinograd43 ? per : nil
     }
 
     /// The d² (stride 1) or one (stride d) sub-grid convolutions of a dilated one; `sub` is their geometry.

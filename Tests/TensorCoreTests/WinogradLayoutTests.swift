@@ -40,6 +40,12 @@ func winogradLayoutTaken() {
         }
         #expect(one.batch == 2 && one.height == 15 && one.width == 15 && one.strideH == 1 && one.usesWinograd(inference: inference))
     }
+    // 28×28 maps take F(2×2) alone and F(4×4) on canvases: re-laid out for inference only.
+    let layer2 = Conv2dGeometry(batch: 8, inChannels: 128, height: 28, width: 28, outChannels: 128, kernelH: 3, kernelW: 3,
+                                strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1)
+    #expect(layer2.usesWinograd(inference: true) && !layer2.takesWinograd43)
+    if Threading.workerCount == 2 { #expect(Tensor.winogradLayout(layer2, inference: true) == .canvas(imagesPerCanvas: 4)) }
+    #expect(Tensor.winogradLayout(layer2, inference: false) == nil)
     // Off switch, and a batch of two (one image per worker) is left alone.
     #expect(ConvolutionPaths.$winogradLayouts.withValue(false) { Tensor.winogradLayout(canvas, inference: false) } == nil)
     #expect(Tensor.winogradLayout(geometry(2, 7, 7), inference: false) == nil)
