@@ -46,8 +46,9 @@ public enum ConvolutionPaths {
     /// (TensorCore/Tensor+WinogradLayouts.swift; `AZOO_WINOGRAD_LAYOUTS=0` turns it off).
     @TaskLocal public static var winogradLayouts = getenv("AZOO_WINOGRAD_LAYOUTS").map { String(cString: $0) } != "0"
     /// Whether passes that record gradients also take the inference bounds of F(2×2, 3×3) (up to
-    /// 512 × 512 channels, maps down to 32 tiles). Off by default: its rounding flips ReLU kinks of
-    /// the resnet34 gradient-parity fixture (docs/tensor-core.md); `AZOO_WINOGRAD_WIDE_TRAINING=1`.
+    /// 512 × 512 channels, maps down to 32 tiles). Off by default (its rounding flipped ReLU kinks of
+    /// the resnet34 gradient-parity fixture's plain input; the fixture's input is now nudged off
+    /// those ties, docs/backbones.md); `AZOO_WINOGRAD_WIDE_TRAINING=1`.
     @TaskLocal public static var winogradWideTraining = getenv("AZOO_WINOGRAD_WIDE_TRAINING").map { String(cString: $0) } == "1"
 }
 

@@ -11,12 +11,12 @@ import Testing
     static let names = ["resnet18", "resnet34", "resnet50", "resnet101", "resnet152", "resnext50_32x4d", "resnext101_32x8d",
                         "wide_resnet50_2", "se_resnet34", "se_resnet50", "cbam_resnet50", "cbam_resnet50_safe", "sknet50",
                         "seed_resnext50_32x4d", "resnest50d"]
-    /// OPEN: train-mode gradients of these differ from PyTorch's float64 values in a few entries
+    /// OPEN: train-mode gradients of cbam_resnet50 differ from PyTorch's float64 values in a few entries
     /// of a few layers by more than 16× PyTorch's own float32 error (outputs, keys, BN buffers
-    /// and most gradients match). cbam_resnet50 deviates first at the CBAM of layer3.1 (its max
-    /// pools route the gradient to one arg-max; top-2 gaps there are 3.6e-7, below float32's
-    /// resolution, so rounding decides the winner); seed_resnext50_32x4d has one such entry. Excluded so CI stays green; in the note.
-    static let divergent: Set<String> = ["cbam_resnet50", "seed_resnext50_32x4d"]
+    /// and most gradients match): its CBAM max pools at layer3.1 route the gradient to one arg-max
+    /// whose top-2 gap (3.6e-7) is below float32's resolution, so rounding decides the winner. Its
+    /// input is not yet nudged off those ties (docs/backbones.md, kinks); excluded so CI stays green.
+    static let divergent: Set<String> = ["cbam_resnet50"]
 
     @Test("C1–C5 parity with the PyTorch network", arguments: names.filter { !divergent.contains($0) })
     func parity(_ name: String) throws {
