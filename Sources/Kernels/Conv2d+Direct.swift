@@ -41,6 +41,9 @@ public enum ConvolutionPaths {
     @TaskLocal public static var batchedColumns = getenv("AZOO_BATCHED_COLUMNS").map { String(cString: $0) } != "0"
     /// Whether the Winograd paths also take the weight gradient (`AZOO_WINOGRAD_WGRAD=0` turns it off).
     @TaskLocal public static var winogradWeightGradient = getenv("AZOO_WINOGRAD_WGRAD").map { String(cString: $0) } != "0"
+    /// Whether inference Winograd passes keep their transformed kernels between calls, keyed by the
+    /// weights' contents (`WinogradKernelCache`; `AZOO_WINOGRAD_CACHE=0` turns it off).
+    @TaskLocal public static var winogradKernelCache = getenv("AZOO_WINOGRAD_CACHE").map { String(cString: $0) } != "0"
     /// Whether 3×3 convolutions outside the Winograd bounds are re-laid out onto them when that
     /// reaches them: dilated ones as sub-grids, batches of small maps as canvases
     /// (TensorCore/Tensor+WinogradLayouts.swift; `AZOO_WINOGRAD_LAYOUTS=0` turns it off).

@@ -79,25 +79,42 @@ enum WinogradKernel {
 
     /// `out` (N, cout·groups, h + 2p − 2, w + 2p − 2) from `input` (N, cin·groups, h, w); kernels packed by `pack`
     /// (`azoo_wino43_pack_u` with `f43`, else `azoo_wino_pack_u`); F(4×4, 3×3) with `f43`, else F(2×2, 3×3).
+    /// `cached`: the weights behind `pack` (all groups, `count` floats) when U may come from and go to
+    /// `WinogradKernelCache` (inference passes).
     static func run(batch: Int, groups: Int, cin: Int, cout: Int, h: Int, w: Int, pad: Int, f43: Bool,
                     input: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
+                    cached: (weights: UnsafePointer<Float>, count: Int, flip: Bool)? = nil,
                     pack: @Sendable (_ group: Int, _ strips: Range<Int>, _ dst: UnsafeMutablePointer<Float>) -> Void) {
         let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
         let uSize = f43 ? azoo_wino43_u_size(cout, cin) : azoo_wino_u_size(cout, cin)
-        let u = UnsafeMutablePointer<Float>.allocate(capacity: groups * uSize)
-        defer { u.deallocate() }
-        let uu = UncheckedSendable(u)
         // Every group's 12-output strips, split over the workers (one group: 9.4 MB of F(4×4, 3×3)
         // kernels for 256 × 256 channels, 3% of a Faster R-CNN inference on one thread).
         let strips = (cout + 11) / 12
-        Threading.parallelFor(groups * strips) { r in
-            var item = r.lowerBound
-            while item < r.upperBound {
-                let grp = item / strips, end = min(r.upperBound, (grp + 1) * strips)
-                pack(grp, (item - grp * strips)..<(end - grp * strips), uu.value + grp * uSize)
-                item = end
+        func packAll(_ u: UnsafeMutablePointer<Float>) {
+            let uu = UncheckedSendable(u)
+            Threading.parallelFor(groups * strips) { r in
+                var item = r.lowerBound
+                while item < r.upperBound {
+                    let grp = item / strips, end = min(r.upperBound, (grp + 1) * strips)
+                    pack(grp, (item - grp * strips)..<(end - grp * strips), uu.value + grp * uSize)
+                    item = end
+                }
             }
         }
+        var kept: WinogradKernelCache.Buffer?
+        let u: UnsafeMutablePointer<Float>
+        if let c = cached, ConvolutionPaths.winogradKernelCache {
+            let key = WinogradKernelCache.Key(weights: UInt(bitPattern: c.weights), count: c.count, f43: f43, flip: c.flip,
+                                              cin: cin, cout: cout, groups: groups)
+            let buffer = WinogradKernelCache.shared.buffer(key, hash: azoo_hash_floats(c.weights, c.count),
+                                                           count: groups * uSize, pack: packAll)
+            kept = buffer
+            u = buffer.pointer
+        } else {
+            u = UnsafeMutablePointer<Float>.allocate(capacity: groups * uSize)
+            packAll(u)
+        }
+        defer { if kept == nil { u.deallocate() } }
         let v = f43 ? Variant.f43 : Variant.f23
         let plane = v.planeSize(h, w, pad), padSize = v.padSize(cin, h, w, pad), workSize = v.workSize(cin, cout, h, w, pad)
         let blocks = v.blockCount(cin, cout, h, w, pad)
@@ -140,13 +157,14 @@ enum WinogradKernel {
     }
 }
 
-/// Forward; F(4×4, 3×3) with `f43` (inference: its rounding error, about 10× F(2×2, 3×3)'s, would be
+/// Forward; `inference`: U from `WinogradKernelCache`. F(4×4, 3×3) with `f43` (inference: its rounding error, about 10× F(2×2, 3×3)'s, would be
 /// amplified by training-mode BatchNorm's backward beyond PyTorch's own float32 error).
 func winogradForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                     _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, f43: Bool) {
+                     _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, f43: Bool, inference: Bool) {
     let w = UncheckedSendable(weight), cpg = g.cpg, opg = g.opg
     WinogradKernel.run(batch: g.batch, groups: g.groups, cin: cpg, cout: opg, h: g.height, w: g.width, pad: g.padH, f43: f43,
-                       input: input, bias: bias, output: output) { grp, s, dst in
+                       input: input, bias: bias, output: output,
+                       cached: inference ? (weight, g.outChannels * cpg * 9, false) : nil) { grp, s, dst in
         (f43 ? azoo_wino43_pack_u : azoo_wino_pack_u)(w.value + grp * opg * cpg * 9, opg, cpg, cpg * 9, 9, 0, dst, s.lowerBound,
                                                       s.upperBound)
     }

@@ -119,7 +119,7 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
         return
     }
     if g.usesWinograd(inference: inference) {
-        winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43)
+        winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43, inference: inference)
         return
     }
     if g.usesDirect {

@@ -1,5 +1,6 @@
 #ifndef ATTNZOO_CKERNELS_H
 #define ATTNZOO_CKERNELS_H
+#include <stdint.h>
 /// Vectorised element-wise transcendental loops (AVX2/FMA when the CPU has them, chosen at
 /// run time; portable C otherwise). n elements from x into y (y may equal x).
 void azoo_exp(const float *x, float *y, long n);
@@ -55,6 +56,8 @@ void azoo_dwconv2d_s1_wgrad(const float *xp, long wp, const float *gy, long oh, 
 /// AVX-512 GEMM over a batch of column blocks (gemm.c). Whether this CPU runs it (AZOO_CONV_ISA caps it too).
 int azoo_gemm_available(void);
 /// Floats that azoo_gemm_pack_a writes for an m × k op(A).
+/// 64-bit hash of the bits of n floats (hash.c).
+uint64_t azoo_hash_floats(const float *p, long n);
 long azoo_gemm_packed_a_size(long m, long k);
 /// Packs row strips s0..<s1 (12 rows each, ⌈m/12⌉ in all) of α·op(A) (m × k; op(A)[i][p] = a[p·lda + i] when
 /// trans, else a[i·lda + p]) into apack (azoo_gemm_packed_a_size floats). Workers may pack disjoint strips.
