@@ -1,9 +1,10 @@
 import Kernels
 
 /// Two exact re-layouts that bring 3×3 convolutions the Winograd kernels would not take
-/// (Kernels/Conv2d+Winograd.swift's bounds) onto them. Both are compositions of layout ops
-/// (pad, reshape, permute, slice) around an ordinary `conv2d`, so their gradients are those ops'
-/// backward passes and the inner convolution's own (Winograd input and weight gradients).
+/// (Kernels/Conv2d+Winograd.swift's bounds) onto them. Both are compositions of layout copies
+/// (`LayoutCopy`, whose gather and scatter are each other's adjoints; strided slices) around an
+/// ordinary `conv2d`, so their gradients are those copies' backward passes and the inner
+/// convolution's own (Winograd input and weight gradients).
 ///
 /// - **Dilated → sub-grids.** A 3×3 convolution with dilation d and padding d reads only inputs of
 ///   its output's row and column parity modulo d: with stride 1 it is d² undilated convolutions
@@ -14,7 +15,9 @@ import Kernels
 ///   layer3's 14×14 when gradients are recorded) is laid side by side in one canvas per worker, a
 ///   zero column between neighbours (the padding both of them see), convolved with padding 1, and
 ///   cut apart again. The canvas costs one wasted column per image (8/7 of the work on 7×7 maps)
-///   and two copies of the activations, against 4 multiplications per output instead of 9.
+///   and two copies of the activations, against 4 multiplications per output instead of 9. For
+///   inference, also where a canvas reaches F(4×4, 3×3) and the lone maps only F(2×2).
+/// A batch with fewer than two images per worker (the parity fixtures' batch of two) is left alone.
 ///
 /// `AZOO_WINOGRAD_LAYOUTS=0` (`ConvolutionPaths.winogradLayouts`) turns both off.
 
