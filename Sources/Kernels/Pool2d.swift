@@ -65,9 +65,7 @@ func maxPool3x3Stride2Values(_ g: Pool2dGeometry, input: UnsafePointer<Float>, o
         let v = vmax + 1
         for pl in range {
             let x = input + pl * h * w, y = output + pl * oh * ow
-            var nan = false
-            for i in 0..<h * w where x[i] != x[i] { nan = true }
-            if nan {
+            if planeHasNaN(x, h * w) {
                 let ix = UnsafeMutablePointer<Int32>.allocate(capacity: oh * ow)
                 maxPoolPlaneGeneric(g, x, y, ix)
                 ix.deallocate()
@@ -107,9 +105,7 @@ func maxPool3x3Stride2(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output:
         defer { vmax.deallocate(); vrow.deallocate() }
         for pl in range {
             let x = input + pl * h * w, y = output + pl * oh * ow, ix = indices + pl * oh * ow
-            var nan = false
-            for i in 0..<h * w where x[i] != x[i] { nan = true }
-            if nan {
+            if planeHasNaN(x, h * w) {
                 maxPoolPlaneGeneric(g, x, y, ix)
                 continue
             }
@@ -129,17 +125,23 @@ func maxPool3x3Stride2(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output:
                     r += 1
                 }
                 // Horizontal: columns in order; an equal value from a smaller row wins.
+                // Columns 2·ox − 1, 2·ox, 2·ox + 1 unrolled, each a branch-free select (the winners are
+                // data-dependent: a loop with branches was mispredicted at every window).
                 for ox in 0..<ow {
-                    let c0 = max(2 * ox - 1, 0), c1 = min(2 * ox + 1, w - 1)
-                    var best = vmax[c0], br = vrow[c0], bc = c0
-                    var c = c0 + 1
-                    while c <= c1 {
+                    let c0 = max(2 * ox - 1, 0), ca = 2 * ox, cb = 2 * ox + 1
+                    var best = vmax[c0], br = vrow[c0], bc = Int32(c0)
+                    @inline(__always) func consider(_ c: Int) {
                         let v = vmax[c], rr = vrow[c]
-                        if v > best || (v == best && rr < br) { best = v; br = rr; bc = c }
-                        c += 1
+                        let gt = v > best, tie = v == best && rr < br
+                        let take = gt || tie
+                        best = take ? v : best
+                        br = take ? rr : br
+                        bc = take ? Int32(c) : bc
                     }
+                    if ca > c0 { consider(ca) }
+                    if cb < w { consider(cb) }
                     y[oy * ow + ox] = best
-                    ix[oy * ow + ox] = br * Int32(w) + Int32(bc)
+                    ix[oy * ow + ox] = br * Int32(w) + bc
                 }
             }
         }
@@ -331,4 +333,15 @@ public func adaptiveMaxPool2dBackward(planes: Int, inH: Int, inW: Int, outH: Int
             for q in 0..<(outH * outW) { gx[Int(ix[q])] += gy[q] }
         }
     }
+}
+
+/// Whether any of the `count` floats at `x` is NaN: an integer max over the magnitudes' bit
+/// patterns (NaN: above infinity's 0x7F800000), which vectorises where a float compare per element
+/// with an early exit does not.
+@inline(__always) func planeHasNaN(_ x: UnsafePointer<Float>, _ count: Int) -> Bool {
+    var m: UInt32 = 0
+    x.withMemoryRebound(to: UInt32.self, capacity: count) { b in
+        for i in 0..<count { m = max(m, b[i] & 0x7FFF_FFFF) }
+    }
+    return m > 0x7F80_0000
 }
