@@ -16,10 +16,11 @@ extension Conv2dGeometry {
     /// tiles, one register strip. Measured on one core: (8,512,28,28) 512 × 512 forward 137 → 71 ms,
     /// forward+backward 404 → 291; (8,256,14,14), 49 tiles, forward 11.1 → 5.8 ms, forward+backward
     /// 32.0 → 19.6; resnet18 forward+backward 434 → 400–423 ms, resnet50 1173 → 1137, resnest50d 1668 →
-    /// 1428. Training keeps the narrower bounds: there F(2×2)'s rounding (a few times the direct
-    /// sum's) flipped ReLU kinks of the resnet34 parity fixture (94 comparisons decided by less than
-    /// 16× the float32 error; nudging its input did not converge) and its gradients went up to 7×
-    /// past the bound. Beyond 512 × 512 the 16 transformed kernel matrices (64·cin·cout bytes, read
+    /// 1428. Training keeps the narrower bounds: with the canvases of Tensor+WinogradLayouts.swift
+    /// (which bring batches of small maps onto them) the wider ones no longer gain (resnet18
+    /// forward+backward 220–236 ms narrow, 237–247 wide, two threads); their earlier obstacle, ReLU
+    /// kinks of the resnet34 parity fixture flipped by F(2×2)'s rounding, is gone with its nudged
+    /// input (`AZOO_WINOGRAD_WIDE_TRAINING=1` passes every parity test). Beyond 512 × 512 the 16 transformed kernel matrices (64·cin·cout bytes, read
     /// once per block of tiles) leave the 32 MB L3 (SK's 1024 × 1024 ran 1.3× slower); on 7×7 maps
     /// (16 tiles) 1.1× slower. And at least one (image, group) item per worker (the items are what the
     /// workers share) or, with fewer (a batch of one image), two blocks of tile rows per worker.
@@ -157,8 +158,10 @@ enum WinogradKernel {
     }
 }
 
-/// Forward; `inference`: U from `WinogradKernelCache`. F(4×4, 3×3) with `f43` (inference: its rounding error, about 10× F(2×2, 3×3)'s, would be
-/// amplified by training-mode BatchNorm's backward beyond PyTorch's own float32 error).
+/// Forward; `inference`: U from `WinogradKernelCache`. F(4×4, 3×3) with `f43`, for inference only:
+/// its rounding error is about 10× F(2×2, 3×3)'s, and in recorded forwards it did not pay (resnet50
+/// forward+backward 645–670 ms with it, 625–659 without; with the nudged fixture inputs the parity
+/// tests pass either way).
 func winogradForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
                      _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, f43: Bool, inference: Bool) {
     let w = UncheckedSendable(weight), cpg = g.cpg, opg = g.opg
