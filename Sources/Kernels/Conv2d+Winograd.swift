@@ -80,11 +80,11 @@ enum WinogradKernel {
 
     /// `out` (N, cout·groups, h + 2p − 2, w + 2p − 2) from `input` (N, cin·groups, h, w); kernels packed by `pack`
     /// (`azoo_wino43_pack_u` with `f43`, else `azoo_wino_pack_u`); F(4×4, 3×3) with `f43`, else F(2×2, 3×3).
-    /// `cached`: the weights behind `pack` (all groups, `count` floats) when U may come from and go to
-    /// `WinogradKernelCache` (inference passes).
+    /// `cached`: the forward weights behind `pack` ((cout·groups, cin, 3, 3)) when U may come from and go
+    /// to `WinogradKernelCache` (inference passes).
     static func run(batch: Int, groups: Int, cin: Int, cout: Int, h: Int, w: Int, pad: Int, f43: Bool,
                     input: UnsafePointer<Float>, bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>,
-                    cached: (weights: UnsafePointer<Float>, count: Int, flip: Bool)? = nil,
+                    cached: UnsafePointer<Float>? = nil,
                     pack: @Sendable (_ group: Int, _ strips: Range<Int>, _ dst: UnsafeMutablePointer<Float>) -> Void) {
         let oh = h + 2 * pad - 2, ow = w + 2 * pad - 2
         let uSize = f43 ? azoo_wino43_u_size(cout, cin) : azoo_wino_u_size(cout, cin)
@@ -104,10 +104,9 @@ enum WinogradKernel {
         }
         var kept: WinogradKernelCache.Buffer?
         let u: UnsafeMutablePointer<Float>
-        if let c = cached, ConvolutionPaths.winogradKernelCache {
-            let key = WinogradKernelCache.Key(weights: UInt(bitPattern: c.weights), count: c.count, f43: f43, flip: c.flip,
-                                              cin: cin, cout: cout, groups: groups)
-            let buffer = WinogradKernelCache.shared.buffer(key, hash: azoo_hash_floats(c.weights, c.count),
+        if let weights = cached, ConvolutionPaths.winogradKernelCache {
+            let key = WinogradKernelCache.Key(weights: UInt(bitPattern: weights), f43: f43, cin: cin, cout: cout, groups: groups)
+            let buffer = WinogradKernelCache.shared.buffer(key, hash: azoo_hash_floats(weights, groups * cout * cin * 9),
                                                            count: groups * uSize, pack: packAll)
             kept = buffer
             u = buffer.pointer
@@ -167,7 +166,7 @@ func winogradForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weigh
     let w = UncheckedSendable(weight), cpg = g.cpg, opg = g.opg
     WinogradKernel.run(batch: g.batch, groups: g.groups, cin: cpg, cout: opg, h: g.height, w: g.width, pad: g.padH, f43: f43,
                        input: input, bias: bias, output: output,
-                       cached: inference ? (weight, g.outChannels * cpg * 9, false) : nil) { grp, s, dst in
+                       cached: inference ? weight : nil) { grp, s, dst in
         (f43 ? azoo_wino43_pack_u : azoo_wino_pack_u)(w.value + grp * opg * cpg * 9, opg, cpg, cpg * 9, 9, 0, dst, s.lowerBound,
                                                       s.upperBound)
     }

@@ -23,7 +23,7 @@ final class WinogradKernelCache: Sendable {
     }
 
     struct Key: Hashable {
-        let weights: UInt, count: Int, f43: Bool, flip: Bool, cin: Int, cout: Int, groups: Int
+        let weights: UInt, f43: Bool, cin: Int, cout: Int, groups: Int
     }
 
     private struct Entry { let hash: UInt64; let buffer: Buffer; var stamp: Int }

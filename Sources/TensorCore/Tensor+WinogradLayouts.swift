@@ -124,26 +124,30 @@ extension Tensor {
 
 /// The copies of the re-layouts, one (image, channel) plane per task, split over the workers.
 enum LayoutCopy {
+    /// Every (full plane, sub-grid (py, px)) pair of `n` images of `c` channels, split over the
+    /// workers by full plane: `body(fullPlane, subPlane, py, px)`, plane indices in their tensors.
+    private static func forEachSubGrid(_ n: Int, _ c: Int, _ d: Int, _ body: (Int, Int, Int, Int) -> Void) {
+        Threading.parallelFor(n * c, minChunk: 4) { r in
+            for plane in r {
+                let (img, ch) = (plane / c, plane % c)
+                for py in 0..<d { for px in 0..<d { body(plane, ((img * d + py) * d + px) * c + ch, py, px) } }
+            }
+        }
+    }
+
     static func subGrids(_ x: Tensor, _ d: Int, _ hs: Int, _ ws: Int) -> Tensor {
         let (n, c, h, w) = (x.shape[0], x.shape[1], x.shape[2], x.shape[3])
         let out = Tensor(uninitializedShape: [n * d * d, c, hs, ws])
         let src = UncheckedSendable(UnsafePointer(x.data)), dst = UncheckedSendable(out.data)
-        Threading.parallelFor(n * c, minChunk: 4) { r in
-            for plane in r {
-                let (img, ch) = (plane / c, plane % c), p = src.value + plane * h * w
-                for py in 0..<d {
-                    for px in 0..<d {
-                        let q = dst.value + (((img * d + py) * d + px) * c + ch) * hs * ws
-                        for i in 0..<hs {
-                            let row = i * d + py, o = q + i * ws
-                            guard row < h else { o.update(repeating: 0, count: ws); continue }
-                            let s = p + row * w
-                            for j in 0..<ws {
-                                let col = j * d + px
-                                o[j] = col < w ? s[col] : 0
-                            }
-                        }
-                    }
+        forEachSubGrid(n, c, d) { plane, sub, py, px in
+            let p = src.value + plane * h * w, q = dst.value + sub * hs * ws
+            for i in 0..<hs {
+                let row = i * d + py, o = q + i * ws
+                guard row < h else { o.update(repeating: 0, count: ws); continue }
+                let s = p + row * w
+                for j in 0..<ws {
+                    let col = j * d + px
+                    o[j] = col < w ? s[col] : 0
                 }
             }
         }
@@ -154,18 +158,11 @@ enum LayoutCopy {
         let (c, hs, ws) = (y.shape[1], y.shape[2], y.shape[3]), n = y.shape[0] / (d * d)
         let out = Tensor(uninitializedShape: [n, c, h, w])
         let src = UncheckedSendable(UnsafePointer(y.data)), dst = UncheckedSendable(out.data)
-        Threading.parallelFor(n * c, minChunk: 4) { r in
-            for plane in r {
-                let (img, ch) = (plane / c, plane % c), q = dst.value + plane * h * w
-                for py in 0..<d {
-                    for px in 0..<d {
-                        let p = src.value + (((img * d + py) * d + px) * c + ch) * hs * ws
-                        for i in 0..<hs where i * d + py < h {
-                            let o = q + (i * d + py) * w, s = p + i * ws
-                            for j in 0..<ws where j * d + px < w { o[j * d + px] = s[j] }
-                        }
-                    }
-                }
+        forEachSubGrid(n, c, d) { plane, sub, py, px in
+            let q = dst.value + plane * h * w, p = src.value + sub * hs * ws
+            for i in 0..<hs where i * d + py < h {
+                let o = q + (i * d + py) * w, s = p + i * ws
+                for j in 0..<ws where j * d + px < w { o[j * d + px] = s[j] }
             }
         }
         return out
