@@ -48,6 +48,10 @@ public enum ConvolutionPaths {
     /// reaches them: dilated ones as sub-grids, batches of small maps as canvases
     /// (TensorCore/Tensor+WinogradLayouts.swift; `AZOO_WINOGRAD_LAYOUTS=0` turns it off).
     @TaskLocal public static var winogradLayouts = getenv("AZOO_WINOGRAD_LAYOUTS").map { String(cString: $0) } != "0"
+    /// Whether strided 7×7 convolutions with few input channels (ResNet's stem) run as a stride-1
+    /// convolution of the input's phases on the direct kernels (TensorCore/Tensor+PhaseLayout.swift;
+    /// `AZOO_PHASE_LAYOUT=0` turns it off).
+    @TaskLocal public static var phaseLayout = getenv("AZOO_PHASE_LAYOUT").map { String(cString: $0) } != "0"
     /// Whether passes that record gradients also take the inference bounds of F(2×2, 3×3) (up to
     /// 512 × 512 channels, maps down to 32 tiles). Off by default (its rounding flipped ReLU kinks of
     /// the resnet34 gradient-parity fixture's plain input; the fixture's input is now nudged off
@@ -57,7 +61,7 @@ public enum ConvolutionPaths {
 
 extension Conv2dGeometry {
     /// Whether the direct kernels serve this convolution.
-    var usesDirect: Bool {
+    public var usesDirect: Bool {
         ConvolutionPaths.directStrideOne && strideH == 1 && strideW == 1 && !isDepthwise && !isPointwise && opg <= 64 && outH > 0 && outW > 0
     }
 

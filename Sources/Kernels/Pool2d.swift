@@ -1,3 +1,5 @@
+import CKernels
+
 /// Geometry of 2-D pooling over `planes` planes of H×W (N·C for NCHW).
 public struct Pool2dGeometry: Sendable, Equatable {
     public var planes, height, width, kernelH, kernelW, strideH, strideW, padH, padW, dilationH, dilationW: Int
@@ -101,8 +103,17 @@ func maxPool3x3Stride2(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output:
                        indices: UnsafeMutablePointer<Int32>) {
     let oh = g.outH, ow = g.outW, h = g.height, w = g.width
     Threading.parallelFor(g.planes) { range in
-        let vmax = UnsafeMutablePointer<Float>.allocate(capacity: w), vrow = UnsafeMutablePointer<Int32>.allocate(capacity: w)
-        defer { vmax.deallocate(); vrow.deallocate() }
+        // Column j at [1 + j]; column −1 and the positions after the last column are sentinels (−∞
+        // from row Int32.max), which lose to every value of the map, −∞ included, under the tie rule;
+        // azoo_maxpool_h3s2 reads up to position 2·ow + 48.
+        let capacity = Swift.max(w + 2, 2 * ow + 48)
+        let vmaxBase = UnsafeMutablePointer<Float>.allocate(capacity: capacity)
+        let vrowBase = UnsafeMutablePointer<Int32>.allocate(capacity: capacity)
+        defer { vmaxBase.deallocate(); vrowBase.deallocate() }
+        (vmaxBase[0], vrowBase[0]) = (-.infinity, .max)
+        (vmaxBase + w + 1).update(repeating: -.infinity, count: capacity - w - 1)
+        (vrowBase + w + 1).update(repeating: .max, count: capacity - w - 1)
+        let vmax = vmaxBase + 1, vrow = vrowBase + 1
         for pl in range {
             let x = input + pl * h * w, y = output + pl * oh * ow, ix = indices + pl * oh * ow
             if planeHasNaN(x, h * w) {
@@ -124,25 +135,9 @@ func maxPool3x3Stride2(_ g: Pool2dGeometry, input: UnsafePointer<Float>, output:
                     }
                     r += 1
                 }
-                // Horizontal: columns in order; an equal value from a smaller row wins.
-                // Columns 2·ox − 1, 2·ox, 2·ox + 1 unrolled, each a branch-free select (the winners are
-                // data-dependent: a loop with branches was mispredicted at every window).
-                for ox in 0..<ow {
-                    let c0 = max(2 * ox - 1, 0), ca = 2 * ox, cb = 2 * ox + 1
-                    var best = vmax[c0], br = vrow[c0], bc = Int32(c0)
-                    @inline(__always) func consider(_ c: Int) {
-                        let v = vmax[c], rr = vrow[c]
-                        let gt = v > best, tie = v == best && rr < br
-                        let take = gt || tie
-                        best = take ? v : best
-                        br = take ? rr : br
-                        bc = take ? Int32(c) : bc
-                    }
-                    if ca > c0 { consider(ca) }
-                    if cb < w { consider(cb) }
-                    y[oy * ow + ox] = best
-                    ix[oy * ow + ox] = br * Int32(w) + bc
-                }
+                // Horizontal: columns 2·ox − 1, 2·ox, 2·ox + 1 in order; an equal value from a smaller
+                // row wins (CKernels/maxpool.c, sixteen outputs per step).
+                azoo_maxpool_h3s2(vmaxBase, vrowBase, ow, Int32(w), y + oy * ow, ix + oy * ow)
             }
         }
     }

@@ -20,6 +20,8 @@ extension Tensor {
         checkShape(g.outH > 0 && g.outW > 0, "conv2d: input \(shape) is too small for weight \(weight.shape) (output \(g.outH)×\(g.outW))")
         MACCounter.record(g.batch * g.outChannels * g.outH * g.outW * weight.shape[1] * weight.shape[2] * weight.shape[3])
         let recording = GradMode.isEnabled && (node != nil || weight.node != nil || bias?.node != nil)
+        // The phase re-layout only outside any gradient recording (see Tensor+PhaseLayout.swift).
+        if !GradMode.isEnabled, let y = conv2dOnPhaseLayout(weight: weight, bias: bias, g) { return y }
         if let y = conv2dOnWinogradLayout(weight: weight, bias: bias, g, inference: !recording) { return y }
         let out = Tensor(uninitializedShape: [g.batch, g.outChannels, g.outH, g.outW])
         conv2dForward(g, input: data, weight: weight.data, bias: bias.map { UnsafePointer($0.data) }, output: out.data,

@@ -118,4 +118,9 @@ void azoo_wino_wgrad_finish(const float *du, long cout, long cin, float *dw, lon
 /// r[o·inner + j] = x[o·inner + j] ⊕ s[o] (s[o] ⊕ x[…] when scalarFirst) for o < rows, j < inner, with ⊕ =
 /// + − × ÷ for op 0…3 (rowwise.c). r may equal x.
 void azoo_rows_scalar(const float *x, const float *s, float *r, long rows, long inner, int op, int scalarFirst);
+/// The horizontal step of the 3×3 stride-2 max pool with indices (maxpool.c): v and r hold a row's
+/// vertical maxima and their rows at positions 1 + j for column j, with (−∞, INT32_MAX) sentinels at 0
+/// and after the last column and readable to position 2·ow + 48; y[ox] and ix[ox] (row·w + column) get
+/// the window's maximum by PyTorch's rule (first in row-major order among equals).
+void azoo_maxpool_h3s2(const float *v, const int32_t *r, long ow, int32_t w, float *y, int32_t *ix);
 #endif
