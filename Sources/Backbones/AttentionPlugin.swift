@@ -125,6 +125,9 @@ public struct BlockPlugins {
         BlockPlugins(named: [(name, module)], positions: [position])
     }
 
+    /// Whether a plugin sits at `position`.
+    func has(_ position: SlotPosition) -> Bool { positions.contains(position) }
+
     /// Applies the plugins at `position` in order.
     func apply(_ position: SlotPosition, _ x: Tensor) -> Tensor {
         var y = x

@@ -46,10 +46,14 @@ public final class BasicBlock: Module, @unchecked Sendable {
     var lastNorm: Module { bn2 }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        var out = slots.apply(.afterConv1, normReLU(bn1, conv3x3RowSplit(conv1, x)))
+        // Inference with constant norms: each conv with its norm, ReLU and residual sum in one pass (NormReLU.swift).
+        var out = slots.apply(.afterConv1, fusedConvNorm(conv1, bn1, x, relu: true) ?? normReLU(bn1, conv3x3RowSplit(conv1, x)))
+        let identity = downsampled(downsample, x)
+        if !slots.has(.afterConv2), !slots.has(.afterConv3), let y = fusedConvNorm(conv2, bn2, out, residual: identity, relu: true) {
+            return slots.apply(.afterBlock, y)
+        }
         out = bn2(conv3x3RowSplit(conv2, out))
         out = slots.apply(.afterConv3, slots.apply(.afterConv2, out))
-        let identity = downsample.map { $0(x) } ?? x
         return slots.apply(.afterBlock, out.addingReLU(identity))
     }
 }
@@ -106,10 +110,14 @@ public final class Bottleneck: Module, @unchecked Sendable {
     var lastNorm: Module { bn3 }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        var out = slots.apply(.afterConv1, normReLU(bn1, conv1(x)))
-        out = slots.apply(.afterConv2, normReLU(bn2, conv3x3RowSplit(conv2, out)))
+        // Inference with constant norms: each conv with its norm, ReLU and residual sum in one pass (NormReLU.swift).
+        var out = slots.apply(.afterConv1, fusedConvNorm(conv1, bn1, x, relu: true) ?? normReLU(bn1, conv1(x)))
+        out = slots.apply(.afterConv2, fusedConvNorm(conv2, bn2, out, relu: true) ?? normReLU(bn2, conv3x3RowSplit(conv2, out)))
+        let identity = downsampled(downsample, x)
+        if !slots.has(.afterConv3), let y = fusedConvNorm(conv3, bn3, out, residual: identity, relu: true) {
+            return slots.apply(.afterBlock, y)
+        }
         out = slots.apply(.afterConv3, bn3(conv3(out)))
-        let identity = downsample.map { $0(x) } ?? x
         return slots.apply(.afterBlock, out.addingReLU(identity))
     }
 }

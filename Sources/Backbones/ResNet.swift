@@ -65,7 +65,7 @@ public final class ResNet: Module, @unchecked Sendable {
     /// The stem's output (stride 4 with the max pool).
     public func stem(_ x: Tensor) -> Tensor {
         checkInput(x)
-        var y = normReLU(bn1, conv1(x))
+        var y = (conv1 as? Conv2d).flatMap { fusedConvNorm($0, bn1, x, relu: true) } ?? normReLU(bn1, conv1(x))
         if let ca, let sa { y = y.channelGated(ca(y)); y = sa(y) * y }
         if let maxpool { y = maxpool(y) }
         return y

@@ -4,6 +4,8 @@
 #define ATTNZOO_CONV_VEC_H
 #include <stdlib.h>
 #include <string.h>
+#include <stdint.h>
+#include "ckernels.h"
 
 typedef float v16 __attribute__((ext_vector_type(16)));
 typedef float v8 __attribute__((ext_vector_type(8)));
@@ -39,6 +41,16 @@ INLINE int conv_isa(void) {
 static inline AVX512 void st16_lanes512(float *p, const v16 *x, long lo, long hi) {
     _mm512_mask_storeu_ps(p, (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1)), (__m512)*x);
 }
+/// An azoo_epilogue on one vector of finished sums for output channel o, stored at d (mask m): the
+/// residual is read at d + roff floats.
+static inline AVX512 __m512 epilogue512(__m512 x, const azoo_epilogue *e, long o, const float *d, long roff, __mmask16 m) {
+    x = _mm512_fmadd_ps(x, _mm512_set1_ps(e->scale[o]), _mm512_set1_ps(e->shift[o]));
+    if (e->residual) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, d + roff));
+    if (e->relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);   // max(0, NaN) is the second operand: NaN
+    return x;
+}
+/// Floats from base to p (both in one address space; the residual's offset from the output).
+static inline long float_offset(const float *p, const float *base) { return (long)(((intptr_t)p - (intptr_t)base) / (intptr_t)sizeof(float)); }
 /// Copies n < 16 floats from s to d; nothing past s + n is read.
 static inline AVX512 void copy_short512(float *d, const float *s, long n) {
     const __mmask16 m = (__mmask16)((1u << n) - 1);

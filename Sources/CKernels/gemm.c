@@ -170,20 +170,23 @@ static AVX512 void pack_bt(const float *b, long ldb, long pc, long kc, long t0, 
     }
 }
 
-/// One row piece of a tile: d[0..<n] = x (+ β·d when first, + d otherwise, + bias when first).
-static inline AVX512 void store_piece(float *d, __m512 x, __mmask16 m, int first, float beta, float bias) {
+/// One row piece of a tile: d[0..<n] = x (+ β·d when first, + d otherwise, + bias when first), then the
+/// epilogue of row o when e is not NULL (the last block of k).
+static inline AVX512 void store_piece(float *d, __m512 x, __mmask16 m, int first, float beta, float bias,
+                                      const azoo_epilogue *e, long o, long roff) {
     if (!first) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, d));
     else {
         if (beta != 0) x = _mm512_fmadd_ps(_mm512_set1_ps(beta), _mm512_maskz_loadu_ps(m, d), x);
         if (bias != 0) x = _mm512_add_ps(x, _mm512_set1_ps(bias));
     }
+    if (e) x = epilogue512(x, e, o, d, roff, m);
     _mm512_mask_storeu_ps(d, m, x);
 }
 
 /// The 12 × 32 product of an A strip and a B strip over kc, stored into C rows `ldc` apart (rows × cols
 /// of it), or into `tile` (12 × 32, plain) when c is NULL.
 static AVX512 void kernel(long kc, const float *ap, const float *bp, float *c, long ldc, long rows, long cols,
-                          float beta, int first, const float *bias, float *tile) {
+                          float beta, int first, const float *bias, float *tile, const azoo_epilogue *e, long i0, long roff) {
     __m512 acc0[MR], acc1[MR];
 #pragma clang loop unroll(full)
     for (int r = 0; r < MR; r++) {
@@ -212,19 +215,19 @@ static AVX512 void kernel(long kc, const float *ap, const float *bp, float *c, l
     for (int r = 0; r < MR; r++) {
         if (r >= rows) break;
         const float bv = first && bias ? bias[r] : 0;
-        store_piece(c + r * ldc, acc0[r], m0, first, beta, bv);
-        store_piece(c + r * ldc + 16, acc1[r], m1, first, beta, bv);
+        store_piece(c + r * ldc, acc0[r], m0, first, beta, bv, e, i0 + r, roff);
+        store_piece(c + r * ldc + 16, acc1[r], m1, first, beta, bv, e, i0 + r, roff);
     }
 }
 
 /// The 12 × 32 product of one packed A strip and one packed B strip over kc, written to c (rows ldc apart).
 AVX512 void azoo_gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc) {
-    kernel(kc, ap, bp, c, ldc, MR, NR, 0, 1, NULL, NULL);
+    kernel(kc, ap, bp, c, ldc, MR, NR, 0, 1, NULL, NULL, NULL, 0, 0);
 }
 
 /// The same product added to c.
 AVX512 void azoo_gemm_tile_add(long kc, const float *ap, const float *bp, float *c, long ldc) {
-    kernel(kc, ap, bp, c, ldc, MR, NR, 0, 0, NULL, NULL);
+    kernel(kc, ap, bp, c, ldc, MR, NR, 0, 0, NULL, NULL, NULL, 0, 0);
 }
 
 /// Per-thread B panel, allocated on first use (one per thread that multiplies; never freed).
@@ -232,7 +235,8 @@ static _Thread_local float *panel;
 
 static AVX512 void run512(long m, long k, const float *apack, int transb, const float *b, long ldb, long bstride,
                           long ncols, float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1,
-                          long s0, long s1) {
+                          long s0, long s1, const azoo_epilogue *epi) {
+    const long roff = epi && epi->residual ? float_offset(epi->residual, c) : 0;
     if (!panel && !(panel = aligned_alloc(64, sizeof(float) * KC * NC_LARGE))) abort();
     const long NC = m * k <= (1L << 18) ? NC_SMALL : NC_LARGE;
     float tile[MR * NR] __attribute__((aligned(64)));
@@ -242,6 +246,7 @@ static AVX512 void run512(long m, long k, const float *apack, int transb, const 
         for (long pc = 0; pc < k; pc += KC) {
             const long kc = k - pc < KC ? k - pc : KC;
             const int first = pc == 0;
+            const azoo_epilogue *e = pc + kc == k ? epi : NULL;   // on the finished sums only
             if (transb) pack_bt(b, ldb, pc, kc, jc, nc, panel);
             else pack_b(b, ldb, bstride, ncols, pc, kc, jc, nc, panel);
             for (long ic = s0; ic < s1; ic += MC / MR) {
@@ -256,10 +261,10 @@ static AVX512 void run512(long m, long k, const float *apack, int transb, const 
                         const float *bs = bias ? bias + i0 : NULL;
                         if (sg.count == 1) {
                             kernel(kc, ap, bp, c + sg.img[0] * cstride + i0 * ldc + sg.pos[0], ldc, rows, w, beta, first,
-                                   bs, NULL);
+                                   bs, NULL, e, i0, roff);
                             continue;
                         }
-                        kernel(kc, ap, bp, NULL, 0, rows, w, 0, 1, NULL, tile);
+                        kernel(kc, ap, bp, NULL, 0, rows, w, 0, 1, NULL, tile, NULL, 0, 0);
                         for (long r = 0; r < rows; r++) {
                             const float bv = first && bs ? bs[r] : 0;
                             for (long i = 0; i < sg.count; i++) {
@@ -267,7 +272,7 @@ static AVX512 void run512(long m, long k, const float *apack, int transb, const 
                                 for (long o = 0; o < sg.len[i]; o += 16) {
                                     const __mmask16 mk = lanes(sg.len[i] - o);
                                     store_piece(d + o, _mm512_maskz_loadu_ps(mk, tile + r * NR + sg.off[i] + o), mk,
-                                                first, beta, bv);
+                                                first, beta, bv, e, i0 + r, roff);
                                 }
                             }
                         }
@@ -280,15 +285,16 @@ static AVX512 void run512(long m, long k, const float *apack, int transb, const 
 #endif
 
 void azoo_gemm_run(long m, long k, const float *apack, int transB, const float *b, long ldb, long bstride, long ncols,
-                   float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1, long s0, long s1) {
+                   float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1, long s0, long s1,
+                   const azoo_epilogue *epi) {
     if (m <= 0 || t1 <= t0 || s1 <= s0) return;
 #if CONV_X86
     if (conv_isa() >= 2 && k > 0) {
-        run512(m, k, apack, transB, b, ldb, bstride, ncols, beta, bias, c, ldc, cstride, t0, t1, s0, s1);
+        run512(m, k, apack, transB, b, ldb, bstride, ncols, beta, bias, c, ldc, cstride, t0, t1, s0, s1, epi);
         return;
     }
 #endif
     (void)m; (void)k; (void)apack; (void)transB; (void)b; (void)ldb; (void)bstride; (void)ncols; (void)beta; (void)bias; (void)c;
-    (void)ldc; (void)cstride; (void)t0; (void)t1; (void)s0; (void)s1;
+    (void)ldc; (void)cstride; (void)t0; (void)t1; (void)s0; (void)s1; (void)epi;
     abort();  // callers check azoo_gemm_available()
 }

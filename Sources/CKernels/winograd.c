@@ -118,7 +118,8 @@ int azoo_wino_available(void) {
 
 #if CONV_X86
 static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, const float *u, long cout,
-                          const float *bias, float *out, float *work, long b0, long b1) {
+                          const float *bias, float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
+    const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
     const wgeo g = wino_geo(h, w, p);
     const long rows = block_rows(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR, ldm = strips * WNR;
@@ -196,8 +197,22 @@ static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, c
                         const __m512 a = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]), b);
                         const __m512 c = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]), b);
                         float *dst = out + o * oh * ow + (y0 + i) * ow + 2 * tx0;
-                        _mm512_mask_storeu_ps(dst, ml, _mm512_permutex2var_ps(a, lo, c));
-                        _mm512_mask_storeu_ps(dst + 16, mh, _mm512_permutex2var_ps(a, hi, c));
+                        __m512 v0 = _mm512_permutex2var_ps(a, lo, c), v1 = _mm512_permutex2var_ps(a, hi, c);
+                        if (epi) {
+                            const __m512 es = _mm512_set1_ps(epi->scale[o]), et = _mm512_set1_ps(epi->shift[o]);
+                            v0 = _mm512_fmadd_ps(v0, es, et);
+                            v1 = _mm512_fmadd_ps(v1, es, et);
+                            if (epi->residual) {
+                                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(ml, dst + roff));
+                                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(mh, dst + 16 + roff));
+                            }
+                            if (epi->relu) {
+                                v0 = _mm512_max_ps(_mm512_setzero_ps(), v0);
+                                v1 = _mm512_max_ps(_mm512_setzero_ps(), v1);
+                            }
+                        }
+                        _mm512_mask_storeu_ps(dst, ml, v0);
+                        _mm512_mask_storeu_ps(dst + 16, mh, v1);
                     }
                 }
             }
@@ -207,10 +222,11 @@ static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, c
 #endif
 
 void azoo_wino_f23(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
-                   float *out, float *work, long b0, long b1) {
+                   float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
 #if CONV_X86
-    if (conv_isa() >= 2) { wino512(pad, cin, h, w, p, u, cout, bias, out, work, b0, b1); return; }
+    if (conv_isa() >= 2) { wino512(pad, cin, h, w, p, u, cout, bias, out, work, b0, b1, epi); return; }
 #endif
     (void)pad; (void)cin; (void)h; (void)w; (void)p; (void)u; (void)cout; (void)bias; (void)out; (void)work; (void)b0; (void)b1;
+    (void)epi;
     abort();  // callers check azoo_wino_available()
 }

@@ -122,7 +122,8 @@ static inline AVX512 void at6(const __m512 m[6], __m512 y[4]) {
 }
 
 static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, const float *u, long cout,
-                          const float *bias, float *out, float *work, long b0, long b1) {
+                          const float *bias, float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
+    const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
     const wgeo43 g = geo43(h, w, p);
     const long rows = block_rows43(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR, ldm = strips * WNR;
@@ -203,18 +204,26 @@ static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, co
                         __m512 y[4];
                         at6(a[i], y);
                         for (int j = 0; j < 4; j++) y[j] = _mm512_add_ps(y[j], b);
+                        if (epi)
+                            for (int j = 0; j < 4; j++)
+                                y[j] = _mm512_fmadd_ps(y[j], _mm512_set1_ps(epi->scale[o]), _mm512_set1_ps(epi->shift[o]));
                         const __m512d p01l = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_lo, y[1]));
                         const __m512d p01h = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_hi, y[1]));
                         const __m512d p23l = _mm512_castps_pd(_mm512_permutex2var_ps(y[2], pair_lo, y[3]));
                         const __m512d p23h = _mm512_castps_pd(_mm512_permutex2var_ps(y[2], pair_hi, y[3]));
                         float *dst = out + o * oh * ow + (y0 + i) * ow + 4 * tx0;
-                        _mm512_mask_storeu_ps(dst, wlanes(cols), _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, quad0, p23l)));
-                        _mm512_mask_storeu_ps(dst + 16, wlanes(cols - 16),
-                                              _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, quad1, p23l)));
-                        _mm512_mask_storeu_ps(dst + 32, wlanes(cols - 32),
-                                              _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, quad0, p23h)));
-                        _mm512_mask_storeu_ps(dst + 48, wlanes(cols - 48),
-                                              _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, quad1, p23h)));
+                        __m512 q[4] = {_mm512_castpd_ps(_mm512_permutex2var_pd(p01l, quad0, p23l)),
+                                       _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, quad1, p23l)),
+                                       _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, quad0, p23h)),
+                                       _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, quad1, p23h))};
+                        for (int j = 0; j < 4; j++) {
+                            const __mmask16 mj = wlanes(cols - 16 * j);
+                            if (epi) {   // scale and shift above; the residual and the ReLU per stored vector
+                                if (epi->residual) q[j] = _mm512_add_ps(q[j], _mm512_maskz_loadu_ps(mj, dst + 16 * j + roff));
+                                if (epi->relu) q[j] = _mm512_max_ps(_mm512_setzero_ps(), q[j]);
+                            }
+                            _mm512_mask_storeu_ps(dst + 16 * j, mj, q[j]);
+                        }
                     }
                 }
             }
@@ -233,10 +242,11 @@ void azoo_wino43_pack_u(const float *w, long cout, long cin, long ostride, long 
 }
 
 void azoo_wino_f43(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
-                   float *out, float *work, long b0, long b1) {
+                   float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
 #if CONV_X86
-    if (conv_isa() >= 2) { wino43(pad, cin, h, w, p, u, cout, bias, out, work, b0, b1); return; }
+    if (conv_isa() >= 2) { wino43(pad, cin, h, w, p, u, cout, bias, out, work, b0, b1, epi); return; }
 #endif
     (void)pad; (void)cin; (void)h; (void)w; (void)p; (void)u; (void)cout; (void)bias; (void)out; (void)work; (void)b0; (void)b1;
+    (void)epi;
     abort();  // callers check azoo_wino_available()
 }

@@ -44,7 +44,7 @@ private func forEachChunk(_ g: Conv2dGeometry, _ body: (_ first: Int, _ count: I
 
 /// Y_n,g = W_g · im2col(X_n,g) (+ bias) for chunks of images, each chunk one product per group.
 func batchedColumnsForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                           _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
+                           _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue? = nil) {
     let k = g.cpg * g.taps, p = g.outH * g.outW, hw = g.height * g.width, chunk = g.batchedColumnImages
     let cols = ColumnBuffer(count: chunk * k * p)
     let x = UncheckedSendable(input), c = UncheckedSendable(cols.pointer)
@@ -55,9 +55,12 @@ func batchedColumnsForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _
                     im2col(g, x.value + (first + i) * g.inChannels * hw, c.value + i * k * p, firstChannel: grp * g.cpg, parallel: false)
                 }
             }
-            ColumnGEMM.multiply(transA: false, m: g.opg, k: k, a: weight + grp * g.opg * k, lda: k, b: cols.pointer, ldb: p,
-                                bStride: k * p, columns: p, images: count, beta: 0, bias: bias.map { $0 + grp * g.opg },
-                                c: output + (first * g.outChannels + grp * g.opg) * p, ldc: p, cStride: g.outChannels * p)
+            let offset = (first * g.outChannels + grp * g.opg) * p
+            withEpilogue(epilogue, channel: grp * g.opg, offset: offset) { e in
+                ColumnGEMM.multiply(transA: false, m: g.opg, k: k, a: weight + grp * g.opg * k, lda: k, b: cols.pointer, ldb: p,
+                                    bStride: k * p, columns: p, images: count, beta: 0, bias: bias.map { $0 + grp * g.opg },
+                                    c: output + offset, ldc: p, cStride: g.outChannels * p, epilogue: e)
+            }
         }
     }
 }

@@ -52,6 +52,10 @@ public enum ConvolutionPaths {
     /// convolution of the input's phases on the direct kernels (TensorCore/Tensor+PhaseLayout.swift;
     /// `AZOO_PHASE_LAYOUT=0` turns it off).
     @TaskLocal public static var phaseLayout = getenv("AZOO_PHASE_LAYOUT").map { String(cString: $0) } != "0"
+    /// Whether inference blocks run a convolution with its constant norm, ReLU and residual sum as one
+    /// convolution with an epilogue (Backbones' `fusedConvNorm`, `ConvEpilogue`; `AZOO_CONV_EPILOGUE=0`
+    /// turns it off).
+    @TaskLocal public static var convEpilogue = getenv("AZOO_CONV_EPILOGUE").map { String(cString: $0) } != "0"
     /// Whether passes that record gradients also take the inference bounds of F(2×2, 3×3) (up to
     /// 512 × 512 channels, maps down to 32 tiles). Off by default (its rounding flipped ReLU kinks of
     /// the resnet34 gradient-parity fixture's plain input; the fixture's input is now nudged off

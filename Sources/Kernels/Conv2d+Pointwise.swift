@@ -18,13 +18,15 @@ extension Conv2dGeometry {
 
 /// Y_n,g (opg × HW) = W_g (opg × cpg) · X_n,g (cpg × HW) + bias, all images in one product per group.
 func pointwiseForward(_ g: Conv2dGeometry, _ x: UnsafePointer<Float>, _ w: UnsafePointer<Float>,
-                      _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>) {
+                      _ bias: UnsafePointer<Float>?, _ y: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue? = nil) {
     let hw = g.height * g.width
     for grp in 0..<g.groups {
-        ColumnGEMM.multiply(transA: false, m: g.opg, k: g.cpg, a: w + grp * g.opg * g.cpg, lda: g.cpg,
-                            b: x + grp * g.cpg * hw, ldb: hw, bStride: g.inChannels * hw, columns: hw, images: g.batch,
-                            beta: 0, bias: bias.map { $0 + grp * g.opg }, c: y + grp * g.opg * hw, ldc: hw,
-                            cStride: g.outChannels * hw)
+        withEpilogue(epilogue, channel: grp * g.opg, offset: grp * g.opg * hw) { e in
+            ColumnGEMM.multiply(transA: false, m: g.opg, k: g.cpg, a: w + grp * g.opg * g.cpg, lda: g.cpg,
+                                b: x + grp * g.cpg * hw, ldb: hw, bStride: g.inChannels * hw, columns: hw, images: g.batch,
+                                beta: 0, bias: bias.map { $0 + grp * g.opg }, c: y + grp * g.opg * hw, ldc: hw,
+                                cStride: g.outChannels * hw, epilogue: e)
+        }
     }
 }
 

@@ -112,7 +112,28 @@ func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ x: UnsafeMutable
 /// Convolution forward. `output` (N, O, outH, outW) is overwritten. `inference`: no gradient will be
 /// taken through it, so Winograd may use F(4×4, 3×3) (`Conv2dGeometry.winograd43`).
 public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, inference: Bool = false) {
+                          bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, inference: Bool = false,
+                          epilogue: ConvEpilogue? = nil) {
+    // The Winograd and GEMM paths apply `epilogue` to their output tiles; the others in a pass after.
+    if g.usesWinograd(inference: inference) {
+        winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43, inference: inference, epilogue: epilogue)
+        return
+    }
+    if g.usesColumnGEMM && !g.isDepthwise && !g.usesDirect {
+        pointwiseForward(g, input, weight, bias, output, epilogue: epilogue)
+        return
+    }
+    if g.usesBatchedColumns && !g.isDepthwise && !g.usesDirect {
+        batchedColumnsForward(g, input, weight, bias, output, epilogue: epilogue)
+        return
+    }
+    conv2dForwardPlain(g, input: input, weight: weight, bias: bias, output: output, inference: inference)
+    epilogue?.apply(output, batch: g.batch, channels: g.outChannels, plane: g.outH * g.outW)
+}
+
+/// `conv2dForward` without an epilogue, every path.
+private func conv2dForwardPlain(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, inference: Bool) {
     let p = g.outH * g.outW, hw = g.height * g.width
     if g.isDepthwise {
         depthwiseForward(g, input, weight, bias, output)

@@ -45,15 +45,18 @@ public enum ColumnGEMM {
     /// when `transA`, else `a[i·lda + p]`); B_n (k × columns, rows `ldb` apart) starts at `b + n·bStride`,
     /// or with `transB` (one image) B is columns × k and op(B) its transpose; C_n (m × columns, rows `ldc`
     /// apart) at `c + n·cStride`. Needs `available` and `columns ≥ minimumColumns`; runs on all
-    /// workers, or on the calling thread only with `serial`.
+    /// workers, or on the calling thread only with `serial`. `epilogue` (row i its channel i, residual
+    /// at c's offsets) is applied to the finished sums.
     public static func multiply(transA: Bool, transB: Bool = false, m: Int, k: Int, alpha: Float = 1,
                                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, bStride: Int,
                                 columns: Int, images: Int, beta: Float, bias: UnsafePointer<Float>?,
-                                c: UnsafeMutablePointer<Float>, ldc: Int, cStride: Int, serial: Bool = false) {
+                                c: UnsafeMutablePointer<Float>, ldc: Int, cStride: Int, serial: Bool = false,
+                                epilogue: UnsafePointer<azoo_epilogue>? = nil) {
         precondition(available && columns >= minimumColumns && (!transB || images == 1),
                      "ColumnGEMM: unavailable here, \(columns) columns < \(minimumColumns), or transB over \(images) images")
         guard m > 0, columns > 0, images > 0 else { return }
         guard k > 0 else {
+            precondition(epilogue == nil, "ColumnGEMM: an epilogue needs k > 0")
             for n in 0..<images {
                 for i in 0..<m {
                     let row = c + n * cStride + i * ldc, add = bias?[i] ?? 0
@@ -69,11 +72,11 @@ public enum ColumnGEMM {
         let parallel = !serial && m * k * total >= (1 << 21)
         let pa = UncheckedSendable(UnsafePointer(packed)), pm = UncheckedSendable(packed)
         let aa = UncheckedSendable(a), bb = UncheckedSendable(b), cc = UncheckedSendable(c)
-        let bs = bias.map { UncheckedSendable($0) }
+        let bs = bias.map { UncheckedSendable($0) }, ep = epilogue.map { UncheckedSendable($0) }
         let tb: Int32 = transB ? 1 : 0
         if !parallel {
             azoo_gemm_pack_a(transA ? 1 : 0, m, k, alpha, a, lda, packed, 0, strips)
-            azoo_gemm_run(m, k, packed, tb, b, ldb, bStride, columns, beta, bias, c, ldc, cStride, 0, total, 0, strips)
+            azoo_gemm_run(m, k, packed, tb, b, ldb, bStride, columns, beta, bias, c, ldc, cStride, 0, total, 0, strips, epilogue)
             return
         }
         if byRows(m: m, columns: total) {
@@ -81,7 +84,7 @@ public enum ColumnGEMM {
             Threading.parallelFor(strips) { r in
                 azoo_gemm_pack_a(transA ? 1 : 0, m, k, alpha, aa.value, lda, pm.value, r.lowerBound, r.upperBound)
                 azoo_gemm_run(m, k, pa.value, tb, bb.value, ldb, bStride, columns, beta, bs?.value, cc.value, ldc, cStride,
-                              0, total, r.lowerBound, r.upperBound)
+                              0, total, r.lowerBound, r.upperBound, ep?.value)
             }
             return
         }
@@ -92,7 +95,7 @@ public enum ColumnGEMM {
         Threading.parallelFor((total + 31) / 32) { r in
             let t0 = r.lowerBound * 32, t1 = min(total, r.upperBound * 32)
             azoo_gemm_run(m, k, pa.value, tb, bb.value, ldb, bStride, columns, beta, bs?.value, cc.value, ldc, cStride, t0, t1,
-                          0, strips)
+                          0, strips, ep?.value)
         }
     }
 }

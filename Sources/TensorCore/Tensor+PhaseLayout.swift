@@ -33,11 +33,18 @@ extension Tensor {
     /// The convolution of geometry `g` on its phases, or nil where the re-layout does not apply or
     /// the input is not finite.
     func conv2dOnPhaseLayout(weight: Tensor, bias: Tensor?, _ g: Conv2dGeometry) -> Tensor? {
+        guard let (planes, w, _) = phaseOperands(weight: weight, g) else { return nil }
+        return MACCounter.$current.withValue(nil) { planes.conv2d(weight: w, bias: bias) }
+    }
+
+    /// The phase planes of the input and the re-laid-out weights with their stride-1 geometry, or nil
+    /// where the re-layout does not apply or the input (or weight) is not finite.
+    func phaseOperands(weight: Tensor, _ g: Conv2dGeometry) -> (planes: Tensor, weight: Tensor, geometry: Conv2dGeometry)? {
         guard let p = Self.phaseLayout(g) else { return nil }
         let s = g.strideH
         guard let planes = phases(s, pad: (g.padH, g.padW), height: p.height, width: p.width),
               let w = weight.phases(s, pad: (0, 0), height: p.kernelH, width: p.kernelW) else { return nil }
-        return MACCounter.$current.withValue(nil) { planes.conv2d(weight: w, bias: bias) }
+        return (planes, w, p)
     }
 
     /// (N, C, H, W) → (N, C·s², hp, wp): channel c·s² + py·s + px holds x[c][s·i + py − padH][s·j + px − padW]

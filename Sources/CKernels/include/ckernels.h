@@ -58,6 +58,16 @@ int azoo_gemm_available(void);
 /// Floats that azoo_gemm_pack_a writes for an m × k op(A).
 /// 64-bit hash of the bits of n floats (hash.c).
 uint64_t azoo_hash_floats(const float *p, long n);
+/// An inference convolution's per-output-channel epilogue, applied to the finished sum (bias
+/// included): y = scale[o]·y + shift[o] (+ residual, laid out as the output of the call: the same
+/// offset from its base) and then max(0, y) when relu (NaN stays NaN). o counts the call's own rows
+/// or output channels from 0.
+typedef struct azoo_epilogue {
+    const float *scale;
+    const float *shift;
+    const float *residual;
+    int relu;
+} azoo_epilogue;
 long azoo_gemm_packed_a_size(long m, long k);
 /// Packs row strips s0..<s1 (12 rows each, ⌈m/12⌉ in all) of α·op(A) (m × k; op(A)[i][p] = a[p·lda + i] when
 /// trans, else a[i·lda + p]) into apack (azoo_gemm_packed_a_size floats). Workers may pack disjoint strips.
@@ -67,9 +77,11 @@ void azoo_gemm_pack_a(int trans, long m, long k, float alpha, const float *a, lo
 /// (k × ncols, rows ldb apart) is at b + n·bstride, C_n (m × ncols, rows ldc apart) at c + n·cstride.
 /// With transB (one image only) B_0 is Bᵀ of an ncols × k matrix with rows ldb apart.
 /// Only the rows of 12-row strips s0..<s1 (of ⌈m/12⌉). apack from azoo_gemm_pack_a (all strips).
-/// Workers may run disjoint column ranges or disjoint strip ranges at once.
+/// Workers may run disjoint column ranges or disjoint strip ranges at once. epi (may be NULL): the
+/// epilogue of row i, residual at the offset of c, applied to the finished sums.
 void azoo_gemm_run(long m, long k, const float *apack, int transB, const float *b, long ldb, long bstride, long ncols,
-                   float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1, long s0, long s1);
+                   float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1, long s0, long s1,
+                   const azoo_epilogue *epi);
 /// Winograd F(2×2, 3×3) stride-1 convolution on AVX-512 (winograd.c). Whether this CPU runs it.
 int azoo_wino_available(void);
 /// Floats of the transformed, packed weights of one group (cout × cin 3×3 kernels).
@@ -89,9 +101,10 @@ long azoo_wino_block_count(long cin, long cout, long h, long w, long p);
 void azoo_wino_pad(const float *in, long cin, long h, long w, long p, float *pad);
 /// out (cout planes of (h + 2p − 2) × (w + 2p − 2), contiguous) = bias + the 3×3 convolution of the
 /// input (cin planes of h × w, padded by azoo_wino_pad) with kernels u from azoo_wino_pack_u, for the
-/// output rows of blocks b0..<b1. bias may be NULL.
+/// output rows of blocks b0..<b1. bias may be NULL; epi (may be NULL) is applied after it, residual at
+/// the offset of out.
 void azoo_wino_f23(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
-                   float *out, float *work, long b0, long b1);
+                   float *out, float *work, long b0, long b1, const azoo_epilogue *epi);
 /// Winograd F(4×4, 3×3) (winograd43.c): the same contract as the F(2×2, 3×3) functions above, 36
 /// transform positions instead of 16 (azoo_wino_available tells whether this CPU runs it).
 long azoo_wino43_u_size(long cout, long cin);
@@ -103,7 +116,7 @@ long azoo_wino43_work_size(long cin, long cout, long h, long w, long p);
 long azoo_wino43_block_count(long cin, long cout, long h, long w, long p);
 void azoo_wino43_pad(const float *in, long cin, long h, long w, long p, float *pad);
 void azoo_wino_f43(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
-                   float *out, float *work, long b0, long b1);
+                   float *out, float *work, long b0, long b1, const azoo_epilogue *epi);
 /// Winograd weight gradient (winograd_wgrad.c). Floats of the transformed gradient dU of one group.
 long azoo_wino_du_size(long cout, long cin);
 /// Scratch floats for azoo_wino_wgrad_accumulate.
