@@ -23,7 +23,7 @@ public func conv3x3RowSplit(_ conv: Conv2d, _ x: Tensor) -> Tensor {
 }
 
 /// Whether `conv3x3RowSplit` splits this convolution of `x` (else it runs it whole).
-func splitsIntoRowHalves(_ conv: Conv2d, _ x: Tensor) -> Bool {
+public func splitsIntoRowHalves(_ conv: Conv2d, _ x: Tensor) -> Bool {
     guard x.rank == 4, x.shape[0] == 1, x.shape[2] >= 16, x.shape[3] >= 8, conv.weight.shape[2] == 3, conv.weight.shape[3] == 3,
           conv.stride == (1, 1), conv.padding == (1, 1), conv.dilation == (1, 1), conv.groups == 1 else { return false }
     let recording = GradMode.isEnabled && (x.requiresGrad || conv.weight.value.requiresGrad)

@@ -40,9 +40,9 @@ public final class FeaturePyramidNetwork: Module, @unchecked Sendable {
         var lastInner = innerBlocks[x.count - 1](x[x.count - 1])
         var results = [applyRowSplit(layerBlocks[x.count - 1], lastInner)]
         for l in stride(from: x.count - 2, through: 0, by: -1) {
-            let lateral = innerBlocks[l](x[l])
-            let topDown = lastInner.interpolate(size: (lateral.shape[2], lateral.shape[3]), mode: .nearest)
-            lastInner = lateral + topDown
+            let topDown = lastInner.interpolate(size: (x[l].shape[2], x[l].shape[3]), mode: .nearest)
+            // Inference: the sum in the lateral convolution's epilogue (one pass less over the map).
+            lastInner = fusedConv(innerBlocks[l], x[l], residual: topDown, relu: false) ?? innerBlocks[l](x[l]) + topDown
             results.insert(applyRowSplit(layerBlocks[l], lastInner), at: 0)
         }
         results.append(results[results.count - 1].maxPool2d(kernelSize: (1, 1), stride: (2, 2)))

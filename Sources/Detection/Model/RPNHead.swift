@@ -29,8 +29,16 @@ public final class RPNHead: Module, @unchecked Sendable {
     public func callAsFunction(_ features: [Tensor]) -> (objectness: [Tensor], deltas: [Tensor]) {
         var objectness: [Tensor] = [], deltas: [Tensor] = []
         for f in features {
-            let t = conv.layers.reduce(f) { applyRowSplit($1, $0) }
-            objectness.append(clsLogits(t)); deltas.append(bboxPred(t))
+            let t = conv.layers.reduce(f) { fusedConv($1, $0, relu: true) ?? applyRowSplit($1, $0) }
+            if GradMode.isEnabled {
+                objectness.append(clsLogits(t)); deltas.append(bboxPred(t))
+                continue
+            }
+            // Inference: both 1×1 convolutions as one (the map read once), its output split.
+            let a = clsLogits.weight.shape[0]
+            let y = t.conv2d(weight: Tensor.cat([clsLogits.weight.value, bboxPred.weight.value], axis: 0),
+                             bias: Tensor.cat([clsLogits.bias!.value, bboxPred.bias!.value], axis: 0))
+            objectness.append(y.slice(axis: 1, start: 0, end: a)); deltas.append(y.slice(axis: 1, start: a))
         }
         return (objectness, deltas)
     }
