@@ -45,6 +45,8 @@ typedef struct {
     const float *in;
     long cin, plane, wp, kh, kw, dh, dw, oh, ow;
     long vpr;  // vectors per output row (row mode), 0 in flat mode
+    const float *es, *et;  // epilogue scale and shift per output channel (NULL: none)
+    int relu;
 } fwd_geo;
 
 INLINE long vec_start(const fwd_geo *g, long v) {
@@ -73,7 +75,7 @@ INLINE void store_vec(const fwd_geo *g, float *plane, long v, v16 x, const int m
 // One tile: cb channels (lanes lane0.. of a packed block of bs) × nv vectors from v0.
 // KH/KW non-zero fix the kernel extent at compile time (unrolled tap loops).
 INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bias, float *out, long v0,
-                     const int cb, const int nv, const long KH, const long KW, const int masked) {
+                     const int cb, const int nv, const long KH, const long KW, const int masked, const long ch) {
     const long kh = KH ? KH : g->kh, kw = KW ? KW : g->kw, rstep = g->dh * g->wp, dw = g->dw;
     const float *base[4];
     for (int k = 0; k < nv; k++) base[k] = g->in + vec_start(g, v0 + k);
@@ -102,6 +104,15 @@ INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bi
     float res[8 * 4 * 16];
     for (int q = 0; q < cb; q++)
         for (int k = 0; k < nv; k++) st16(res + (q * nv + k) * 16, acc[q][k]);
+    if (g->es)   // the epilogue (channel ch + q): y·scale + shift, then ReLU (NaN kept)
+        for (int q = 0; q < cb; q++) {
+            const float sc = g->es[ch + q], sh = g->et[ch + q];
+            float *r = res + q * nv * 16;
+            for (int i = 0; i < nv * 16; i++) {
+                const float v = r[i] * sc + sh;
+                r[i] = g->relu && v < 0 ? 0 : v;
+            }
+        }
     const long pl = g->oh * g->ow;
     for (int q = 0; q < cb; q++)
         for (int k = 0; k < nv; k++) store_vec(g, out + q * pl, v0 + k, ld16(res + (q * nv + k) * 16), masked);
@@ -110,9 +121,9 @@ INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bi
 #define FWD_NV(cb, nvmax, KH, KW)                                                                         \
     for (long v0 = 0; v0 < nvec;) {                                                                       \
         const long r = nvec - v0;                                                                         \
-        if (r >= nvmax) { fwd_tile(g, wb, bs, bq, oq, v0, cb, nvmax, KH, KW, masked); v0 += nvmax; }               \
-        else if (nvmax > 2 && r == 2) { fwd_tile(g, wb, bs, bq, oq, v0, cb, 2, KH, KW, masked); v0 += 2; }         \
-        else { fwd_tile(g, wb, bs, bq, oq, v0, cb, 1, KH, KW, masked); v0 += 1; }                                \
+        if (r >= nvmax) { fwd_tile(g, wb, bs, bq, oq, v0, cb, nvmax, KH, KW, masked, ch); v0 += nvmax; }           \
+        else if (nvmax > 2 && r == 2) { fwd_tile(g, wb, bs, bq, oq, v0, cb, 2, KH, KW, masked, ch); v0 += 2; }     \
+        else { fwd_tile(g, wb, bs, bq, oq, v0, cb, 1, KH, KW, masked, ch); v0 += 1; }                            \
     }
 
 // Output channels co0..<co1 of one image and group; co0 is a multiple of 8 and co1 one too or
@@ -126,6 +137,7 @@ INLINE void fwd_body(const fwd_geo *g, const float *wpack, const float *bias, fl
             const float *wb = wpack + co * g->cin * taps + l0;
             const float *bq = bias ? bias + co + l0 : 0;
             float *oq = out + (co + l0) * pl;
+            const long ch = co + l0;
             if (maxcb >= 8 && bs == 8) { FWD_NV(8, nvmax, KH, KW) }
             else if (bs >= 4) { FWD_NV(4, nvmax, KH, KW) }
             else if (bs == 2) { FWD_NV(2, nvmax, KH, KW) }
@@ -153,9 +165,11 @@ static void fwd_generic(const fwd_geo *g, const float *w, const float *bias, flo
 }
 
 void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,
-                    long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1) {
+                    long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1,
+                    const azoo_epilogue *epi) {
     (void)hp;
-    fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16};
+    fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16, epi ? epi->scale : NULL, epi ? epi->shift : NULL,
+                   epi ? epi->relu : 0};
     if (!azoo_conv2d_s1_rows(oh, ow, wp)) geo.vpr = 0;
     const long nvec = geo.vpr ? oh * geo.vpr : ((oh - 1) * wp + ow + 15) / 16;
     const fwd_geo *g = &geo;

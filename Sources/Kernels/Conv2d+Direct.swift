@@ -92,7 +92,7 @@ private struct DirectPass {
     var oh: Int, ow: Int, kh: Int, kw: Int, dh: Int, dw: Int
 
     func run(_ src: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
-             pack: (Int, UnsafeMutablePointer<Float>) -> Void) {
+             epilogue: ConvEpilogue? = nil, pack: (Int, UnsafeMutablePointer<Float>) -> Void) {
         let plane = planeStride(hp, wp), blocks = (cout + 7) / 8, perGroup = cout * cin * kh * kw
         Threading.parallelFor(groups * batch * blocks) { r in
             let padded = ColumnBuffer(count: cin * plane), packed = ColumnBuffer(count: perGroup)
@@ -104,22 +104,25 @@ private struct DirectPass {
                     azoo_pad_planes(src + (n * groups + grp) * cin * h * w, cin, h, w, top, left, hp, wp, plane, padded.pointer)
                     paddedPair = pair
                 }
-                azoo_conv2d_s1(padded.pointer, cin, plane, hp, wp, packed.pointer, kh, kw, dh, dw,
-                               bias.map { $0 + grp * cout }, out + (n * groups + grp) * cout * oh * ow,
-                               oh, ow, b * 8, min(cout, b * 8 + 8))
+                withEpilogue(epilogue, channel: grp * cout) { e in
+                    azoo_conv2d_s1(padded.pointer, cin, plane, hp, wp, packed.pointer, kh, kw, dh, dw,
+                                   bias.map { $0 + grp * cout }, out + (n * groups + grp) * cout * oh * ow,
+                                   oh, ow, b * 8, min(cout, b * 8 + 8), e)
+                }
             }
         }
     }
 }
 
-/// Forward: `output` (N, O, outH, outW) is overwritten.
+/// Forward: `output` (N, O, outH, outW) is overwritten. `epilogue`: scale, shift and ReLU only (no residual).
 func directForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                   _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>) {
+                   _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue? = nil) {
+    precondition(epilogue?.residual == nil, "directForward: no residual epilogue")
     let pass = DirectPass(batch: g.batch, groups: g.groups, cin: g.cpg, cout: g.opg, h: g.height, w: g.width,
                           top: g.padH, left: g.padW, hp: g.height + 2 * g.padH, wp: g.width + 2 * g.padW,
                           oh: g.outH, ow: g.outW, kh: g.kernelH, kw: g.kernelW, dh: g.dilationH, dw: g.dilationW)
     let taps = g.taps, perGroup = g.opg * g.cpg * taps
-    pass.run(input, bias, output) { grp, dst in
+    pass.run(input, bias, output, epilogue: epilogue) { grp, dst in
         azoo_conv2d_pack(weight + grp * perGroup, g.opg, g.cpg, taps, g.cpg * taps, taps, 0, dst)
     }
 }

@@ -114,7 +114,8 @@ func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ x: UnsafeMutable
 public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, inference: Bool = false,
                           epilogue: ConvEpilogue? = nil) {
-    // The Winograd and GEMM paths apply `epilogue` to their output tiles; the others in a pass after.
+    // The Winograd, GEMM and direct (without residual) paths apply `epilogue` to their output tiles;
+    // the others in a pass after.
     if g.usesWinograd(inference: inference) {
         winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43, inference: inference, epilogue: epilogue)
         return
@@ -125,6 +126,10 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
     }
     if g.usesBatchedColumns && !g.isDepthwise && !g.usesDirect {
         batchedColumnsForward(g, input, weight, bias, output, epilogue: epilogue)
+        return
+    }
+    if g.usesDirect && !g.isDepthwise, let epilogue, epilogue.residual == nil {
+        directForward(g, input, weight, bias, output, epilogue: epilogue)
         return
     }
     conv2dForwardPlain(g, input: input, weight: weight, bias: bias, output: output, inference: inference)

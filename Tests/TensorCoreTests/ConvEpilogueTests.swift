@@ -6,7 +6,8 @@ import Testing
 /// `conv2d(…, scale:shift:residual:relu:)` (Tensor+ConvEpilogue.swift) against the same convolution
 /// followed by the separate ops (each verified against PyTorch by the op fixtures), on every path
 /// that applies the epilogue itself (GEMM: one and two k blocks, tiles straddling two images, groups;
-/// Winograd F(2×2) and F(4×4)) and on those that apply it afterwards (direct, the phase re-layout).
+/// Winograd F(2×2) and F(4×4); direct without a residual, the phase re-layout on it) and where it is
+/// a pass afterwards (direct with a residual).
 @Suite struct ConvEpilogueTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String, x: [Int], w: [Int], stride: Int, pad: Int, groups: Int
@@ -24,8 +25,8 @@ import Testing
         Case(name: "3×3 stride 2, batched columns", x: [2, 64, 20, 20], w: [128, 64, 3, 3], stride: 2, pad: 1, groups: 1),
         Case(name: "3×3 Winograd F(2×2)", x: [2, 32, 16, 16], w: [40, 32, 3, 3], stride: 1, pad: 1, groups: 1),
         Case(name: "3×3 Winograd F(4×4), one image", x: [1, 48, 36, 44], w: [64, 48, 3, 3], stride: 1, pad: 1, groups: 1),
-        Case(name: "5×5 direct (epilogue after)", x: [2, 8, 12, 12], w: [16, 8, 5, 5], stride: 1, pad: 2, groups: 1),
-        Case(name: "7×7 stride 2, phase re-layout (epilogue after)", x: [1, 3, 37, 41], w: [16, 3, 7, 7], stride: 2, pad: 3, groups: 1),
+        Case(name: "5×5 direct (epilogue in the kernel; with a residual after)", x: [2, 8, 12, 12], w: [16, 8, 5, 5], stride: 1, pad: 2, groups: 1),
+        Case(name: "7×7 stride 2 on its phases", x: [1, 3, 37, 41], w: [16, 3, 7, 7], stride: 2, pad: 3, groups: 1),
     ]
 
     @Test("fused epilogue equals the convolution followed by scale, shift, residual and ReLU", arguments: cases)

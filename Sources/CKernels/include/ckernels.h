@@ -1,6 +1,16 @@
 #ifndef ATTNZOO_CKERNELS_H
 #define ATTNZOO_CKERNELS_H
 #include <stdint.h>
+/// An inference convolution's per-output-channel epilogue, applied to the finished sum (bias
+/// included): y = scale[o]·y + shift[o] (+ residual, laid out as the output of the call: the same
+/// offset from its base) and then max(0, y) when relu (NaN stays NaN). o counts the call's own rows
+/// or output channels from 0.
+typedef struct azoo_epilogue {
+    const float *scale;
+    const float *shift;
+    const float *residual;
+    int relu;
+} azoo_epilogue;
 /// Vectorised element-wise transcendental loops (AVX2/FMA when the CPU has them, chosen at
 /// run time; portable C otherwise). n elements from x into y (y may equal x).
 void azoo_exp(const float *x, float *y, long n);
@@ -30,8 +40,11 @@ void azoo_conv2d_pack(const float *w, long nout, long nin, long taps, long ostri
 /// `in` holds cin zero-padded planes of hp × wp (hp = oh + (kh − 1)·dh, wp = ow + (kw − 1)·dw)
 /// `plane` ≥ hp·wp + 16 floats apart (the 16 after each plane are read, not used; zero them).
 /// `bias` may be NULL.
+/// epi (may be NULL; its residual must be NULL): scale, shift and ReLU of output channel o (the group's
+/// own numbering) applied to the finished sums.
 void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,
-                    long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1);
+                    long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1,
+                    const azoo_epilogue *epi);
 /// Whether the direct kernels take output positions per row, in 16-column pieces (1), or over the
 /// flattened padded plane, dropping the columns ≥ ow (0): whichever computes fewer vectors.
 int azoo_conv2d_s1_rows(long oh, long ow, long wp);
@@ -58,16 +71,6 @@ int azoo_gemm_available(void);
 /// Floats that azoo_gemm_pack_a writes for an m × k op(A).
 /// 64-bit hash of the bits of n floats (hash.c).
 uint64_t azoo_hash_floats(const float *p, long n);
-/// An inference convolution's per-output-channel epilogue, applied to the finished sum (bias
-/// included): y = scale[o]·y + shift[o] (+ residual, laid out as the output of the call: the same
-/// offset from its base) and then max(0, y) when relu (NaN stays NaN). o counts the call's own rows
-/// or output channels from 0.
-typedef struct azoo_epilogue {
-    const float *scale;
-    const float *shift;
-    const float *residual;
-    int relu;
-} azoo_epilogue;
 long azoo_gemm_packed_a_size(long m, long k);
 /// Packs row strips s0..<s1 (12 rows each, ⌈m/12⌉ in all) of α·op(A) (m × k; op(A)[i][p] = a[p·lda + i] when
 /// trans, else a[i·lda + p]) into apack (azoo_gemm_packed_a_size floats). Workers may pack disjoint strips.
