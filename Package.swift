@@ -50,7 +50,7 @@ let package = Package(
         .target(name: "Kernels", dependencies: ["CBLAS", "CKernels"], swiftSettings: fast),
         .target(name: "TensorCore", dependencies: ["Kernels"], swiftSettings: fast),
         .target(name: "TensorIO", swiftSettings: fast),
-        .target(name: "NN", dependencies: ["TensorCore", "TensorIO"], swiftSettings: fast),
+        .target(name: "NN", dependencies: ["TensorCore", "TensorIO", "Kernels"], swiftSettings: fast),
         .target(name: "Attention", dependencies: ["NN", "Kernels"], swiftSettings: fast),
         .target(name: "Boxes", dependencies: ["TensorCore", "CPNG"], swiftSettings: fast),
         .target(name: "COCOEval", swiftSettings: fast),

@@ -72,6 +72,18 @@ INLINE void store_vec(const fwd_geo *g, float *plane, long v, v16 x, const int m
     }
 }
 
+#if CONV_X86
+/// y·scale + shift (a product, then a sum: conv_vec.h), then ReLU (NaN kept), on n floats, n a multiple of 16.
+static AVX512 __attribute__((noinline)) void epilogue_rows512(float *r, long n, float scale, float shift, int relu) {
+    const __m512 s = _mm512_set1_ps(scale), t = _mm512_set1_ps(shift);
+    for (long i = 0; i < n; i += 16) {
+        __m512 v = mul_add_unfused512(_mm512_loadu_ps(r + i), s, t);
+        if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
+        _mm512_storeu_ps(r + i, v);
+    }
+}
+#endif
+
 // One tile: cb channels (lanes lane0.. of a packed block of bs) × nv vectors from v0.
 // KH/KW non-zero fix the kernel extent at compile time (unrolled tap loops).
 INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bias, float *out, long v0,
@@ -104,15 +116,10 @@ INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bi
     float res[8 * 4 * 16];
     for (int q = 0; q < cb; q++)
         for (int k = 0; k < nv; k++) st16(res + (q * nv + k) * 16, acc[q][k]);
-    if (g->es)   // the epilogue (channel ch + q): y·scale + shift, then ReLU (NaN kept)
-        for (int q = 0; q < cb; q++) {
-            const float sc = g->es[ch + q], sh = g->et[ch + q];
-            float *r = res + q * nv * 16;
-            for (int i = 0; i < nv * 16; i++) {
-                const float v = r[i] * sc + sh;
-                r[i] = g->relu && v < 0 ? 0 : v;
-            }
-        }
+#if CONV_X86
+    if (g->es)   // the epilogue (AVX-512 only; callers pass none otherwise), channel ch + q
+        for (int q = 0; q < cb; q++) epilogue_rows512(res + q * nv * 16, nv * 16, g->es[ch + q], g->et[ch + q], g->relu);
+#endif
     const long pl = g->oh * g->ow;
     for (int q = 0; q < cb; q++)
         for (int k = 0; k < nv; k++) store_vec(g, out + q * pl, v0 + k, ld16(res + (q * nv + k) * 16), masked);

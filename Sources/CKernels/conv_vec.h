@@ -41,10 +41,17 @@ INLINE int conv_isa(void) {
 static inline AVX512 void st16_lanes512(float *p, const v16 *x, long lo, long hi) {
     _mm512_mask_storeu_ps(p, (__mmask16)(((1u << hi) - 1) & ~((1u << lo) - 1)), (__m512)*x);
 }
+/// x·s + t rounded as a product and then a sum, as the separate passes (and PyTorch's norm) round
+/// it: CKernels builds with -ffp-contract=fast, under which the compiler fuses any product and sum
+/// (pragmas included); instructions with embedded round-to-nearest stay as written.
+static inline AVX512 __m512 mul_add_unfused512(__m512 x, __m512 s, __m512 t) {
+    return _mm512_add_round_ps(_mm512_mul_round_ps(x, s, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), t,
+                               _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
 /// An azoo_epilogue on one vector of finished sums for output channel o, stored at d (mask m): the
 /// residual is read at d + roff floats.
 static inline AVX512 __m512 epilogue512(__m512 x, const azoo_epilogue *e, long o, const float *d, long roff, __mmask16 m) {
-    x = _mm512_fmadd_ps(x, _mm512_set1_ps(e->scale[o]), _mm512_set1_ps(e->shift[o]));
+    x = mul_add_unfused512(x, _mm512_set1_ps(e->scale[o]), _mm512_set1_ps(e->shift[o]));
     if (e->residual) x = _mm512_add_ps(x, _mm512_maskz_loadu_ps(m, d + roff));
     if (e->relu) x = _mm512_max_ps(_mm512_setzero_ps(), x);   // max(0, NaN) is the second operand: NaN
     return x;

@@ -200,8 +200,8 @@ static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, c
                         __m512 v0 = _mm512_permutex2var_ps(a, lo, c), v1 = _mm512_permutex2var_ps(a, hi, c);
                         if (epi) {
                             const __m512 es = _mm512_set1_ps(epi->scale[o]), et = _mm512_set1_ps(epi->shift[o]);
-                            v0 = _mm512_fmadd_ps(v0, es, et);
-                            v1 = _mm512_fmadd_ps(v1, es, et);
+                            v0 = mul_add_unfused512(v0, es, et);
+                            v1 = mul_add_unfused512(v1, es, et);
                             if (epi->residual) {
                                 v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(ml, dst + roff));
                                 v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(mh, dst + 16 + roff));

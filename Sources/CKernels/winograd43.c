@@ -206,7 +206,7 @@ static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, co
                         for (int j = 0; j < 4; j++) y[j] = _mm512_add_ps(y[j], b);
                         if (epi)
                             for (int j = 0; j < 4; j++)
-                                y[j] = _mm512_fmadd_ps(y[j], _mm512_set1_ps(epi->scale[o]), _mm512_set1_ps(epi->shift[o]));
+                                y[j] = mul_add_unfused512(y[j], _mm512_set1_ps(epi->scale[o]), _mm512_set1_ps(epi->shift[o]));
                         const __m512d p01l = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_lo, y[1]));
                         const __m512d p01h = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_hi, y[1]));
                         const __m512d p23l = _mm512_castps_pd(_mm512_permutex2var_ps(y[2], pair_lo, y[3]));

@@ -128,7 +128,7 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
         batchedColumnsForward(g, input, weight, bias, output, epilogue: epilogue)
         return
     }
-    if g.usesDirect && !g.isDepthwise, let epilogue, epilogue.residual == nil {
+    if g.usesDirect && !g.isDepthwise && ColumnGEMM.available, let epilogue, epilogue.residual == nil {   // AVX-512 only
         directForward(g, input, weight, bias, output, epilogue: epilogue)
         return
     }

@@ -10,7 +10,24 @@ public final class Sequential: Module, @unchecked Sendable {
     public override class var stateKeyOverrides: [String: String] { ["layers": ""] }
     public override var isContainer: Bool { true }
 
-    public override func forward(_ x: Tensor) -> Tensor { layers.reduce(x) { $1($0) } }
+    /// The layers in order; for inference (`ConvNormFusion.allowed`) each `Conv2d, constant norm[, ReLU]`
+    /// run as one convolution with an epilogue.
+    public override func forward(_ x: Tensor) -> Tensor {
+        guard ConvNormFusion.allowed else { return layers.reduce(x) { $1($0) } }
+        var y = x, i = 0
+        while i < layers.count {
+            if let conv = layers[i] as? Conv2d, i + 1 < layers.count {
+                let relu = i + 2 < layers.count && layers[i + 2] is ReLU
+                if let z = ConvNormFusion.fuse(conv, layers[i + 1], y, relu: relu) {
+                    (y, i) = (z, i + (relu ? 3 : 2))
+                    continue
+                }
+            }
+            y = layers[i](y)
+            i += 1
+        }
+        return y
+    }
 
     public subscript(i: Int) -> Module { layers[i] }
     public var count: Int { layers.count }

@@ -4,7 +4,8 @@ import Testing
 @testable import TensorCore
 
 /// `conv2d(…, scale:shift:residual:relu:)` (Tensor+ConvEpilogue.swift) against the same convolution
-/// followed by the separate ops (each verified against PyTorch by the op fixtures), on every path
+/// followed by the separate ops (each verified against PyTorch by the op fixtures), bit for bit
+/// without a conv bias, on every path
 /// that applies the epilogue itself (GEMM: one and two k blocks, tiles straddling two images, groups;
 /// Winograd F(2×2) and F(4×4); direct without a residual, the phase re-layout on it) and where it is
 /// a pass afterwards (direct with a residual).
@@ -42,20 +43,26 @@ import Testing
         }
         RandomGenerator.withSeed(41) {
             let x = Tensor.randn(c.x), w = Tensor.randn(c.w) * (1 / Float(c.w[1] * c.w[2] * c.w[3]).squareRoot())
-            let bias = Tensor.randn([c.w[0]])
+            let b = Tensor.randn([c.w[0]])
             let scale = Tensor.randn([c.w[0]]).scalars, shift = Tensor.randn([c.w[0]]).scalars
-            let plain = withNoGrad { x.conv2d(weight: w, bias: bias, stride: (c.stride, c.stride), padding: (c.pad, c.pad), groups: c.groups) }
-            let residual = Tensor.randn(plain.shape)
             let o = c.w[0], s = Tensor(scale, shape: [1, o, 1, 1]), t = Tensor(shift, shape: [1, o, 1, 1])
-            for (useResidual, relu) in [(false, true), (true, true), (true, false), (false, false)] {
-                var expected = withNoGrad { plain * s + t }
-                if useResidual { expected = withNoGrad { expected + residual } }
-                if relu { expected = withNoGrad { expected.relu() } }
-                let fused = withNoGrad {
-                    x.conv2d(weight: w, bias: bias, stride: (c.stride, c.stride), padding: (c.pad, c.pad), groups: c.groups,
-                             scale: scale, shift: shift, residual: useResidual ? residual : nil, relu: relu)
+            // Without a conv bias the fused form rounds as the separate ops (a product, then sums): the
+            // same bits. A bias is folded into the shift (scale·b + shift), so then only close.
+            for bias in [nil, b] {
+                let plain = withNoGrad { x.conv2d(weight: w, bias: bias, stride: (c.stride, c.stride), padding: (c.pad, c.pad), groups: c.groups) }
+                let residual = RandomGenerator.withSeed(42) { Tensor.randn(plain.shape) }
+                for (useResidual, relu) in [(false, true), (true, true), (true, false), (false, false)] {
+                    var expected = withNoGrad { plain * s + t }
+                    if useResidual { expected = withNoGrad { expected + residual } }
+                    if relu { expected = withNoGrad { expected.relu() } }
+                    let fused = withNoGrad {
+                        x.conv2d(weight: w, bias: bias, stride: (c.stride, c.stride), padding: (c.pad, c.pad), groups: c.groups,
+                                 scale: scale, shift: shift, residual: useResidual ? residual : nil, relu: relu)
+                    }
+                    let exact = bias == nil
+                    expectClose(fused, expected, rtol: exact ? 0 : 1e-5, atol: exact ? 0 : 1e-5,
+                                "\(c.name), bias \(!exact), residual \(useResidual), relu \(relu)")
                 }
-                expectClose(fused, expected, rtol: 1e-5, atol: 1e-5, "\(c.name), residual \(useResidual), relu \(relu)")
             }
         }
     }

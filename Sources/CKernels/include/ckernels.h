@@ -40,8 +40,8 @@ void azoo_conv2d_pack(const float *w, long nout, long nin, long taps, long ostri
 /// `in` holds cin zero-padded planes of hp × wp (hp = oh + (kh − 1)·dh, wp = ow + (kw − 1)·dw)
 /// `plane` ≥ hp·wp + 16 floats apart (the 16 after each plane are read, not used; zero them).
 /// `bias` may be NULL.
-/// epi (may be NULL; its residual must be NULL): scale, shift and ReLU of output channel o (the group's
-/// own numbering) applied to the finished sums.
+/// epi (may be NULL; its residual must be NULL; AVX-512 CPUs only): scale, shift and ReLU of output channel o
+/// (the group's own numbering) applied to the finished sums.
 void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,
                     long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1,
                     const azoo_epilogue *epi);
