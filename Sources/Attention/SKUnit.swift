@@ -42,6 +42,12 @@ public final class SKUnit: Module, @unchecked Sendable {
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
-        (shortcut(x) + conv3(conv2(conv1(x)))).relu()
+        let identity = shortcut(x), out = conv2(conv1(x))
+        // Inference: conv3's BN, the shortcut sum and the ReLU in conv3's epilogue (NN/ConvNormFusion.swift).
+        if let conv = conv3.layers.first as? Conv2d,
+           let y = ConvNormFusion.fuse(conv, conv3.layers[1], out, residual: identity, relu: true) {
+            return y
+        }
+        return (identity + conv3(out)).relu()
     }
 }
