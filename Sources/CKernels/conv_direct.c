@@ -175,6 +175,11 @@ void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, con
                     long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1,
                     const azoo_epilogue *epi) {
     (void)hp;
+#if CONV_X86
+    if (epi && (epi->residual || conv_isa() < 2)) abort();   // the contract: no residual, AVX-512 only
+#else
+    if (epi) abort();
+#endif
     fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16, epi ? epi->scale : NULL, epi ? epi->shift : NULL,
                    epi ? epi->relu : 0};
     if (!azoo_conv2d_s1_rows(oh, ow, wp)) geo.vpr = 0;

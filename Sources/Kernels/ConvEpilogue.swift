@@ -3,7 +3,8 @@ import CKernels
 /// What an inference convolution does to its output before writing it, per output channel o:
 /// y = scale[o]·y + shift[o] (+ residual) and then max(0, y) with `relu` — a folded BatchNorm, its
 /// ReLU and a ResNet block's residual sum, applied while the output tile is still in registers
-/// (the GEMM's last k block, the Winograd output transforms) instead of in passes over the whole map
+/// (the GEMM's last k block, the Winograd output transforms, the direct kernels' tiles when there is
+/// no residual) instead of in passes over the whole map
 /// afterwards. Paths without it run `apply` after the convolution. Every form rounds as the
 /// separate passes do (a product, then sums; no fused multiply-add): with the same convolution
 /// kernel, conv → channelAffineReLU and the fused form give the same bits.

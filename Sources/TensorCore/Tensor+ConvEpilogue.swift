@@ -4,10 +4,11 @@ import Kernels
 /// `relu?(scale[o] · conv2d(x, weight, bias)[o] + shift[o] + residual)`. ResNet blocks run every
 /// convolution this way when their norms are constant (FrozenBatchNorm2d, BatchNorm2d in eval) and no
 /// gradient is recorded: conv → BN → ReLU, and conv3 → bn3 → + identity → ReLU, without the passes
-/// of the norm, the ReLU and the residual sum over each map (Faster R-CNN's R50 body at 512²: about
-/// 730 MB of such traffic). The Winograd and GEMM paths apply it to their output tiles
-/// (Kernels/ConvEpilogue.swift); the re-laid-out convolutions and the other paths in a pass after.
-/// With gradients recorded it is the composition of the differentiable ops, same values.
+/// of the norm, the ReLU and the residual sum over each map. The Winograd, GEMM and direct (no
+/// residual) paths apply it to their output tiles (Kernels/ConvEpilogue.swift); the re-laid-out
+/// convolutions and the other paths in a pass after. Without a conv bias the result has the bits of
+/// the separate ops (a bias is folded into the shift). With gradients recorded it is the composition
+/// of the differentiable ops.
 extension Tensor {
     public func conv2d(weight: Tensor, bias: Tensor? = nil, stride: (Int, Int) = (1, 1), padding: (Int, Int) = (0, 0),
                        dilation: (Int, Int) = (1, 1), groups: Int = 1,

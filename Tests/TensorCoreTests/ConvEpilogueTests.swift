@@ -33,14 +33,16 @@ import Testing
     @Test("fused epilogue equals the convolution followed by scale, shift, residual and ReLU", arguments: cases)
     func fusedEqualsUnfused(_ c: Case) {
         let g = c.geometry
-        switch c.name {   // the path the case is meant to exercise
+        // The path the case is meant to exercise (where the CPU has AVX-512: the GEMM and Winograd kernels;
+        // `AZOO_CONV_ISA=1` runs every case on the fallbacks and their pass, same bits).
+        if ColumnGEMM.available { switch c.name {
         case let n where n.hasPrefix("1×1"): #expect(g.usesColumnGEMM)
         case let n where n.contains("batched"): #expect(g.usesBatchedColumns)
         case let n where n.contains("F(2×2)"): #expect(g.usesWinograd(inference: true) && !g.takesWinograd43)
         case let n where n.contains("F(4×4)"): #expect(g.takesWinograd43)
         case let n where n.contains("direct"): #expect(g.usesDirect)
         default: #expect(Tensor.phaseLayout(g) != nil)
-        }
+        } }
         RandomGenerator.withSeed(41) {
             let x = Tensor.randn(c.x), w = Tensor.randn(c.w) * (1 / Float(c.w[1] * c.w[2] * c.w[3]).squareRoot())
             let b = Tensor.randn([c.w[0]])
@@ -74,7 +76,7 @@ import Testing
         let scale = [Float](repeating: 1, count: 96), shift = [Float](repeating: -1e9, count: 96)   // everything else negative
         let g = Conv2dGeometry(batch: 6, inChannels: 64, height: 9, width: 11, outChannels: 96, kernelH: 1, kernelW: 1, strideH: 1,
                                strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1)
-        #expect(g.usesColumnGEMM)
+        if ColumnGEMM.available { #expect(g.usesColumnGEMM) }
         let y = withNoGrad { x.conv2d(weight: w, scale: scale, shift: shift, relu: true) }
         for o in 0..<96 { #expect(y.data[o * 99 + 3].isNaN, "channel \(o)") }
         #expect(y.scalars.filter(\.isNaN).count == 96)
