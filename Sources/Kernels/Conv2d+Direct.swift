@@ -56,6 +56,10 @@ public enum ConvolutionPaths {
     /// convolution with an epilogue (Backbones' `fusedConvNorm`, `ConvEpilogue`; `AZOO_CONV_EPILOGUE=0`
     /// turns it off).
     @TaskLocal public static var convEpilogue = getenv("AZOO_CONV_EPILOGUE").map { String(cString: $0) } != "0"
+    /// Whether the weight gradient of a 1×1 convolution of maps of ≥ 512 positions runs one product per
+    /// image from the tensors instead of copying them into batched columns first
+    /// (`Conv2d+BatchedColumns.swift`; `AZOO_PW_WGRAD_PER_IMAGE=0` turns it off).
+    @TaskLocal public static var pointwiseWeightGradientPerImage = getenv("AZOO_PW_WGRAD_PER_IMAGE").map { String(cString: $0) } != "0"
     /// Whether passes that record gradients also take the inference bounds of F(2×2, 3×3) (up to
     /// 512 × 512 channels, maps down to 32 tiles). Off by default (its rounding flipped ReLU kinks of
     /// the resnet34 gradient-parity fixture's plain input; the fixture's input is now nudged off

@@ -48,3 +48,27 @@ import Testing
         check(ours.0, reference.0, "forward"); check(ours.1, reference.1, "input gradient"); check(ours.2, reference.2, "weight gradient")
     }
 }
+
+/// The 1×1 weight gradient on maps of ≥ 512 positions, one product per image from the tensors, equals
+/// the batched-columns product (itself checked against PyTorch by the op and network fixtures).
+@Test("1×1 weight gradient per image equals the batched columns'")
+func pointwiseWeightGradientPerImage() {
+    let g = Conv2dGeometry(batch: 3, inChannels: 256, height: 24, width: 25, outChannels: 288, kernelH: 1, kernelW: 1,
+                           strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1)
+    #expect(g.batchedColumnsWeightGradient || !ColumnGEMM.available)
+    var rng = SplitMix(seed: 11)
+    let x = (0..<(3 * 256 * 600)).map { _ in rng.nextFloat() - 0.5 }, gy = (0..<(3 * 288 * 600)).map { _ in rng.nextFloat() - 0.5 }
+    func gradient(perImage: Bool) -> [Float] {
+        var gw = [Float](repeating: .nan, count: 288 * 256)
+        ConvolutionPaths.$pointwiseWeightGradientPerImage.withValue(perImage) {
+            x.withUnsafeBufferPointer { xp in gy.withUnsafeBufferPointer { gp in
+                conv2dBackwardWeight(g, input: xp.baseAddress!, gradOutput: gp.baseAddress!, gradWeight: &gw, gradBias: nil)
+            } }
+        }
+        return gw
+    }
+    let a = gradient(perImage: true), b = gradient(perImage: false)
+    let worst = zip(a, b).map { abs($0 - $1) / (1 + abs($1)) }.max()!
+    #expect(worst < 1e-5, "worst relative difference \(worst)")
+    #expect(a != b || !ColumnGEMM.available, "the two paths differ in summation order; identical results suggest one path ran twice")
+}
