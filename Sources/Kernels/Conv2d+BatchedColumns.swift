@@ -94,7 +94,7 @@ func batchedColumnsBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointe
 func batchedColumnsBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ gradOutput: UnsafePointer<Float>,
                                   _ gradWeight: UnsafeMutablePointer<Float>) {
     let k = g.cpg * g.taps, p = g.outH * g.outW, hw = g.height * g.width, chunk = g.batchedColumnImages, o = g.opg
-    if g.isPointwise && p >= 512 && ConvolutionPaths.pointwiseWeightGradientPerImage {
+    if g.isPointwise && p >= 512 && g.cpg >= ColumnGEMM.minimumColumns && ConvolutionPaths.pointwiseWeightGradientPerImage {
         // 1×1 convolutions of maps of ≥ 512 positions: one product per image straight from the tensors
         // (k = HW deep, enough for the register tiles), dW_g (+)= dY_n,g · X_n,gᵀ, instead of copying both
         // into image-concatenated columns first (2% of a resnet50 forward+backward in those copies;
