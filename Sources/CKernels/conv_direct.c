@@ -45,8 +45,7 @@ typedef struct {
     const float *in;
     long cin, plane, wp, kh, kw, dh, dw, oh, ow;
     long vpr;  // vectors per output row (row mode), 0 in flat mode
-    const float *es, *et;  // epilogue scale and shift per output channel (NULL: none)
-    int relu;
+    const azoo_epilogue *epi;  // applied to the finished sums (NULL: none; never a residual)
 } fwd_geo;
 
 INLINE long vec_start(const fwd_geo *g, long v) {
@@ -73,14 +72,9 @@ INLINE void store_vec(const fwd_geo *g, float *plane, long v, v16 x, const int m
 }
 
 #if CONV_X86
-/// y·scale + shift (a product, then a sum: conv_vec.h), then ReLU (NaN kept), on n floats, n a multiple of 16.
-static AVX512 __attribute__((noinline)) void epilogue_rows512(float *r, long n, float scale, float shift, int relu) {
-    const __m512 s = _mm512_set1_ps(scale), t = _mm512_set1_ps(shift);
-    for (long i = 0; i < n; i += 16) {
-        __m512 v = mul_add_unfused512(_mm512_loadu_ps(r + i), s, t);
-        if (relu) v = _mm512_max_ps(_mm512_setzero_ps(), v);
-        _mm512_storeu_ps(r + i, v);
-    }
+/// The epilogue (conv_vec.h; no residual) of channel o on n finished sums at r, n a multiple of 16.
+static AVX512 __attribute__((noinline)) void epilogue_rows512(float *r, long n, const azoo_epilogue *e, long o) {
+    for (long i = 0; i < n; i += 16) _mm512_storeu_ps(r + i, epilogue512(_mm512_loadu_ps(r + i), e, o, r + i, 0, 0xffff));
 }
 #endif
 
@@ -117,8 +111,8 @@ INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bi
     for (int q = 0; q < cb; q++)
         for (int k = 0; k < nv; k++) st16(res + (q * nv + k) * 16, acc[q][k]);
 #if CONV_X86
-    if (g->es)   // the epilogue (AVX-512 only; callers pass none otherwise), channel ch + q
-        for (int q = 0; q < cb; q++) epilogue_rows512(res + q * nv * 16, nv * 16, g->es[ch + q], g->et[ch + q], g->relu);
+    if (g->epi)   // AVX-512 only (azoo_conv2d_s1 checks), channel ch + q
+        for (int q = 0; q < cb; q++) epilogue_rows512(res + q * nv * 16, nv * 16, g->epi, ch + q);
 #endif
     const long pl = g->oh * g->ow;
     for (int q = 0; q < cb; q++)
@@ -180,8 +174,7 @@ void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, con
 #else
     if (epi) abort();
 #endif
-    fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16, epi ? epi->scale : NULL, epi ? epi->shift : NULL,
-                   epi ? epi->relu : 0};
+    fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16, epi};
     if (!azoo_conv2d_s1_rows(oh, ow, wp)) geo.vpr = 0;
     const long nvec = geo.vpr ? oh * geo.vpr : ((oh - 1) * wp + ow + 15) / 16;
     const fwd_geo *g = &geo;

@@ -199,17 +199,8 @@ static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, c
                         float *dst = out + o * oh * ow + (y0 + i) * ow + 2 * tx0;
                         __m512 v0 = _mm512_permutex2var_ps(a, lo, c), v1 = _mm512_permutex2var_ps(a, hi, c);
                         if (epi) {
-                            const __m512 es = _mm512_set1_ps(epi->scale[o]), et = _mm512_set1_ps(epi->shift[o]);
-                            v0 = mul_add_unfused512(v0, es, et);
-                            v1 = mul_add_unfused512(v1, es, et);
-                            if (epi->residual) {
-                                v0 = _mm512_add_ps(v0, _mm512_maskz_loadu_ps(ml, dst + roff));
-                                v1 = _mm512_add_ps(v1, _mm512_maskz_loadu_ps(mh, dst + 16 + roff));
-                            }
-                            if (epi->relu) {
-                                v0 = _mm512_max_ps(_mm512_setzero_ps(), v0);
-                                v1 = _mm512_max_ps(_mm512_setzero_ps(), v1);
-                            }
+                            v0 = epilogue512(v0, epi, o, dst, roff, ml);
+                            v1 = epilogue512(v1, epi, o, dst + 16, roff, mh);
                         }
                         _mm512_mask_storeu_ps(dst, ml, v0);
                         _mm512_mask_storeu_ps(dst + 16, mh, v1);

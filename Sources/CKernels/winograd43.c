@@ -204,9 +204,6 @@ static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, co
                         __m512 y[4];
                         at6(a[i], y);
                         for (int j = 0; j < 4; j++) y[j] = _mm512_add_ps(y[j], b);
-                        if (epi)
-                            for (int j = 0; j < 4; j++)
-                                y[j] = mul_add_unfused512(y[j], _mm512_set1_ps(epi->scale[o]), _mm512_set1_ps(epi->shift[o]));
                         const __m512d p01l = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_lo, y[1]));
                         const __m512d p01h = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_hi, y[1]));
                         const __m512d p23l = _mm512_castps_pd(_mm512_permutex2var_ps(y[2], pair_lo, y[3]));
@@ -218,10 +215,7 @@ static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, co
                                        _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, quad1, p23h))};
                         for (int j = 0; j < 4; j++) {
                             const __mmask16 mj = wlanes(cols - 16 * j);
-                            if (epi) {   // scale and shift above; the residual and the ReLU per stored vector
-                                if (epi->residual) q[j] = _mm512_add_ps(q[j], _mm512_maskz_loadu_ps(mj, dst + 16 * j + roff));
-                                if (epi->relu) q[j] = _mm512_max_ps(_mm512_setzero_ps(), q[j]);
-                            }
+                            if (epi) q[j] = epilogue512(q[j], epi, o, dst + 16 * j, roff, mj);
                             _mm512_mask_storeu_ps(dst + 16 * j, mj, q[j]);
                         }
                     }

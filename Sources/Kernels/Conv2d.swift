@@ -110,56 +110,38 @@ func col2im(_ g: Conv2dGeometry, _ col: UnsafePointer<Float>, _ x: UnsafeMutable
 }
 
 /// Convolution forward. `output` (N, O, outH, outW) is overwritten. `inference`: no gradient will be
-/// taken through it, so Winograd may use F(4×4, 3×3) (`Conv2dGeometry.winograd43`).
+/// taken through it, so Winograd may use F(4×4, 3×3) (`Conv2dGeometry.winograd43`). `epilogue`: the
+/// Winograd, GEMM and direct (without residual, AVX-512) paths apply it to their output tiles; the
+/// others in a pass after.
 public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
                           bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, inference: Bool = false,
                           epilogue: ConvEpilogue? = nil) {
-    // The Winograd, GEMM and direct (without residual) paths apply `epilogue` to their output tiles;
-    // the others in a pass after.
-    if g.usesWinograd(inference: inference) {
+    if g.isDepthwise {
+        depthwiseForward(g, input, weight, bias, output)
+    } else if g.usesWinograd(inference: inference) {
         winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43, inference: inference, epilogue: epilogue)
         return
-    }
-    if g.usesColumnGEMM && !g.isDepthwise && !g.usesDirect {
+    } else if g.usesDirect {
+        let inKernel = ColumnGEMM.available && epilogue?.residual == nil   // the kernel's epilogue: AVX-512, no residual
+        directForward(g, input, weight, bias, output, epilogue: inKernel ? epilogue : nil)
+        if inKernel { return }
+    } else if g.usesColumnGEMM {
         pointwiseForward(g, input, weight, bias, output, epilogue: epilogue)
         return
-    }
-    if g.usesBatchedColumns && !g.isDepthwise && !g.usesDirect {
+    } else if g.usesBatchedColumns {
         batchedColumnsForward(g, input, weight, bias, output, epilogue: epilogue)
         return
+    } else {
+        productForward(g, input: input, weight: weight, bias: bias, output: output)
     }
-    if g.usesDirect && !g.isDepthwise && ColumnGEMM.available, let epilogue, epilogue.residual == nil {   // AVX-512 only
-        directForward(g, input, weight, bias, output, epilogue: epilogue)
-        return
-    }
-    conv2dForwardPlain(g, input: input, weight: weight, bias: bias, output: output, inference: inference)
     epilogue?.apply(output, batch: g.batch, channels: g.outChannels, plane: g.outH * g.outW)
 }
 
-/// `conv2dForward` without an epilogue, every path.
-private func conv2dForwardPlain(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
-                               bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>, inference: Bool) {
+/// The forward of the geometries no specialised path takes: one product over the batch for 1×1 maps,
+/// else im2col + OpenBLAS image by image.
+private func productForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weight: UnsafePointer<Float>,
+                            bias: UnsafePointer<Float>?, output: UnsafeMutablePointer<Float>) {
     let p = g.outH * g.outW, hw = g.height * g.width
-    if g.isDepthwise {
-        depthwiseForward(g, input, weight, bias, output)
-        return
-    }
-    if g.usesWinograd(inference: inference) {
-        winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43, inference: inference)
-        return
-    }
-    if g.usesDirect {
-        directForward(g, input, weight, bias, output)
-        return
-    }
-    if g.usesColumnGEMM {
-        pointwiseForward(g, input, weight, bias, output)
-        return
-    }
-    if g.usesBatchedColumns {
-        batchedColumnsForward(g, input, weight, bias, output)
-        return
-    }
     if g.isDense {
         // Y (N×O) = X (N×C) · Wᵀ
         sgemm(transA: false, transB: true, m: g.batch, n: g.outChannels, k: g.inChannels, alpha: 1,

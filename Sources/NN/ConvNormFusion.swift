@@ -4,8 +4,8 @@ import TensorCore
 /// Inference fusion of a convolution with the constant norm after it (and a residual sum and ReLU):
 /// one `Tensor.conv2d(…, scale:shift:residual:relu:)`, whose epilogue applies them to each output tile
 /// (Kernels/ConvEpilogue.swift), instead of passes over the whole map. `Sequential` fuses its
-/// `Conv2d, BatchNorm2d/FrozenBatchNorm2d[, ReLU]` runs this way; Backbones' blocks call
-/// `fuseConvNorm` with their residuals.
+/// `Conv2d, BatchNorm2d/FrozenBatchNorm2d[, ReLU]` runs this way; Backbones' blocks call `fuse`
+/// (through `fusedConvNorm`) with their residuals.
 public enum ConvNormFusion {
     /// Whether fusion may run now: no gradient recorded at all (with a tape even frozen layers keep
     /// the separate steps, whose rounding the training-mode parity fixtures were made with), no

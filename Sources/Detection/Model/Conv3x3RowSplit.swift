@@ -1,4 +1,3 @@
-import Kernels
 import Backbones
 import NN
 import TensorCore
@@ -10,12 +9,12 @@ func applyRowSplit(_ block: Module, _ x: Tensor) -> Tensor {
     return s.layers.dropFirst().reduce(conv3x3RowSplit(conv, x)) { $1($0) }
 }
 
-/// Inference (no gradient recorded): a block that is one convolution with a bias (`Sequential(conv)`,
+/// Inference (`ConvNormFusion.allowed`): a block that is one convolution with a bias (`Sequential(conv)`,
 /// or `Sequential(conv, ReLU)` with `relu`), plus `residual`, as one convolution with an epilogue
 /// (`Tensor.conv2d(…, scale:shift:residual:relu:)`); nil otherwise, or where `conv3x3RowSplit`
 /// would split it.
 func fusedConv(_ block: Module, _ x: Tensor, residual: Tensor? = nil, relu: Bool) -> Tensor? {
-    guard ConvolutionPaths.convEpilogue, !GradMode.isEnabled, let s = block as? Sequential, let conv = s.layers.first as? Conv2d,
+    guard ConvNormFusion.allowed, let s = block as? Sequential, let conv = s.layers.first as? Conv2d,
           s.layers.count == (relu ? 2 : 1), !relu || s.layers[1] is ReLU, !splitsIntoRowHalves(conv, x) else { return nil }
     let c = conv.weight.shape[0]
     return x.conv2d(weight: conv.weight.value, stride: conv.stride, padding: conv.padding, dilation: conv.dilation,

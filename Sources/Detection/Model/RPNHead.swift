@@ -30,11 +30,12 @@ public final class RPNHead: Module, @unchecked Sendable {
         var objectness: [Tensor] = [], deltas: [Tensor] = []
         for f in features {
             let t = conv.layers.reduce(f) { fusedConv($1, $0, relu: true) ?? applyRowSplit($1, $0) }
-            if GradMode.isEnabled {
+            // Inference (`ConvNormFusion.allowed`: no tape, summary or observer of the two modules): both
+            // 1×1 convolutions as one (the map read once), its output split.
+            guard ConvNormFusion.allowed else {
                 objectness.append(clsLogits(t)); deltas.append(bboxPred(t))
                 continue
             }
-            // Inference: both 1×1 convolutions as one (the map read once), its output split.
             let a = clsLogits.weight.shape[0]
             let y = t.conv2d(weight: Tensor.cat([clsLogits.weight.value, bboxPred.weight.value], axis: 0),
                              bias: Tensor.cat([clsLogits.bias!.value, bboxPred.bias!.value], axis: 0))
