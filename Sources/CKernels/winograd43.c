@@ -12,6 +12,9 @@
 #include "winograd_common.h"
 
 #define XI 36
+/// The batched path's transform positions are a cache line more than their matrices apart, so that its
+/// 36 streams of stores (U, V) and loads (M) do not all fall in the same cache sets.
+#define XPAD 16
 
 long azoo_wino43_u_size(long cout, long cin) { return XI * ((cout + WMR - 1) / WMR * WMR) * cin; }
 
@@ -59,40 +62,54 @@ void azoo_wino43_pad(const float *in, long cin, long h, long w, long p, float *p
 }
 
 #if CONV_X86
-/// U = G·g·Gᵀ for 12 output channels at a time (one gather per tap), 12 contiguous floats per
-/// transform position; positions xi = so·12·cin floats apart.
-static AVX512 void pack_u43(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
-                            long s1) {
-    const long so = (cout + WMR - 1) / WMR, xi = so * WMR * cin;
+/// U = G·g·Gᵀ of one input channel's taps g (lanes: 12 output channels) to d, positions xi floats apart.
+static inline AVX512 void store_u43(const __m512 g[9], float *d, long xi) {
     const __m512 q = _mm512_set1_ps(0.25f), s6 = _mm512_set1_ps(-1.0f / 6), s24 = _mm512_set1_ps(1.0f / 24),
                  s12 = _mm512_set1_ps(1.0f / 12), p6 = _mm512_set1_ps(1.0f / 6);
+    // G·g: 6 × 3, row by row of G (columns j of g).
+    __m512 t[6][3];
+    for (int j = 0; j < 3; j++) {
+        const __m512 g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
+        const __m512 sum = _mm512_add_ps(g0, g2), e = _mm512_fmadd_ps(s24, g0, _mm512_mul_ps(p6, g2));
+        t[0][j] = _mm512_mul_ps(q, g0);
+        t[1][j] = _mm512_mul_ps(s6, _mm512_add_ps(sum, g1));
+        t[2][j] = _mm512_mul_ps(s6, _mm512_sub_ps(sum, g1));
+        t[3][j] = _mm512_fmadd_ps(s12, g1, e);
+        t[4][j] = _mm512_fnmadd_ps(s12, g1, e);
+        t[5][j] = g2;
+    }
+    for (int i = 0; i < 6; i++) {   // (G·g)·Gᵀ: row i of the 6 × 6
+        const __m512 g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
+        const __m512 sum = _mm512_add_ps(g0, g2), e = _mm512_fmadd_ps(s24, g0, _mm512_mul_ps(p6, g2));
+        _mm512_mask_storeu_ps(d + (i * 6 + 0) * xi, 0x0fff, _mm512_mul_ps(q, g0));
+        _mm512_mask_storeu_ps(d + (i * 6 + 1) * xi, 0x0fff, _mm512_mul_ps(s6, _mm512_add_ps(sum, g1)));
+        _mm512_mask_storeu_ps(d + (i * 6 + 2) * xi, 0x0fff, _mm512_mul_ps(s6, _mm512_sub_ps(sum, g1)));
+        _mm512_mask_storeu_ps(d + (i * 6 + 3) * xi, 0x0fff, _mm512_fmadd_ps(s12, g1, e));
+        _mm512_mask_storeu_ps(d + (i * 6 + 4) * xi, 0x0fff, _mm512_fnmadd_ps(s12, g1, e));
+        _mm512_mask_storeu_ps(d + (i * 6 + 5) * xi, 0x0fff, g2);
+    }
+}
+
+/// U = G·g·Gᵀ for 12 output channels at a time, 12 contiguous floats per transform position; strips
+/// s0..<s1 go to u + (s − sbase)·12·cin, positions xi floats apart. Forward weights (cout, cin, 3, 3)
+/// are read 16 input channels at a time and transposed (load_taps16); other layouts one gather per tap.
+static AVX512 void pack_u43(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
+                            long s1, long xi, long sbase) {
+    const int plain = !flip && istride == 9 && ostride == 9 * cin;
     for (long s = s0; s < s1; s++) {
+        float *base = u + (s - sbase) * WMR * cin;
+        if (plain) {
+            for (long c0 = 0; c0 < cin; c0 += 16) {
+                __m512 T[144];
+                load_taps16(w, cout, cin, s, c0, T);
+                for (long c = c0; c < cin && c < c0 + 16; c++) store_u43(T + (c - c0) * 9, base + c * WMR, xi);
+            }
+            continue;
+        }
         for (long c = 0; c < cin; c++) {
             __m512 g[9];
             gather_taps(w, cout, ostride, istride, flip, s, c, g);
-            // G·g: 6 × 3, row by row of G (columns j of g).
-            __m512 t[6][3];
-            for (int j = 0; j < 3; j++) {
-                const __m512 g0 = g[j], g1 = g[3 + j], g2 = g[6 + j];
-                const __m512 sum = _mm512_add_ps(g0, g2), e = _mm512_fmadd_ps(s24, g0, _mm512_mul_ps(p6, g2));
-                t[0][j] = _mm512_mul_ps(q, g0);
-                t[1][j] = _mm512_mul_ps(s6, _mm512_add_ps(sum, g1));
-                t[2][j] = _mm512_mul_ps(s6, _mm512_sub_ps(sum, g1));
-                t[3][j] = _mm512_fmadd_ps(s12, g1, e);
-                t[4][j] = _mm512_fnmadd_ps(s12, g1, e);
-                t[5][j] = g2;
-            }
-            float *d = u + s * WMR * cin + c * WMR;
-            for (int i = 0; i < 6; i++) {   // (G·g)·Gᵀ: row i of the 6 × 6
-                const __m512 g0 = t[i][0], g1 = t[i][1], g2 = t[i][2];
-                const __m512 sum = _mm512_add_ps(g0, g2), e = _mm512_fmadd_ps(s24, g0, _mm512_mul_ps(p6, g2));
-                _mm512_mask_storeu_ps(d + (i * 6 + 0) * xi, 0x0fff, _mm512_mul_ps(q, g0));
-                _mm512_mask_storeu_ps(d + (i * 6 + 1) * xi, 0x0fff, _mm512_mul_ps(s6, _mm512_add_ps(sum, g1)));
-                _mm512_mask_storeu_ps(d + (i * 6 + 2) * xi, 0x0fff, _mm512_mul_ps(s6, _mm512_sub_ps(sum, g1)));
-                _mm512_mask_storeu_ps(d + (i * 6 + 3) * xi, 0x0fff, _mm512_fmadd_ps(s12, g1, e));
-                _mm512_mask_storeu_ps(d + (i * 6 + 4) * xi, 0x0fff, _mm512_fnmadd_ps(s12, g1, e));
-                _mm512_mask_storeu_ps(d + (i * 6 + 5) * xi, 0x0fff, g2);
-            }
+            store_u43(g, base + c * WMR, xi);
         }
     }
 }
@@ -121,6 +138,99 @@ static inline AVX512 void at6(const __m512 m[6], __m512 y[4]) {
     y[3] = _mm512_add_ps(_mm512_fmadd_ps(_mm512_set1_ps(8), d, b), m[5]);
 }
 
+/// Input transform of tile rows ty0..<ty1 of channels c0..<c1 (planes from pad, `plane` floats apart, the
+/// first being channel c0's): V_ξ[c][t] (ξ·vxi, strips of 32 tiles cin·32 floats apart), tile (ty, tx) at
+/// virtual column tbase + ty·tw + tx.
+static AVX512 void input43(const float *pad, wgeo43 g, long cin, long ty0, long ty1, long tbase, long c0, long c1, float *v,
+                           long vxi) {
+    // Lane l of column j (0…3) of 16 tiles: element 4l + j of a 64-float window, from two 32-float halves.
+    __m512i pick[4];
+    for (int j = 0; j < 4; j++)
+        pick[j] = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 28 + j, 24 + j, 20 + j, 16 + j, 12 + j, 8 + j, 4 + j, j);
+    for (long ty = ty0; ty < ty1; ty++) {
+        for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
+            const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = tbase + ty * g.tw + tx0;
+            for (long c = c0; c < c1; c++) {
+                const float *src = pad + (c - c0) * g.plane + 4 * ty * g.wp + 4 * tx0;
+                __m512 e[6][6];   // Bᵀ·d, column by column: e[j] = column j (6 rows)
+                __m512 d[6][6];   // d[i][j]: row i, column j
+                for (int i = 0; i < 6; i++) {
+                    const float *row = src + i * g.wp;
+                    const __m512 a0 = _mm512_loadu_ps(row), a1 = _mm512_loadu_ps(row + 16);
+                    const __m512 a2 = _mm512_loadu_ps(row + 32), a3 = _mm512_loadu_ps(row + 48);
+                    for (int j = 0; j < 4; j++)
+                        d[i][j] = _mm512_shuffle_f32x4(_mm512_permutex2var_ps(a0, pick[j], a1),
+                                                       _mm512_permutex2var_ps(a2, pick[j], a3), 0x44);
+                    // Columns 4 and 5 are columns 0 and 1 of the next tile (the 16th: row[64], row[65]).
+                    d[i][4] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(_mm512_set1_ps(row[64])),
+                                                                      _mm512_castps_si512(d[i][0]), 1));
+                    d[i][5] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(_mm512_set1_ps(row[65])),
+                                                                      _mm512_castps_si512(d[i][1]), 1));
+                }
+                for (int j = 0; j < 6; j++) {
+                    const __m512 col[6] = {d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]};
+                    bt6(col, e[j]);
+                }
+                float *vb = v + c * WNR;
+                for (int i = 0; i < 6; i++) {   // row i of (Bᵀ·d)·B
+                    const __m512 rowv[6] = {e[0][i], e[1][i], e[2][i], e[3][i], e[4][i], e[5][i]};
+                    __m512 r[6];
+                    bt6(rowv, r);
+                    for (int j = 0; j < 6; j++) put_lanes(vb + (i * 6 + j) * vxi, cin * WNR, t, r[j], n);
+                }
+            }
+        }
+    }
+}
+
+/// Output transform Y = Aᵀ·M·A (+ bias, epilogue) of tile rows ty0..<ty1 (tiles at virtual columns tbase +
+/// ty·tw + tx, 16 of a row at a time) for output channels o0..<o1: channel o's products in row o − o0 of
+/// M_ξ (ξ·mxi, rows ldm apart); out is the image's output (channel o at o·oh·ow).
+static AVX512 void output43(const float *m, long ldm, long mxi, wgeo43 g, long oh, long ow, long ty0, long ty1, long tbase,
+                            long o0, long o1, const float *bias, float *out, const azoo_epilogue *epi, long roff) {
+    const __m512i pair_lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i pair_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    const __m512i quad0 = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0), quad1 = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
+    for (long ty = ty0; ty < ty1; ty++) {
+        const long y0 = 4 * ty, nr = oh - y0 < 4 ? oh - y0 : 4;
+        for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
+            const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = tbase + ty * g.tw + tx0;
+            const long cols = ow - 4 * tx0 < 4 * n ? ow - 4 * tx0 : 4 * n;
+            const __mmask16 mk = wlanes(n);
+            for (long o = o0; o < o1; o++) {
+                const float *mb = m + (o - o0) * ldm + t;
+                __m512 a[4][6];   // Aᵀ·M: a[i][j]
+                for (int j = 0; j < 6; j++) {
+                    __m512 col[6], y[4];
+                    for (int i = 0; i < 6; i++) col[i] = _mm512_maskz_loadu_ps(mk, mb + (i * 6 + j) * mxi);
+                    at6(col, y);
+                    for (int i = 0; i < 4; i++) a[i][j] = y[i];
+                }
+                const __m512 b = _mm512_set1_ps(bias ? bias[o] : 0);
+                for (int i = 0; i < nr; i++) {   // (Aᵀ·M)·A, row i: 4 columns of 16 tiles
+                    __m512 y[4];
+                    at6(a[i], y);
+                    for (int j = 0; j < 4; j++) y[j] = _mm512_add_ps(y[j], b);
+                    const __m512d p01l = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_lo, y[1]));
+                    const __m512d p01h = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_hi, y[1]));
+                    const __m512d p23l = _mm512_castps_pd(_mm512_permutex2var_ps(y[2], pair_lo, y[3]));
+                    const __m512d p23h = _mm512_castps_pd(_mm512_permutex2var_ps(y[2], pair_hi, y[3]));
+                    float *dst = out + o * oh * ow + (y0 + i) * ow + 4 * tx0;
+                    __m512 q[4] = {_mm512_castpd_ps(_mm512_permutex2var_pd(p01l, quad0, p23l)),
+                                   _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, quad1, p23l)),
+                                   _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, quad0, p23h)),
+                                   _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, quad1, p23h))};
+                    for (int j = 0; j < 4; j++) {
+                        const __mmask16 mj = wlanes(cols - 16 * j);
+                        if (epi) q[j] = epilogue512(q[j], epi, o, dst + 16 * j, roff, mj);
+                        _mm512_mask_storeu_ps(dst + 16 * j, mj, q[j]);
+                    }
+                }
+            }
+        }
+    }
+}
+
 static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, const float *u, long cout,
                           const float *bias, float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
     const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
@@ -130,51 +240,10 @@ static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, co
     const long so = (cout + WMR - 1) / WMR, uxi = so * WMR * cin;
     float *v = work, *m = v + XI * strips * WNR * cin;
     const long vxi = strips * WNR * cin, mxi = so * WMR * ldm;
-    // Lane l of column j (0…3) of 16 tiles: element 4l + j of a 64-float window, from two 32-float halves.
-    __m512i pick[4];
-    for (int j = 0; j < 4; j++)
-        pick[j] = _mm512_set_epi32(0, 0, 0, 0, 0, 0, 0, 0, 28 + j, 24 + j, 20 + j, 16 + j, 12 + j, 8 + j, 4 + j, j);
-    const __m512i pair_lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512i pair_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
-    const __m512i quad0 = _mm512_set_epi64(11, 3, 10, 2, 9, 1, 8, 0), quad1 = _mm512_set_epi64(15, 7, 14, 6, 13, 5, 12, 4);
     for (long ty0 = b0 * rows; ty0 < g.th && ty0 < b1 * rows; ty0 += rows) {
         const long nrows = g.th - ty0 < rows ? g.th - ty0 : rows, tiles = nrows * g.tw;
         const long nstrips = (tiles + WNR - 1) / WNR;
-        // Input transform: V_ξ[c][t] in strips [strip][c][32].
-        for (long ty = ty0; ty < ty0 + nrows; ty++) {
-            for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
-                const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = (ty - ty0) * g.tw + tx0;
-                for (long c = 0; c < cin; c++) {
-                    const float *src = pad + c * g.plane + 4 * ty * g.wp + 4 * tx0;
-                    __m512 e[6][6];   // Bᵀ·d, column by column: e[j] = column j (6 rows)
-                    __m512 d[6][6];   // d[i][j]: row i, column j
-                    for (int i = 0; i < 6; i++) {
-                        const float *row = src + i * g.wp;
-                        const __m512 a0 = _mm512_loadu_ps(row), a1 = _mm512_loadu_ps(row + 16);
-                        const __m512 a2 = _mm512_loadu_ps(row + 32), a3 = _mm512_loadu_ps(row + 48);
-                        for (int j = 0; j < 4; j++)
-                            d[i][j] = _mm512_shuffle_f32x4(_mm512_permutex2var_ps(a0, pick[j], a1),
-                                                           _mm512_permutex2var_ps(a2, pick[j], a3), 0x44);
-                        // Columns 4 and 5 are columns 0 and 1 of the next tile (the 16th: row[64], row[65]).
-                        d[i][4] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(_mm512_set1_ps(row[64])),
-                                                                          _mm512_castps_si512(d[i][0]), 1));
-                        d[i][5] = _mm512_castsi512_ps(_mm512_alignr_epi32(_mm512_castps_si512(_mm512_set1_ps(row[65])),
-                                                                          _mm512_castps_si512(d[i][1]), 1));
-                    }
-                    for (int j = 0; j < 6; j++) {
-                        const __m512 col[6] = {d[0][j], d[1][j], d[2][j], d[3][j], d[4][j], d[5][j]};
-                        bt6(col, e[j]);
-                    }
-                    float *vb = v + c * WNR;
-                    for (int i = 0; i < 6; i++) {   // row i of (Bᵀ·d)·B
-                        const __m512 rowv[6] = {e[0][i], e[1][i], e[2][i], e[3][i], e[4][i], e[5][i]};
-                        __m512 r[6];
-                        bt6(rowv, r);
-                        for (int j = 0; j < 6; j++) put_lanes(vb + (i * 6 + j) * vxi, cin * WNR, t, r[j], n);
-                    }
-                }
-            }
-        }
+        input43(pad, g, cin, ty0, ty0 + nrows, -ty0 * g.tw, 0, cin, v, vxi);
         // M_ξ (cout × tiles, rows ldm apart) = U_ξ · V_ξ.
         for (long x = 0; x < XI; x++) {
             for (long s = 0; s < nstrips; s++) {
@@ -183,45 +252,33 @@ static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, co
                     azoo_gemm_tile(cin, u + x * uxi + o * WMR * cin, bp, m + x * mxi + o * WMR * ldm + s * WNR, ldm);
             }
         }
-        // Output transform: Y = Aᵀ·M·A (+ bias) for 16 tiles of a row at a time.
-        for (long ty = ty0; ty < ty0 + nrows; ty++) {
-            const long y0 = 4 * ty, nr = oh - y0 < 4 ? oh - y0 : 4;
-            for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
-                const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = (ty - ty0) * g.tw + tx0;
-                const long cols = ow - 4 * tx0 < 4 * n ? ow - 4 * tx0 : 4 * n;
-                const __mmask16 mk = wlanes(n);
-                for (long o = 0; o < cout; o++) {
-                    const float *mb = m + o * ldm + t;
-                    __m512 a[4][6];   // Aᵀ·M: a[i][j]
-                    for (int j = 0; j < 6; j++) {
-                        __m512 col[6], y[4];
-                        for (int i = 0; i < 6; i++) col[i] = _mm512_maskz_loadu_ps(mk, mb + (i * 6 + j) * mxi);
-                        at6(col, y);
-                        for (int i = 0; i < 4; i++) a[i][j] = y[i];
-                    }
-                    const __m512 b = _mm512_set1_ps(bias ? bias[o] : 0);
-                    for (int i = 0; i < nr; i++) {   // (Aᵀ·M)·A, row i: 4 columns of 16 tiles
-                        __m512 y[4];
-                        at6(a[i], y);
-                        for (int j = 0; j < 4; j++) y[j] = _mm512_add_ps(y[j], b);
-                        const __m512d p01l = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_lo, y[1]));
-                        const __m512d p01h = _mm512_castps_pd(_mm512_permutex2var_ps(y[0], pair_hi, y[1]));
-                        const __m512d p23l = _mm512_castps_pd(_mm512_permutex2var_ps(y[2], pair_lo, y[3]));
-                        const __m512d p23h = _mm512_castps_pd(_mm512_permutex2var_ps(y[2], pair_hi, y[3]));
-                        float *dst = out + o * oh * ow + (y0 + i) * ow + 4 * tx0;
-                        __m512 q[4] = {_mm512_castpd_ps(_mm512_permutex2var_pd(p01l, quad0, p23l)),
-                                       _mm512_castpd_ps(_mm512_permutex2var_pd(p01l, quad1, p23l)),
-                                       _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, quad0, p23h)),
-                                       _mm512_castpd_ps(_mm512_permutex2var_pd(p01h, quad1, p23h))};
-                        for (int j = 0; j < 4; j++) {
-                            const __mmask16 mj = wlanes(cols - 16 * j);
-                            if (epi) q[j] = epilogue512(q[j], epi, o, dst + 16 * j, roff, mj);
-                            _mm512_mask_storeu_ps(dst + 16 * j, mj, q[j]);
-                        }
-                    }
-                }
+        output43(m, ldm, mxi, g, oh, ow, ty0, ty0 + nrows, -ty0 * g.tw, 0, cout, bias, out, epi, roff);
+    }
+}
+
+/// The batched path's block: output strips s0..<s1 against the V of all `nimg` images (tiles of image i
+/// from virtual column i·th·tw), kb strips at a time: their U packed into ub, M_ξ = U_ξ·V_ξ into mb, the
+/// output transform into every image (out: image i at i·cout·oh·ow).
+static AVX512 void wino43_batched(const float *w, long cin, long h, long wd, long p, long cout, long nimg, const float *v,
+                                  long s0, long s1, long kb, const float *bias, float *out, float *ub, float *mb,
+                                  const azoo_epilogue *epi) {
+    const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
+    const long oh = h + 2 * p - 2, ow = wd + 2 * p - 2;
+    const wgeo43 g = geo43(h, wd, p);
+    const long per = g.th * g.tw, strips = (nimg * per + WNR - 1) / WNR, ldm = strips * WNR, vxi = strips * WNR * cin + XPAD;
+    for (long sb = s0; sb < s1; sb += kb) {
+        const long se = sb + kb < s1 ? sb + kb : s1, uxi = (se - sb) * WMR * cin + XPAD, mxi = (se - sb) * WMR * ldm + XPAD;
+        pack_u43(w, cout, cin, cin * 9, 9, 0, ub, sb, se, uxi, sb);
+        for (long x = 0; x < XI; x++) {
+            for (long s = 0; s < strips; s++) {
+                const float *bp = v + x * vxi + s * cin * WNR;
+                for (long o = 0; o < se - sb; o++)
+                    azoo_gemm_tile(cin, ub + x * uxi + o * WMR * cin, bp, mb + x * mxi + o * WMR * ldm + s * WNR, ldm);
             }
         }
+        const long o1 = se * WMR < cout ? se * WMR : cout;
+        for (long i = 0; i < nimg; i++)
+            output43(mb, ldm, mxi, g, oh, ow, 0, g.th, i * per, sb * WMR, o1, bias, out + i * cout * oh * ow, epi, roff);
     }
 }
 #endif
@@ -229,7 +286,7 @@ static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, co
 void azoo_wino43_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
                         long s1) {
 #if CONV_X86
-    if (conv_isa() >= 2) { pack_u43(w, cout, cin, ostride, istride, flip, u, s0, s1); return; }
+    if (conv_isa() >= 2) { pack_u43(w, cout, cin, ostride, istride, flip, u, s0, s1, (cout + WMR - 1) / WMR * WMR * cin, 0); return; }
 #endif
     (void)w; (void)cout; (void)cin; (void)ostride; (void)istride; (void)flip; (void)u; (void)s0; (void)s1;
     abort();  // callers check azoo_wino_available()
@@ -242,5 +299,42 @@ void azoo_wino_f43(const float *pad, long cin, long h, long w, long p, const flo
 #endif
     (void)pad; (void)cin; (void)h; (void)w; (void)p; (void)u; (void)cout; (void)bias; (void)out; (void)work; (void)b0; (void)b1;
     (void)epi;
+    abort();  // callers check azoo_wino_available()
+}
+
+long azoo_wino43b_v_size(long cin, long nimg, long h, long w, long p) {
+    const wgeo43 g = geo43(h, w, p);
+    return XI * ((nimg * g.th * g.tw + WNR - 1) / WNR * WNR * cin + XPAD);
+}
+
+long azoo_wino43b_u_size(long cin, long kb) { return XI * (kb * WMR * cin + XPAD); }
+
+long azoo_wino43b_m_size(long nimg, long h, long w, long p, long kb) {
+    const wgeo43 g = geo43(h, w, p);
+    return XI * (kb * WMR * ((nimg * g.th * g.tw + WNR - 1) / WNR * WNR) + XPAD);
+}
+
+void azoo_wino43b_input(const float *in, long cin, long h, long w, long p, long c0, long c1, long img, long nimg, float *pad,
+                        float *v) {
+#if CONV_X86
+    if (conv_isa() >= 2) {
+        const wgeo43 g = geo43(h, w, p);
+        const long vxi = (nimg * g.th * g.tw + WNR - 1) / WNR * WNR * cin + XPAD;
+        azoo_pad_planes(in + c0 * h * w, c1 - c0, h, w, p, p, g.hp, g.wp, g.plane, pad);
+        input43(pad, g, cin, 0, g.th, img * g.th * g.tw, c0, c1, v, vxi);
+        return;
+    }
+#endif
+    (void)in; (void)cin; (void)h; (void)w; (void)p; (void)c0; (void)c1; (void)img; (void)nimg; (void)pad; (void)v;
+    abort();  // callers check azoo_wino_available()
+}
+
+void azoo_wino43b_block(const float *w, long cin, long h, long wd, long p, long cout, long nimg, const float *v, long s0,
+                        long s1, long kb, const float *bias, float *out, float *ub, float *mb, const azoo_epilogue *epi) {
+#if CONV_X86
+    if (conv_isa() >= 2) { wino43_batched(w, cin, h, wd, p, cout, nimg, v, s0, s1, kb, bias, out, ub, mb, epi); return; }
+#endif
+    (void)w; (void)cin; (void)h; (void)wd; (void)p; (void)cout; (void)nimg; (void)v; (void)s0; (void)s1; (void)kb; (void)bias;
+    (void)out; (void)ub; (void)mb; (void)epi;
     abort();  // callers check azoo_wino_available()
 }

@@ -35,5 +35,22 @@ static inline AVX512 void gather_taps(const float *w, long cout, long ostride, l
     const float *base = w + s * WMR * ostride + c * istride;
     for (int k = 0; k < 9; k++) g[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base + (flip ? 8 - k : k), 4);
 }
+
+/// Without gathers, for weights laid out (cout, cin, 3, 3): the 9 taps of input channels c0…c0+15 (fewer
+/// at the end of cin) of output channels 12s…12s+11 (zero lanes past cout), one vector per (channel, tap)
+/// at T[(c − c0)·9 + tap]: each output channel's 144 contiguous floats loaded, then 16 × 16 transposes.
+static inline AVX512 void load_taps16(const float *w, long cout, long cin, long s, long c0, __m512 T[144]) {
+    const long nf = (cin - c0 < 16 ? cin - c0 : 16) * 9;
+    for (int j = 0; j < 9; j++) {
+        __m512 r[16];
+        const __mmask16 m = wlanes(nf - 16 * j);
+        for (int o = 0; o < 16; o++) {
+            const long oo = s * WMR + o;
+            r[o] = o < WMR && oo < cout ? _mm512_maskz_loadu_ps(m, w + (oo * cin + c0) * 9 + 16 * j) : _mm512_setzero_ps();
+        }
+        transpose16(r);
+        for (int l = 0; l < 16; l++) T[16 * j + l] = r[l];
+    }
+}
 #endif
 #endif

@@ -35,6 +35,9 @@ public enum ConvolutionPaths {
     /// Whether Winograd convolutions on maps of at least 32 4×4 tiles use F(4×4, 3×3) (2.25
     /// multiplications per output instead of F(2×2, 3×3)'s 4; `AZOO_WINOGRAD43=0` turns it off).
     @TaskLocal public static var winograd43 = getenv("AZOO_WINOGRAD43").map { String(cString: $0) } != "0"
+    /// Whether inference 3×3 convolutions of wide channels on small maps run F(4×4, 3×3) over the whole
+    /// batch (`Conv2d+WinogradBatched.swift`; `AZOO_WINOGRAD_BATCHED=0` turns it off).
+    @TaskLocal public static var winogradBatched = getenv("AZOO_WINOGRAD_BATCHED").map { String(cString: $0) } != "0"
     /// Whether im2col convolutions (forward and input gradient) run several images per `ColumnGEMM`
     /// product (`Conv2d+BatchedColumns.swift`) instead of OpenBLAS image by image
     /// (`AZOO_BATCHED_COLUMNS=0` turns it off). Task-local, for benchmarks and the other path's tests.

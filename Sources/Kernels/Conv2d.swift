@@ -118,6 +118,9 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
                           epilogue: ConvEpilogue? = nil) {
     if g.isDepthwise {
         depthwiseForward(g, input, weight, bias, output)
+    } else if inference && g.usesWinogradBatched {
+        winogradBatchedForward(g, input, weight, bias, output, epilogue: epilogue)
+        return
     } else if g.usesWinograd(inference: inference) {
         winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43, inference: inference, epilogue: epilogue)
         return

@@ -36,3 +36,4 @@ func backboneBenchmarks(batch: Int = 8) -> [Benchmark] {
     }
     return list
 }
+

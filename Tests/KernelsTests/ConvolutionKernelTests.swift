@@ -84,16 +84,17 @@ let geometries: [Conv2dGeometry] = [
 ]
 
 /// Inference forward passes: F(2×2, 3×3) on a 13×11 map (42 tiles, two 32-tile strips, partial tiles
-/// both ways) and 288 → 256 channels (past 256 × 256, inside the 512 × 512 bound) on a 12×12 map.
+/// both ways) and 288 → 256 channels (past 256 × 256, inside the 512 × 512 bound) on a 17×13 map (20
+/// 4×4 tiles: past the batched F(4×4) path's 16).
 let inferenceGeometries: [Conv2dGeometry] = [
     .init(batch: 2, inChannels: 32, height: 13, width: 11, outChannels: 48, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
-    .init(batch: 2, inChannels: 288, height: 12, width: 12, outChannels: 256, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
+    .init(batch: 2, inChannels: 288, height: 17, width: 13, outChannels: 256, kernelH: 3, kernelW: 3, strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1),
 ]
 
 @Test("inference forward on the wider Winograd bounds equals the definition", arguments: inferenceGeometries.indices)
 func convInferenceForward(i: Int) {
     let g = inferenceGeometries[i]
-    #expect(g.usesWinograd(inference: true) && !g.usesWinograd && !g.takesWinograd43)
+    #expect(g.usesWinograd(inference: true) && !g.usesWinograd && !g.takesWinograd43 && !g.usesWinogradBatched)
     let x = pseudoRandom(g.batch * g.inChannels * g.height * g.width, 1)
     let w = pseudoRandom(g.outChannels * g.inChannels / g.groups * 9, 2)
     let b = pseudoRandom(g.outChannels, 3)

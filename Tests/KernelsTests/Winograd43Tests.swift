@@ -29,20 +29,27 @@ import Testing
         let b = pseudoRandom(g.outChannels, 13)
         var y = [Float](repeating: .nan, count: g.batch * g.outChannels * g.outH * g.outW)
         y.withUnsafeMutableBufferPointer { conv2dForward(g, input: x, weight: w, bias: b, output: $0.baseAddress!, inference: true) }
-        let cpg = g.inChannels / g.groups, opg = g.outChannels / g.groups
-        var worst = 0.0
-        for n in 0..<g.batch { for o in 0..<g.outChannels { for oy in 0..<g.outH { for ox in 0..<g.outW {
-            var s = Double(b[o]), scale = 0.0
-            for c in 0..<cpg { for ky in 0..<3 { for kx in 0..<3 {
-                let iy = oy - g.padH + ky, ix = ox - g.padW + kx
-                if iy < 0 || iy >= g.height || ix < 0 || ix >= g.width { continue }
-                let p = Double(x[((n * g.inChannels + o / opg * cpg + c) * g.height + iy) * g.width + ix])
-                    * Double(w[(o * cpg + c) * 9 + ky * 3 + kx])
-                s += p; scale += abs(p)
-            } } }
-            let got = Double(y[((n * g.outChannels + o) * g.outH + oy) * g.outW + ox])
-            worst = max(worst, abs(got - s) / (scale + 1e-30))
-        } } } }
+        let worst = errorOverMagnitude(g, x, w, b, y)
         #expect(worst <= Self.bound, "largest error / Σ|x·w| = \(worst)")
     }
+}
+
+/// The largest |y − definition| / Σ|x·w| over the outputs of a stride-1, dilation-1 3×3 convolution,
+/// the definition summed in Double.
+func errorOverMagnitude(_ g: Conv2dGeometry, _ x: [Float], _ w: [Float], _ b: [Float]?, _ y: [Float]) -> Double {
+    let cpg = g.inChannels / g.groups, opg = g.outChannels / g.groups
+    var worst = 0.0
+    for n in 0..<g.batch { for o in 0..<g.outChannels { for oy in 0..<g.outH { for ox in 0..<g.outW {
+        var s = Double(b?[o] ?? 0), scale = 0.0
+        for c in 0..<cpg { for ky in 0..<3 { for kx in 0..<3 {
+            let iy = oy - g.padH + ky, ix = ox - g.padW + kx
+            if iy < 0 || iy >= g.height || ix < 0 || ix >= g.width { continue }
+            let p = Double(x[((n * g.inChannels + o / opg * cpg + c) * g.height + iy) * g.width + ix])
+                * Double(w[(o * cpg + c) * 9 + ky * 3 + kx])
+            s += p; scale += abs(p)
+        } } }
+        let got = Double(y[((n * g.outChannels + o) * g.outH + oy) * g.outW + ox])
+        worst = max(worst, abs(got - s) / (scale + 1e-30))
+    } } } }
+    return worst
 }

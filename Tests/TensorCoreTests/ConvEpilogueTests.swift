@@ -7,7 +7,7 @@ import Testing
 /// followed by the separate ops (each verified against PyTorch by the op fixtures), bit for bit
 /// without a conv bias, on every path
 /// that applies the epilogue itself (GEMM: one and two k blocks, tiles straddling two images, groups;
-/// Winograd F(2×2) and F(4×4); direct without a residual, the phase re-layout on it) and where it is
+/// Winograd F(2×2) and F(4×4), per image and over the batch; direct without a residual, the phase re-layout on it) and where it is
 /// a pass afterwards (direct with a residual).
 @Suite struct ConvEpilogueTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -26,6 +26,8 @@ import Testing
         Case(name: "3×3 stride 2, batched columns", x: [2, 64, 20, 20], w: [128, 64, 3, 3], stride: 2, pad: 1, groups: 1),
         Case(name: "3×3 Winograd F(2×2)", x: [2, 32, 16, 16], w: [40, 32, 3, 3], stride: 1, pad: 1, groups: 1),
         Case(name: "3×3 Winograd F(4×4), one image", x: [1, 48, 36, 44], w: [64, 48, 3, 3], stride: 1, pad: 1, groups: 1),
+        Case(name: "3×3 Winograd F(4×4) over the batch (wide channels, 7×7 maps)", x: [3, 256, 7, 7], w: [520, 256, 3, 3], stride: 1, pad: 1,
+             groups: 1),
         Case(name: "5×5 direct (epilogue in the kernel; with a residual after)", x: [2, 8, 12, 12], w: [16, 8, 5, 5], stride: 1, pad: 2, groups: 1),
         Case(name: "7×7 stride 2 on its phases", x: [1, 3, 37, 41], w: [16, 3, 7, 7], stride: 2, pad: 3, groups: 1),
     ]
@@ -39,6 +41,7 @@ import Testing
         case let n where n.hasPrefix("1×1"): #expect(g.usesColumnGEMM)
         case let n where n.contains("batched"): #expect(g.usesBatchedColumns)
         case let n where n.contains("F(2×2)"): #expect(g.usesWinograd(inference: true) && !g.takesWinograd43)
+        case let n where n.contains("over the batch"): #expect(g.usesWinogradBatched)
         case let n where n.contains("F(4×4)"): #expect(g.takesWinograd43)
         case let n where n.contains("direct"): #expect(g.usesDirect)
         default: #expect(Tensor.phaseLayout(g) != nil)

@@ -1,0 +1,74 @@
+import CKernels
+
+/// Inference 3×3 convolutions of wide channels on small maps (SKNet-50's 512 × 512 on 14×14 and
+/// 1024 × 1024 on 7×7 maps and their dilation-2 sub-grids; ResNet's layer3 and layer4) by F(4×4, 3×3)
+/// over the whole batch (`CKernels/winograd43.c`, `azoo_wino43b_*`). The per-image Winograd paths
+/// stream all transformed kernels U (36 · cin · cout floats: 151 MB for 1024 × 1024, past the 32 MB L3
+/// and the kernel cache) once per block of a few tiles, and beyond 512 × 512 channels do not run at
+/// all. Here the order is turned round: the transformed input V of every image's tiles is made once
+/// (a few MB, in the L3); then each worker takes a range of 12-output strips and, one strip at a time,
+/// transforms its kernels straight from the weights (1.8 MB for 1024 input channels: in L2, no cache
+/// needed), runs the 36 products against all tiles on ColumnGEMM's register tile, and the output
+/// transform with the bias and epilogue. The 36 positions of U and V lie a cache line more than their
+/// matrices apart: at exact multiples, their 36 streams of stores fell into the same cache sets and
+/// the kernel transform alone took 17 ms instead of 4 on 1024 × 1024.
+/// (8,1024,7,7) → 1024: 24.7 → 8.9–11.6 ms (dense im2col before); dilation 2 (as sub-grids) 25.6 →
+/// 10.8; (8,512,14,14) → 512: 12.9 → 6.9 (per-image F(2×2)); (8,256,14,14) → 256: 2.8 → 1.8–2.3;
+/// (8,512,7,7) → 512: 4.6 → 2.9; sknet50 eval forward 637–648 → 515–527 ms (alternating
+/// `AZOO_WINOGRAD_BATCHED=0`, two threads).
+extension Conv2dGeometry {
+    /// Whether an inference forward pass takes it: 3×3, stride 1, dilation 1, padding 1, one group, at
+    /// least 256 channels each way, maps of at most 16 4×4 tiles (14×14; larger maps keep the per-image
+    /// paths, whose blocks of tiles already reuse U enough).
+    public var usesWinogradBatched: Bool {
+        ConvolutionPaths.winogradBatched && WinogradKernel.available && kernelH == 3 && kernelW == 3 && strideH == 1
+            && strideW == 1 && dilationH == 1 && dilationW == 1 && padH == 1 && padW == 1 && groups == 1
+            && inChannels >= 256 && outChannels >= 256
+            && (outH + 3) / 4 * ((outW + 3) / 4) <= 16
+    }
+}
+
+enum WinogradBatched {
+    /// Output strips per block: their U (36 · 12 · cin floats, 1.8 MB for 1024 input channels) stays in
+    /// L2. 1, 2 and 3 ran alike on SK's 1024 × 1024 (8.9 ms); 4 and 8 slower (U leaves L2).
+    static let stripsPerBlock = 1
+    /// Floats of one batch chunk's V (16 MB: half the L3); larger batches run in chunks of images,
+    /// each packing the kernels again. Task-local for the tests of chunking.
+    @TaskLocal static var vBudgetFloats = 4 << 20
+}
+
+func winogradBatchedForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                            _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue?) {
+    let cin = g.inChannels, cout = g.outChannels, h = g.height, w = g.width, p = g.padH
+    let outPlane = g.outH * g.outW, strips = (cout + 11) / 12, kb = WinogradBatched.stripsPerBlock
+    let tilesPerImage = (g.outH + 3) / 4 * ((g.outW + 3) / 4)
+    let chunk = max(1, min(g.batch, WinogradBatched.vBudgetFloats / (36 * tilesPerImage * cin)))
+    let plane = azoo_wino43_plane_size(h, w, p), channelsPerItem = 64
+    let x = UncheckedSendable(input), wt = UncheckedSendable(weight), b = bias.map { UncheckedSendable($0) }
+    let y = UncheckedSendable(output)
+    for first in stride(from: 0, to: g.batch, by: chunk) {
+        let n = min(chunk, g.batch - first)
+        let vSize = azoo_wino43b_v_size(cin, n, h, w, p)
+        let v = ColumnBuffer(count: vSize), vp = UncheckedSendable(v.pointer)
+        // Each position's last strip (its columns past the tiles are never written): zero, not garbage.
+        let vxi = vSize / 36, lastStrip = (n * tilesPerImage - 1) / 32 * 32 * cin
+        for x in 0..<36 { (v.pointer + x * vxi + lastStrip).update(repeating: 0, count: 32 * cin) }
+        let parts = (cin + channelsPerItem - 1) / channelsPerItem
+        Threading.parallelFor(n * parts) { r in
+            let pad = ColumnBuffer(count: channelsPerItem * plane + 128)
+            (pad.pointer + channelsPerItem * plane).update(repeating: 0, count: 128)
+            for item in r {
+                let img = item / parts, c0 = (item % parts) * channelsPerItem, c1 = min(cin, c0 + channelsPerItem)
+                azoo_wino43b_input(x.value + (first + img) * cin * h * w, cin, h, w, p, c0, c1, img, n, pad.pointer, vp.value)
+            }
+        }
+        withEpilogue(epilogue, channel: 0, offset: first * cout * outPlane) { e in
+            let ep = e.map { UncheckedSendable($0) }
+            Threading.parallelFor(strips) { r in
+                let ub = ColumnBuffer(count: azoo_wino43b_u_size(cin, kb)), mb = ColumnBuffer(count: azoo_wino43b_m_size(n, h, w, p, kb))
+                azoo_wino43b_block(wt.value, cin, h, w, p, cout, n, vp.value, r.lowerBound, r.upperBound, kb, b?.value,
+                                   y.value + first * cout * outPlane, ub.pointer, mb.pointer, ep?.value)
+            }
+        }
+    }
+}

@@ -1,0 +1,59 @@
+@testable import Kernels
+import Testing
+
+/// F(4×4, 3×3) over the whole batch (Conv2d+WinogradBatched.swift: inference, ≥ 256 channels each way, maps
+/// of ≤ 16 4×4 tiles) against the definition in Double, with Winograd43Tests' bound on the error over
+/// Σ|x·w|. The cases are at its smallest channel counts, so that the definition stays cheap.
+@Suite struct WinogradBatchedTests {
+    struct Case: CustomTestStringConvertible, Sendable {
+        let name: String, geometry: Conv2dGeometry, bias: Bool, budget: Int?
+        var testDescription: String { name }
+    }
+
+    static func geometry(_ n: Int, _ cin: Int, _ h: Int, _ w: Int, _ cout: Int) -> Conv2dGeometry {
+        Conv2dGeometry(batch: n, inChannels: cin, height: h, width: w, outChannels: cout, kernelH: 3, kernelW: 3, strideH: 1,
+                       strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1)
+    }
+
+    static let cases = [
+        // 262 outputs: a last strip of 10 channels; 12 tiles: one partial strip of 32.
+        Case(name: "7×7 maps, 256 → 262, bias", geometry: geometry(3, 256, 7, 7, 262), bias: true, budget: nil),
+        // 16 tiles per image (13 columns: a partial last tile), strips of 32 straddling images.
+        Case(name: "14×13 maps, 5 images", geometry: geometry(5, 256, 14, 13, 256), bias: false, budget: nil),
+        // A V budget of two images: chunks of 2, 2, 2, 1, each packing the kernels again.
+        Case(name: "5×6 maps in chunks of two images", geometry: geometry(7, 256, 5, 6, 256), bias: true,
+             budget: 2 * 36 * 4 * 256),
+    ]
+
+    @Test("batched F(4×4, 3×3) equals the definition within bound · Σ|x·w|", arguments: cases)
+    func forward(_ c: Case) {
+        let g = c.geometry
+        guard WinogradKernel.available else { return }
+        #expect(g.usesWinogradBatched, "the case must exercise the batched path")
+        #expect(!ConvolutionPaths.$winogradBatched.withValue(false) { g.usesWinogradBatched })
+        let x = pseudoRandom(g.batch * g.inChannels * g.height * g.width, 21)
+        let w = pseudoRandom(g.outChannels * g.inChannels * 9, 22)
+        let b = c.bias ? pseudoRandom(g.outChannels, 23) : nil
+        var y = [Float](repeating: .nan, count: g.batch * g.outChannels * g.outH * g.outW)
+        WinogradBatched.$vBudgetFloats.withValue(c.budget ?? WinogradBatched.vBudgetFloats) {
+            y.withUnsafeMutableBufferPointer {
+                conv2dForward(g, input: x, weight: w, bias: b, output: $0.baseAddress!, inference: true)
+            }
+        }
+        #expect(!y.contains { $0.isNaN }, "every output written")
+        let worst = errorOverMagnitude(g, x, w, b, y)
+        #expect(worst <= Winograd43Tests.bound, "largest error / Σ|x·w| = \(worst)")
+    }
+
+    @Test("groups, strides, larger maps and narrower channels keep the other paths")
+    func bounds() {
+        let g = Self.geometry(2, 512, 14, 14, 512)
+        guard WinogradKernel.available else { return }
+        #expect(g.usesWinogradBatched)
+        var grouped = g; grouped.groups = 2
+        var strided = g; strided.strideH = 2; strided.strideW = 2
+        #expect(!grouped.usesWinogradBatched && !strided.usesWinogradBatched)
+        #expect(!Self.geometry(2, 512, 17, 14, 512).usesWinogradBatched)   // 20 tiles per map
+        #expect(!Self.geometry(2, 128, 7, 7, 512).usesWinogradBatched)     // fewer than 256 input channels
+    }
+}
