@@ -36,4 +36,3 @@ func backboneBenchmarks(batch: Int = 8) -> [Benchmark] {
     }
     return list
 }
-
