@@ -48,6 +48,15 @@ public enum BackboneKind {
             var c = ResNetConfig(name: "resnest50d", block: .resnest, layers: [3, 4, 6, 3])
             c.deepStemWidth = 32; c.avgDown = true; return c
         },
+        BackboneEntry(name: "seresnet50", catalogueID: "C1", source: "timm seresnet50 (Bottleneck, SEModule)",
+                      note: "timm's keys and outputs: torchvision's resnet50 with SEModule(C) as `se` after bn3 (1×1 convs with biases, C/16 rounded to 8); not seed 000's se_resnet50") {
+            var c = ResNetConfig(name: "seresnet50", block: .bottleneck, layers: [3, 4, 6, 3]); c.blockAttention = .timmSE; return c
+        },
+        BackboneEntry(name: "ecaresnet50d", catalogueID: "C1", source: "timm ecaresnet50d (deep stem 32, avg_down, EcaModule)",
+                      note: "timm's keys and outputs: ResNet-D with EcaModule(C) (adaptive k, = the zoo's ECALayer) as `se` after bn3") {
+            var c = ResNetConfig(name: "ecaresnet50d", block: .bottleneck, layers: [3, 4, 6, 3]); c.blockAttention = .timmECA
+            c.deepStemWidth = 32; c.avgDown = true; return c
+        },
         BackboneEntry(name: "cbam_resnet50", catalogueID: "C5", source: "seed 000 / CBAM paper (CBAM(planes·4) in every Bottleneck)",
                       note: "CBAM as `cbam` after bn3 of every block") {
             var c = ResNetConfig(name: "cbam_resnet50", block: .bottleneck, layers: [3, 4, 6, 3]); c.blockAttention = .cbam; return c

@@ -135,8 +135,10 @@ extension ResNet {
         switch fixed {
         case .se: module = SEBlock(channel: c, r: 16)
         case .cbam: module = CBAM(planes: c)
+        case .timmSE: module = TimmSEModule(channels: c)
+        case .timmECA: module = ECALayer(channel: c)
         }
-        let own = BlockPlugins.fixed(fixed.rawValue, module, at: .afterConv3)
+        let own = BlockPlugins.fixed(fixed.moduleName, module, at: .afterConv3)
         return BlockPlugins(named: own.named + slot.named, positions: own.positions + slot.positions)
     }
 

@@ -21,6 +21,13 @@ public struct ResNetConfig: Sendable {
         case se
         /// Seed 000's `CBAM(planes)` as `cbam`, at `after_conv3`.
         case cbam
+        /// timm's `SEModule(C)` (`TimmSEModule`) as `se` (timm's `seresnet*`).
+        case timmSE
+        /// timm's `EcaModule(C)` as `se`: the zoo's `ECALayer` (adaptive k, no bias), timm's `ecaresnet*`.
+        case timmECA
+
+        /// The name the module has in every block (its state-dict keys' prefix).
+        public var moduleName: String { self == .cbam ? "cbam" : "se" }
     }
 
     public var name: String

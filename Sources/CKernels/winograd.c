@@ -12,31 +12,46 @@
 long azoo_wino_u_size(long cout, long cin) { return 16 * ((cout + WMR - 1) / WMR * WMR) * cin; }
 
 #if CONV_X86
-/// azoo_wino_pack_u for 12 output channels at a time: one gather per tap, the transform in vectors,
-/// 12 contiguous floats per transform position.
-static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
-                             long s1) {
-    const long so = (cout + WMR - 1) / WMR, xi = so * WMR * cin;
+/// U = G·g·Gᵀ of one input channel's taps g (lanes: 12 output channels) to d, positions xi floats apart.
+static inline AVX512 void store_u23(const __m512 g[9], float *d, long xi) {
     const __m512 half = _mm512_set1_ps(0.5f);
+    __m512 t[4][3];
+    for (int j = 0; j < 3; j++) {
+        const __m512 sum = _mm512_add_ps(g[j], g[6 + j]);
+        t[0][j] = g[j]; t[3][j] = g[6 + j];
+        t[1][j] = _mm512_mul_ps(half, _mm512_add_ps(sum, g[3 + j]));
+        t[2][j] = _mm512_mul_ps(half, _mm512_sub_ps(sum, g[3 + j]));
+    }
+    for (int i = 0; i < 4; i++) {
+        const __m512 sum = _mm512_add_ps(t[i][0], t[i][2]);
+        _mm512_mask_storeu_ps(d + (i * 4 + 0) * xi, 0x0fff, t[i][0]);
+        _mm512_mask_storeu_ps(d + (i * 4 + 1) * xi, 0x0fff, _mm512_mul_ps(half, _mm512_add_ps(sum, t[i][1])));
+        _mm512_mask_storeu_ps(d + (i * 4 + 2) * xi, 0x0fff, _mm512_mul_ps(half, _mm512_sub_ps(sum, t[i][1])));
+        _mm512_mask_storeu_ps(d + (i * 4 + 3) * xi, 0x0fff, t[i][2]);
+    }
+}
+
+/// azoo_wino_pack_u for 12 output channels at a time, 12 contiguous floats per transform position;
+/// strips s0..<s1 go to u + (s − sbase)·12·cin, positions xi floats apart. Forward weights (cout, cin,
+/// 3, 3) are read 16 input channels at a time and transposed (load_taps16); other layouts (the input
+/// gradient's flipped, transposed kernels) one gather per tap.
+static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
+                             long s1, long xi, long sbase) {
+    const int plain = !flip && istride == 9 && ostride == 9 * cin;
     for (long s = s0; s < s1; s++) {
+        float *base = u + (s - sbase) * WMR * cin;
+        if (plain) {
+            for (long c0 = 0; c0 < cin; c0 += 16) {
+                __m512 T[144];
+                load_taps16(w, cout, cin, s, c0, T);
+                for (long c = c0; c < cin && c < c0 + 16; c++) store_u23(T + (c - c0) * 9, base + c * WMR, xi);
+            }
+            continue;
+        }
         for (long c = 0; c < cin; c++) {
             __m512 g[9];
             gather_taps(w, cout, ostride, istride, flip, s, c, g);
-            __m512 t[4][3];
-            for (int j = 0; j < 3; j++) {
-                const __m512 sum = _mm512_add_ps(g[j], g[6 + j]);
-                t[0][j] = g[j]; t[3][j] = g[6 + j];
-                t[1][j] = _mm512_mul_ps(half, _mm512_add_ps(sum, g[3 + j]));
-                t[2][j] = _mm512_mul_ps(half, _mm512_sub_ps(sum, g[3 + j]));
-            }
-            float *d = u + s * WMR * cin + c * WMR;
-            for (int i = 0; i < 4; i++) {
-                const __m512 sum = _mm512_add_ps(t[i][0], t[i][2]);
-                _mm512_mask_storeu_ps(d + (i * 4 + 0) * xi, 0x0fff, t[i][0]);
-                _mm512_mask_storeu_ps(d + (i * 4 + 1) * xi, 0x0fff, _mm512_mul_ps(half, _mm512_add_ps(sum, t[i][1])));
-                _mm512_mask_storeu_ps(d + (i * 4 + 2) * xi, 0x0fff, _mm512_mul_ps(half, _mm512_sub_ps(sum, t[i][1])));
-                _mm512_mask_storeu_ps(d + (i * 4 + 3) * xi, 0x0fff, t[i][2]);
-            }
+            store_u23(g, base + c * WMR, xi);
         }
     }
 }
@@ -44,7 +59,7 @@ static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, 
 
 void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0, long s1) {
 #if CONV_X86
-    if (conv_isa() >= 2) { pack_u512(w, cout, cin, ostride, istride, flip, u, s0, s1); return; }
+    if (conv_isa() >= 2) { pack_u512(w, cout, cin, ostride, istride, flip, u, s0, s1, (cout + WMR - 1) / WMR * WMR * cin, 0); return; }
 #endif
     const long so = (cout + WMR - 1) / WMR, xi = so * WMR * cin;
     for (long o = s0 * WMR; o < s1 * WMR; o++) {
@@ -67,8 +82,7 @@ void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long is
     }
 }
 
-/// Padded plane geometry for an h × w input, padding p, output oh × ow: th × tw tiles.
-typedef struct { long th, tw, hp, wp, plane; } wgeo;
+/// Padded plane geometry for an h × w input, padding p, output oh × ow: th × tw tiles of 2 × 2.
 
 static wgeo wino_geo(long h, long w, long p) {
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
@@ -117,6 +131,89 @@ int azoo_wino_available(void) {
 }
 
 #if CONV_X86
+/// Input transform of tile rows ty0..<ty1 of channels c0..<c1 (planes from pad, `g.plane` floats apart,
+/// the first being channel c0's): V_ξ[c][t] (ξ·vxi, strips of 32 tiles cin·32 floats apart), tile
+/// (ty, tx) at virtual column tbase + ty·tw + tx.
+static AVX512 void input23(const float *pad, wgeo g, long cin, long ty0, long ty1, long tbase, long c0, long c1, float *v,
+                           long vxi) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    for (long ty = ty0; ty < ty1; ty++) {
+        for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
+            const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = tbase + ty * g.tw + tx0;
+            for (long c = c0; c < c1; c++) {
+                const float *src = pad + (c - c0) * g.plane + 2 * ty * g.wp + 2 * tx0;
+                __m512 d[4][4];
+                for (int i = 0; i < 4; i++) {
+                    const float *row = src + i * g.wp;
+                    const __m512 a0 = _mm512_loadu_ps(row), a1 = _mm512_loadu_ps(row + 16);
+                    const __m512 b0 = _mm512_loadu_ps(row + 2), b1 = _mm512_loadu_ps(row + 18);
+                    d[i][0] = _mm512_permutex2var_ps(a0, even, a1);
+                    d[i][1] = _mm512_permutex2var_ps(a0, odd, a1);
+                    d[i][2] = _mm512_permutex2var_ps(b0, even, b1);
+                    d[i][3] = _mm512_permutex2var_ps(b0, odd, b1);
+                }
+                __m512 e[4][4];
+                for (int j = 0; j < 4; j++) {   // Bᵀ·d
+                    e[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+                    e[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+                    e[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+                    e[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+                }
+                float *vb = v + c * WNR;
+                for (int i = 0; i < 4; i++) {   // (Bᵀ·d)·B
+                    const __m512 r0 = _mm512_sub_ps(e[i][0], e[i][2]), r1 = _mm512_add_ps(e[i][1], e[i][2]);
+                    const __m512 r2 = _mm512_sub_ps(e[i][2], e[i][1]), r3 = _mm512_sub_ps(e[i][1], e[i][3]);
+                    put_lanes(vb + (i * 4 + 0) * vxi, cin * WNR, t, r0, n);
+                    put_lanes(vb + (i * 4 + 1) * vxi, cin * WNR, t, r1, n);
+                    put_lanes(vb + (i * 4 + 2) * vxi, cin * WNR, t, r2, n);
+                    put_lanes(vb + (i * 4 + 3) * vxi, cin * WNR, t, r3, n);
+                }
+            }
+        }
+    }
+}
+
+/// Output transform Y = Aᵀ·M·A (+ bias, epilogue) of tile rows ty0..<ty1 (tiles at virtual columns tbase +
+/// ty·tw + tx, 16 of a row at a time) for output channels o0..<o1: channel o's products in row o − o0 of
+/// M_ξ (ξ·mxi, rows ldm apart); out is the image's output (channel o at o·oh·ow).
+static AVX512 void output23(const float *m, long ldm, long mxi, wgeo g, long oh, long ow, long ty0, long ty1, long tbase,
+                            long o0, long o1, const float *bias, float *out, const azoo_epilogue *epi, long roff) {
+    const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
+    for (long ty = ty0; ty < ty1; ty++) {
+        const long y0 = 2 * ty, two = y0 + 1 < oh;
+        for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
+            const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = tbase + ty * g.tw + tx0;
+            const long cols = ow - 2 * tx0 < 2 * n ? ow - 2 * tx0 : 2 * n;
+            const __mmask16 ml = wlanes(cols), mh = wlanes(cols - 16), mk = wlanes(n);
+            for (long o = o0; o < o1; o++) {
+                const float *mb = m + (o - o0) * ldm + t;
+                __m512 q[4][4];
+                for (int x = 0; x < 16; x++) q[x / 4][x % 4] = _mm512_maskz_loadu_ps(mk, mb + x * mxi);
+                __m512 r[2][4];
+                for (int j = 0; j < 4; j++) {   // Aᵀ·M
+                    r[0][j] = _mm512_add_ps(_mm512_add_ps(q[0][j], q[1][j]), q[2][j]);
+                    r[1][j] = _mm512_sub_ps(_mm512_sub_ps(q[1][j], q[2][j]), q[3][j]);
+                }
+                const __m512 b = _mm512_set1_ps(bias ? bias[o] : 0);
+                for (int i = 0; i < 1 + two; i++) {   // (Aᵀ·M)·A
+                    const __m512 a = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]), b);
+                    const __m512 c = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]), b);
+                    float *dst = out + o * oh * ow + (y0 + i) * ow + 2 * tx0;
+                    __m512 v0 = _mm512_permutex2var_ps(a, lo, c), v1 = _mm512_permutex2var_ps(a, hi, c);
+                    if (epi) {
+                        v0 = epilogue512(v0, epi, o, dst, roff, ml);
+                        v1 = epilogue512(v1, epi, o, dst + 16, roff, mh);
+                    }
+                    _mm512_mask_storeu_ps(dst, ml, v0);
+                    _mm512_mask_storeu_ps(dst + 16, mh, v1);
+                }
+            }
+        }
+    }
+}
+
 static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, const float *u, long cout,
                           const float *bias, float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
     const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
@@ -126,48 +223,10 @@ static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, c
     const long so = (cout + WMR - 1) / WMR, uxi = so * WMR * cin;
     float *v = work, *m = v + 16 * strips * WNR * cin;
     const long vxi = strips * WNR * cin, mxi = so * WMR * ldm;
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
-    const __m512i lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
-    const __m512i hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
     for (long ty0 = b0 * rows; ty0 < g.th && ty0 < b1 * rows; ty0 += rows) {
         const long nrows = g.th - ty0 < rows ? g.th - ty0 : rows, tiles = nrows * g.tw;
         const long nstrips = (tiles + WNR - 1) / WNR;
-        // Input transform: V_ξ[c][t] in strips [strip][c][32].
-        for (long ty = ty0; ty < ty0 + nrows; ty++) {
-            for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
-                const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = (ty - ty0) * g.tw + tx0;
-                for (long c = 0; c < cin; c++) {
-                    const float *src = pad + c * g.plane + 2 * ty * g.wp + 2 * tx0;
-                    __m512 d[4][4];
-                    for (int i = 0; i < 4; i++) {
-                        const float *row = src + i * g.wp;
-                        const __m512 a0 = _mm512_loadu_ps(row), a1 = _mm512_loadu_ps(row + 16);
-                        const __m512 b0 = _mm512_loadu_ps(row + 2), b1 = _mm512_loadu_ps(row + 18);
-                        d[i][0] = _mm512_permutex2var_ps(a0, even, a1);
-                        d[i][1] = _mm512_permutex2var_ps(a0, odd, a1);
-                        d[i][2] = _mm512_permutex2var_ps(b0, even, b1);
-                        d[i][3] = _mm512_permutex2var_ps(b0, odd, b1);
-                    }
-                    __m512 e[4][4];
-                    for (int j = 0; j < 4; j++) {   // Bᵀ·d
-                        e[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
-                        e[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
-                        e[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
-                        e[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
-                    }
-                    float *vb = v + c * WNR;
-                    for (int i = 0; i < 4; i++) {   // (Bᵀ·d)·B
-                        const __m512 r0 = _mm512_sub_ps(e[i][0], e[i][2]), r1 = _mm512_add_ps(e[i][1], e[i][2]);
-                        const __m512 r2 = _mm512_sub_ps(e[i][2], e[i][1]), r3 = _mm512_sub_ps(e[i][1], e[i][3]);
-                        put_lanes(vb + (i * 4 + 0) * vxi, cin * WNR, t, r0, n);
-                        put_lanes(vb + (i * 4 + 1) * vxi, cin * WNR, t, r1, n);
-                        put_lanes(vb + (i * 4 + 2) * vxi, cin * WNR, t, r2, n);
-                        put_lanes(vb + (i * 4 + 3) * vxi, cin * WNR, t, r3, n);
-                    }
-                }
-            }
-        }
+        input23(pad, g, cin, ty0, ty0 + nrows, -ty0 * g.tw, 0, cin, v, vxi);
         // M_ξ (cout × tiles, rows ldm apart) = U_ξ · V_ξ.
         for (long x = 0; x < 16; x++) {
             for (long s = 0; s < nstrips; s++) {
@@ -176,40 +235,11 @@ static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, c
                     azoo_gemm_tile(cin, u + x * uxi + o * WMR * cin, bp, m + x * mxi + o * WMR * ldm + s * WNR, ldm);
             }
         }
-        // Output transform: Y = Aᵀ·M·A (+ bias) for 16 tiles of a row at a time.
-        for (long ty = ty0; ty < ty0 + nrows; ty++) {
-            const long y0 = 2 * ty, two = y0 + 1 < oh;
-            for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
-                const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = (ty - ty0) * g.tw + tx0;
-                const long cols = ow - 2 * tx0 < 2 * n ? ow - 2 * tx0 : 2 * n;
-                const __mmask16 ml = wlanes(cols), mh = wlanes(cols - 16), mk = wlanes(n);
-                for (long o = 0; o < cout; o++) {
-                    const float *mb = m + o * ldm + t;
-                    __m512 q[4][4];
-                    for (int x = 0; x < 16; x++) q[x / 4][x % 4] = _mm512_maskz_loadu_ps(mk, mb + x * mxi);
-                    __m512 r[2][4];
-                    for (int j = 0; j < 4; j++) {   // Aᵀ·M
-                        r[0][j] = _mm512_add_ps(_mm512_add_ps(q[0][j], q[1][j]), q[2][j]);
-                        r[1][j] = _mm512_sub_ps(_mm512_sub_ps(q[1][j], q[2][j]), q[3][j]);
-                    }
-                    const __m512 b = _mm512_set1_ps(bias ? bias[o] : 0);
-                    for (int i = 0; i < 1 + two; i++) {   // (Aᵀ·M)·A
-                        const __m512 a = _mm512_add_ps(_mm512_add_ps(_mm512_add_ps(r[i][0], r[i][1]), r[i][2]), b);
-                        const __m512 c = _mm512_add_ps(_mm512_sub_ps(_mm512_sub_ps(r[i][1], r[i][2]), r[i][3]), b);
-                        float *dst = out + o * oh * ow + (y0 + i) * ow + 2 * tx0;
-                        __m512 v0 = _mm512_permutex2var_ps(a, lo, c), v1 = _mm512_permutex2var_ps(a, hi, c);
-                        if (epi) {
-                            v0 = epilogue512(v0, epi, o, dst, roff, ml);
-                            v1 = epilogue512(v1, epi, o, dst + 16, roff, mh);
-                        }
-                        _mm512_mask_storeu_ps(dst, ml, v0);
-                        _mm512_mask_storeu_ps(dst + 16, mh, v1);
-                    }
-                }
-            }
-        }
+        output23(m, ldm, mxi, g, oh, ow, ty0, ty0 + nrows, -ty0 * g.tw, 0, cout, bias, out, epi, roff);
     }
 }
+
+const wino_ops azoo_wino23_ops = {16, 2, wino_geo, pack_u512, input23, output23};
 #endif
 
 void azoo_wino_f23(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
@@ -221,3 +251,4 @@ void azoo_wino_f23(const float *pad, long cin, long h, long w, long p, const flo
     (void)epi;
     abort();  // callers check azoo_wino_available()
 }
+

@@ -12,18 +12,14 @@
 #include "winograd_common.h"
 
 #define XI 36
-/// The batched path's transform positions are a cache line more than their matrices apart, so that its
-/// 36 streams of stores (U, V) and loads (M) do not all fall in the same cache sets.
-#define XPAD 16
 
 long azoo_wino43_u_size(long cout, long cin) { return XI * ((cout + WMR - 1) / WMR * WMR) * cin; }
 
 /// Padded plane geometry for an h × w input, padding p, output oh × ow: th × tw tiles of 4 × 4.
-typedef struct { long th, tw, hp, wp, plane; } wgeo43;
 
-static wgeo43 geo43(long h, long w, long p) {
+static wgeo geo43(long h, long w, long p) {
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
-    wgeo43 g;
+    wgeo g;
     g.th = (oh + 3) / 4; g.tw = (ow + 3) / 4;
     g.hp = 4 * g.th + 2;
     g.wp = (4 * g.tw + 2 + 15) / 16 * 16;
@@ -57,7 +53,7 @@ long azoo_wino43_block_count(long cin, long cout, long h, long w, long p) {
 }
 
 void azoo_wino43_pad(const float *in, long cin, long h, long w, long p, float *pad) {
-    const wgeo43 g = geo43(h, w, p);
+    const wgeo g = geo43(h, w, p);
     azoo_pad_planes(in, cin, h, w, p, p, g.hp, g.wp, g.plane, pad);
 }
 
@@ -141,7 +137,7 @@ static inline AVX512 void at6(const __m512 m[6], __m512 y[4]) {
 /// Input transform of tile rows ty0..<ty1 of channels c0..<c1 (planes from pad, `plane` floats apart, the
 /// first being channel c0's): V_ξ[c][t] (ξ·vxi, strips of 32 tiles cin·32 floats apart), tile (ty, tx) at
 /// virtual column tbase + ty·tw + tx.
-static AVX512 void input43(const float *pad, wgeo43 g, long cin, long ty0, long ty1, long tbase, long c0, long c1, float *v,
+static AVX512 void input43(const float *pad, wgeo g, long cin, long ty0, long ty1, long tbase, long c0, long c1, float *v,
                            long vxi) {
     // Lane l of column j (0…3) of 16 tiles: element 4l + j of a 64-float window, from two 32-float halves.
     __m512i pick[4];
@@ -186,7 +182,7 @@ static AVX512 void input43(const float *pad, wgeo43 g, long cin, long ty0, long 
 /// Output transform Y = Aᵀ·M·A (+ bias, epilogue) of tile rows ty0..<ty1 (tiles at virtual columns tbase +
 /// ty·tw + tx, 16 of a row at a time) for output channels o0..<o1: channel o's products in row o − o0 of
 /// M_ξ (ξ·mxi, rows ldm apart); out is the image's output (channel o at o·oh·ow).
-static AVX512 void output43(const float *m, long ldm, long mxi, wgeo43 g, long oh, long ow, long ty0, long ty1, long tbase,
+static AVX512 void output43(const float *m, long ldm, long mxi, wgeo g, long oh, long ow, long ty0, long ty1, long tbase,
                             long o0, long o1, const float *bias, float *out, const azoo_epilogue *epi, long roff) {
     const __m512i pair_lo = _mm512_set_epi32(23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
     const __m512i pair_hi = _mm512_set_epi32(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8);
@@ -235,7 +231,7 @@ static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, co
                           const float *bias, float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
     const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
-    const wgeo43 g = geo43(h, w, p);
+    const wgeo g = geo43(h, w, p);
     const long rows = block_rows43(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR, ldm = strips * WNR;
     const long so = (cout + WMR - 1) / WMR, uxi = so * WMR * cin;
     float *v = work, *m = v + XI * strips * WNR * cin;
@@ -256,31 +252,7 @@ static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, co
     }
 }
 
-/// The batched path's block: output strips s0..<s1 against the V of all `nimg` images (tiles of image i
-/// from virtual column i·th·tw), kb strips at a time: their U packed into ub, M_ξ = U_ξ·V_ξ into mb, the
-/// output transform into every image (out: image i at i·cout·oh·ow).
-static AVX512 void wino43_batched(const float *w, long cin, long h, long wd, long p, long cout, long nimg, const float *v,
-                                  long s0, long s1, long kb, const float *bias, float *out, float *ub, float *mb,
-                                  const azoo_epilogue *epi) {
-    const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
-    const long oh = h + 2 * p - 2, ow = wd + 2 * p - 2;
-    const wgeo43 g = geo43(h, wd, p);
-    const long per = g.th * g.tw, strips = (nimg * per + WNR - 1) / WNR, ldm = strips * WNR, vxi = strips * WNR * cin + XPAD;
-    for (long sb = s0; sb < s1; sb += kb) {
-        const long se = sb + kb < s1 ? sb + kb : s1, uxi = (se - sb) * WMR * cin + XPAD, mxi = (se - sb) * WMR * ldm + XPAD;
-        pack_u43(w, cout, cin, cin * 9, 9, 0, ub, sb, se, uxi, sb);
-        for (long x = 0; x < XI; x++) {
-            for (long s = 0; s < strips; s++) {
-                const float *bp = v + x * vxi + s * cin * WNR;
-                for (long o = 0; o < se - sb; o++)
-                    azoo_gemm_tile(cin, ub + x * uxi + o * WMR * cin, bp, mb + x * mxi + o * WMR * ldm + s * WNR, ldm);
-            }
-        }
-        const long o1 = se * WMR < cout ? se * WMR : cout;
-        for (long i = 0; i < nimg; i++)
-            output43(mb, ldm, mxi, g, oh, ow, 0, g.th, i * per, sb * WMR, o1, bias, out + i * cout * oh * ow, epi, roff);
-    }
-}
+const wino_ops azoo_wino43_ops = {XI, 4, geo43, pack_u43, input43, output43};
 #endif
 
 void azoo_wino43_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
@@ -302,39 +274,3 @@ void azoo_wino_f43(const float *pad, long cin, long h, long w, long p, const flo
     abort();  // callers check azoo_wino_available()
 }
 
-long azoo_wino43b_v_size(long cin, long nimg, long h, long w, long p) {
-    const wgeo43 g = geo43(h, w, p);
-    return XI * ((nimg * g.th * g.tw + WNR - 1) / WNR * WNR * cin + XPAD);
-}
-
-long azoo_wino43b_u_size(long cin, long kb) { return XI * (kb * WMR * cin + XPAD); }
-
-long azoo_wino43b_m_size(long nimg, long h, long w, long p, long kb) {
-    const wgeo43 g = geo43(h, w, p);
-    return XI * (kb * WMR * ((nimg * g.th * g.tw + WNR - 1) / WNR * WNR) + XPAD);
-}
-
-void azoo_wino43b_input(const float *in, long cin, long h, long w, long p, long c0, long c1, long img, long nimg, float *pad,
-                        float *v) {
-#if CONV_X86
-    if (conv_isa() >= 2) {
-        const wgeo43 g = geo43(h, w, p);
-        const long vxi = (nimg * g.th * g.tw + WNR - 1) / WNR * WNR * cin + XPAD;
-        azoo_pad_planes(in + c0 * h * w, c1 - c0, h, w, p, p, g.hp, g.wp, g.plane, pad);
-        input43(pad, g, cin, 0, g.th, img * g.th * g.tw, c0, c1, v, vxi);
-        return;
-    }
-#endif
-    (void)in; (void)cin; (void)h; (void)w; (void)p; (void)c0; (void)c1; (void)img; (void)nimg; (void)pad; (void)v;
-    abort();  // callers check azoo_wino_available()
-}
-
-void azoo_wino43b_block(const float *w, long cin, long h, long wd, long p, long cout, long nimg, const float *v, long s0,
-                        long s1, long kb, const float *bias, float *out, float *ub, float *mb, const azoo_epilogue *epi) {
-#if CONV_X86
-    if (conv_isa() >= 2) { wino43_batched(w, cin, h, wd, p, cout, nimg, v, s0, s1, kb, bias, out, ub, mb, epi); return; }
-#endif
-    (void)w; (void)cin; (void)h; (void)wd; (void)p; (void)cout; (void)nimg; (void)v; (void)s0; (void)s1; (void)kb; (void)bias;
-    (void)out; (void)ub; (void)mb; (void)epi;
-    abort();  // callers check azoo_wino_available()
-}

@@ -7,7 +7,25 @@
 #define WMR 12
 #define WNR 32
 
+/// Padded plane geometry of one map: th × tw output tiles, hp × wp padded plane of `plane` floats.
+typedef struct { long th, tw, hp, wp, plane; } wgeo;
+
 #if CONV_X86
+/// One transform's pieces for the batched driver (winograd_batched.c): positions per tile, output
+/// tile side, the padded geometry, the kernel transform (strips s0..<s1 to u + (s − sbase)·12·cin,
+/// positions xi apart), the input transform (tile rows ty0..<ty1 of channels c0..<c1 to virtual columns
+/// from tbase) and the output transform (channels o0..<o1 from rows o − o0 of M).
+typedef struct {
+    long positions, tile;
+    wgeo (*geo)(long h, long w, long p);
+    void (*pack)(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0, long s1, long xi,
+                 long sbase);
+    void (*input)(const float *pad, wgeo g, long cin, long ty0, long ty1, long tbase, long c0, long c1, float *v, long vxi);
+    void (*output)(const float *m, long ldm, long mxi, wgeo g, long oh, long ow, long ty0, long ty1, long tbase, long o0, long o1,
+                   const float *bias, float *out, const azoo_epilogue *epi, long roff);
+} wino_ops;
+extern const wino_ops azoo_wino23_ops, azoo_wino43_ops;
+
 void azoo_gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc);
 
 static inline AVX512 __mmask16 wlanes(long n) { return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }

@@ -26,6 +26,9 @@ extension Conv2dGeometry {
             && inChannels >= 256 && outChannels >= 256
             && (outH + 3) / 4 * ((outW + 3) / 4) <= 16
     }
+    /// Whether a recorded forward pass and its input gradient take it, on F(2×2, 3×3): the same shapes
+    /// beyond 256 × 256 channels, which the per-image F(2×2) leaves to im2col when recording.
+    public var usesWinogradBatchedTraining: Bool { usesWinogradBatched && inChannels * outChannels > 1 << 16 }
 }
 
 enum WinogradBatched {
@@ -35,40 +38,69 @@ enum WinogradBatched {
     /// Floats of one batch chunk's V (16 MB: half the L3); larger batches run in chunks of images,
     /// each packing the kernels again. Task-local for the tests of chunking.
     @TaskLocal static var vBudgetFloats = 4 << 20
-}
 
-func winogradBatchedForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
-                            _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue?) {
-    let cin = g.inChannels, cout = g.outChannels, h = g.height, w = g.width, p = g.padH
-    let outPlane = g.outH * g.outW, strips = (cout + 11) / 12, kb = WinogradBatched.stripsPerBlock
-    let tilesPerImage = (g.outH + 3) / 4 * ((g.outW + 3) / 4)
-    let chunk = max(1, min(g.batch, WinogradBatched.vBudgetFloats / (36 * tilesPerImage * cin)))
-    let plane = azoo_wino43_plane_size(h, w, p), channelsPerItem = 64
-    let x = UncheckedSendable(input), wt = UncheckedSendable(weight), b = bias.map { UncheckedSendable($0) }
-    let y = UncheckedSendable(output)
-    for first in stride(from: 0, to: g.batch, by: chunk) {
-        let n = min(chunk, g.batch - first)
-        let vSize = azoo_wino43b_v_size(cin, n, h, w, p)
-        let v = ColumnBuffer(count: vSize), vp = UncheckedSendable(v.pointer)
-        // Each position's last strip (its columns past the tiles are never written): zero, not garbage.
-        let vxi = vSize / 36, lastStrip = (n * tilesPerImage - 1) / 32 * 32 * cin
-        for x in 0..<36 { (v.pointer + x * vxi + lastStrip).update(repeating: 0, count: 32 * cin) }
-        let parts = (cin + channelsPerItem - 1) / channelsPerItem
-        Threading.parallelFor(n * parts) { r in
-            let pad = ColumnBuffer(count: channelsPerItem * plane + 128)
-            (pad.pointer + channelsPerItem * plane).update(repeating: 0, count: 128)
-            for item in r {
-                let img = item / parts, c0 = (item % parts) * channelsPerItem, c1 = min(cin, c0 + channelsPerItem)
-                azoo_wino43b_input(x.value + (first + img) * cin * h * w, cin, h, w, p, c0, c1, img, n, pad.pointer, vp.value)
+    /// F(4×4, 3×3) (36 positions per 4 × 4 tile) or F(2×2, 3×3) (16 per 2 × 2 tile).
+    struct Variant: Sendable {
+        let f43: Bool
+        var flag: Int32 { f43 ? 1 : 0 }
+        var positions: Int { f43 ? 36 : 16 }
+        var tile: Int { f43 ? 4 : 2 }
+        static let f43 = Variant(f43: true), f23 = Variant(f43: false)
+    }
+
+    /// `output` (N, cout, h + 2p − 2, w + 2p − 2) from `input` (N, cin, h, w) and kernels whose element
+    /// (o, i, tap) is weight[o·ostride + i·istride + tap] (taps reversed when `flip`).
+    static func run(_ v: Variant, batch: Int, cin: Int, cout: Int, h: Int, w: Int, pad p: Int, input: UnsafePointer<Float>,
+                    weight: UnsafePointer<Float>, ostride: Int, istride: Int, flip: Bool, bias: UnsafePointer<Float>?,
+                    output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue?) {
+        let oh = h + 2 * p - 2, ow = w + 2 * p - 2, outPlane = oh * ow, strips = (cout + 11) / 12, kb = stripsPerBlock
+        let tilesPerImage = (oh + v.tile - 1) / v.tile * ((ow + v.tile - 1) / v.tile)
+        let chunk = max(1, min(batch, vBudgetFloats / (v.positions * tilesPerImage * cin)))
+        let plane = azoo_winob_plane_size(v.flag, h, w, p), channelsPerItem = 64
+        let x = UncheckedSendable(input), wt = UncheckedSendable(weight), b = bias.map { UncheckedSendable($0) }
+        let y = UncheckedSendable(output)
+        for first in stride(from: 0, to: batch, by: chunk) {
+            let n = min(chunk, batch - first)
+            let vSize = azoo_winob_v_size(v.flag, cin, n, h, w, p)
+            let vb = ColumnBuffer(count: vSize), vp = UncheckedSendable(vb.pointer)
+            // Each position's last strip (its columns past the tiles are never written): zero, not garbage.
+            let vxi = vSize / v.positions, lastStrip = (n * tilesPerImage - 1) / 32 * 32 * cin
+            for xi in 0..<v.positions { (vb.pointer + xi * vxi + lastStrip).update(repeating: 0, count: 32 * cin) }
+            let parts = (cin + channelsPerItem - 1) / channelsPerItem
+            Threading.parallelFor(n * parts) { r in
+                let padded = ColumnBuffer(count: channelsPerItem * plane + 128)
+                (padded.pointer + channelsPerItem * plane).update(repeating: 0, count: 128)
+                for item in r {
+                    let img = item / parts, c0 = (item % parts) * channelsPerItem, c1 = min(cin, c0 + channelsPerItem)
+                    azoo_winob_input(v.flag, x.value + (first + img) * cin * h * w, cin, h, w, p, c0, c1, img, n, padded.pointer, vp.value)
+                }
             }
-        }
-        withEpilogue(epilogue, channel: 0, offset: first * cout * outPlane) { e in
-            let ep = e.map { UncheckedSendable($0) }
-            Threading.parallelFor(strips) { r in
-                let ub = ColumnBuffer(count: azoo_wino43b_u_size(cin, kb)), mb = ColumnBuffer(count: azoo_wino43b_m_size(n, h, w, p, kb))
-                azoo_wino43b_block(wt.value, cin, h, w, p, cout, n, vp.value, r.lowerBound, r.upperBound, kb, b?.value,
-                                   y.value + first * cout * outPlane, ub.pointer, mb.pointer, ep?.value)
+            withEpilogue(epilogue, channel: 0, offset: first * cout * outPlane) { e in
+                let ep = e.map { UncheckedSendable($0) }
+                Threading.parallelFor(strips) { r in
+                    let ub = ColumnBuffer(count: azoo_winob_u_size(v.flag, cin, kb))
+                    let mb = ColumnBuffer(count: azoo_winob_m_size(v.flag, n, h, w, p, kb))
+                    azoo_winob_block(v.flag, wt.value, ostride, istride, flip ? 1 : 0, cin, h, w, p, cout, n, vp.value, r.lowerBound,
+                                     r.upperBound, kb, b?.value, y.value + first * cout * outPlane, ub.pointer, mb.pointer, ep?.value)
+                }
             }
         }
     }
+}
+
+/// Forward: F(4×4, 3×3) for inference, else F(2×2, 3×3).
+func winogradBatchedForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                            _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, f43: Bool, epilogue: ConvEpilogue?) {
+    WinogradBatched.run(f43 ? .f43 : .f23, batch: g.batch, cin: g.inChannels, cout: g.outChannels, h: g.height, w: g.width, pad: g.padH,
+                        input: input, weight: weight, ostride: g.inChannels * 9, istride: 9, flip: false, bias: bias,
+                        output: output, epilogue: epilogue)
+}
+
+/// Input gradient (F(2×2, 3×3)): the convolution of the output gradient, padded by 2 − p, with the
+/// flipped kernels, input and output channels swapped.
+func winogradBatchedBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                                  _ gradInput: UnsafeMutablePointer<Float>) {
+    WinogradBatched.run(.f23, batch: g.batch, cin: g.outChannels, cout: g.inChannels, h: g.outH, w: g.outW, pad: 2 - g.padH,
+                        input: gradOutput, weight: weight, ostride: 9, istride: g.inChannels * 9, flip: true, bias: nil,
+                        output: gradInput, epilogue: nil)
 }

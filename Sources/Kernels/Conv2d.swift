@@ -118,8 +118,8 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
                           epilogue: ConvEpilogue? = nil) {
     if g.isDepthwise {
         depthwiseForward(g, input, weight, bias, output)
-    } else if inference && g.usesWinogradBatched {
-        winogradBatchedForward(g, input, weight, bias, output, epilogue: epilogue)
+    } else if inference ? g.usesWinogradBatched : g.usesWinogradBatchedTraining {
+        winogradBatchedForward(g, input, weight, bias, output, f43: inference, epilogue: epilogue)
         return
     } else if g.usesWinograd(inference: inference) {
         winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43, inference: inference, epilogue: epilogue)
@@ -199,6 +199,10 @@ public func conv2dBackwardInput(_ g: Conv2dGeometry, gradOutput: UnsafePointer<F
     }
     if g.winogradInputGradient {
         winogradBackwardInput(g, gradOutput, weight, gradInput)
+        return
+    }
+    if g.usesWinogradBatchedTraining {
+        winogradBatchedBackwardInput(g, gradOutput, weight, gradInput)
         return
     }
     if g.directInputGradient {

@@ -10,7 +10,7 @@ import TensorCore
 func backboneBenchmarks(batch: Int = 8) -> [Benchmark] {
     var list: [Benchmark] = []
     let x = RandomGenerator.withSeed(1) { Tensor.randn([batch, 3, 224, 224]) }
-    for name in ["resnet50", "resnet18", "resnext50_32x4d", "se_resnet50", "resnest50d", "sknet50"] {
+    for name in ["resnet50", "resnet18", "resnext50_32x4d", "se_resnet50", "seresnet50", "resnest50d", "sknet50"] {
         for cbam in [false, true] {
             let tag = "backbone_\(name)\(cbam ? "_cbam" : "")"
             // Built lazily inside the closures' first (warm-up) call so filtered runs build nothing.

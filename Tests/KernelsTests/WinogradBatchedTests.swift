@@ -1,9 +1,10 @@
 @testable import Kernels
 import Testing
 
-/// F(4×4, 3×3) over the whole batch (Conv2d+WinogradBatched.swift: inference, ≥ 256 channels each way, maps
-/// of ≤ 16 4×4 tiles) against the definition in Double, with Winograd43Tests' bound on the error over
-/// Σ|x·w|. The cases are at its smallest channel counts, so that the definition stays cheap.
+/// Winograd over the whole batch (Conv2d+WinogradBatched.swift: ≥ 256 channels each way, maps of ≤ 16
+/// 4×4 tiles): F(4×4, 3×3) for inference against the definition in Double, with Winograd43Tests' bound
+/// on the error over Σ|x·w|; F(2×2, 3×3) for recorded passes (forward and input gradient) against the
+/// definition. The cases are at its smallest channel counts, so that the definition stays cheap.
 @Suite struct WinogradBatchedTests {
     struct Case: CustomTestStringConvertible, Sendable {
         let name: String, geometry: Conv2dGeometry, bias: Bool, budget: Int?
@@ -45,6 +46,33 @@ import Testing
         #expect(worst <= Winograd43Tests.bound, "largest error / Σ|x·w| = \(worst)")
     }
 
+    /// Recorded passes: F(2×2, 3×3) forward and input gradient (flipped, transposed kernels, gathered),
+    /// beyond 256 × 256 channels; one case in chunks of two images.
+    static let trainingCases = [
+        Case(name: "7×7 maps, 288 → 260, bias", geometry: geometry(3, 288, 7, 7, 260), bias: true, budget: nil),
+        Case(name: "13×11 maps in chunks of two images", geometry: geometry(5, 256, 13, 11, 264), bias: false,
+             budget: 2 * 16 * 42 * 264),
+    ]
+
+    @Test("recorded F(2×2, 3×3) forward and input gradient equal the definition", arguments: trainingCases)
+    func training(_ c: Case) {
+        let g = c.geometry
+        guard WinogradKernel.available else { return }
+        #expect(g.usesWinogradBatchedTraining && !g.usesWinograd && !g.winogradInputGradient)
+        let x = pseudoRandom(g.batch * g.inChannels * g.height * g.width, 31)
+        let w = pseudoRandom(g.outChannels * g.inChannels * 9, 32)
+        let b = c.bias ? pseudoRandom(g.outChannels, 33) : nil
+        let gy = pseudoRandom(g.batch * g.outChannels * g.outH * g.outW, 34)
+        var y = [Float](repeating: .nan, count: gy.count), gx = [Float](repeating: .nan, count: x.count)
+        WinogradBatched.$vBudgetFloats.withValue(c.budget ?? WinogradBatched.vBudgetFloats) {
+            y.withUnsafeMutableBufferPointer { conv2dForward(g, input: x, weight: w, bias: b, output: $0.baseAddress!, inference: false) }
+            gx.withUnsafeMutableBufferPointer { conv2dBackwardInput(g, gradOutput: gy, weight: w, gradInput: $0.baseAddress!) }
+        }
+        // F(2×2)'s error: a few ulps of Σ|x·w| (sums of ~2600 terms of size ≤ 1 here).
+        for (a, e) in zip(y, naiveConv(g, x, w, b)) { #expect(abs(a - e) <= 2e-4 + 1e-4 * abs(e)) }
+        for (a, e) in zip(gx, naiveConvGradients(g, x, w, gy).gx) { #expect(abs(a - e) <= 2e-4 + 1e-4 * abs(e)) }
+    }
+
     @Test("groups, strides, larger maps and narrower channels keep the other paths")
     func bounds() {
         let g = Self.geometry(2, 512, 14, 14, 512)
@@ -55,5 +83,7 @@ import Testing
         #expect(!grouped.usesWinogradBatched && !strided.usesWinogradBatched)
         #expect(!Self.geometry(2, 512, 17, 14, 512).usesWinogradBatched)   // 20 tiles per map
         #expect(!Self.geometry(2, 128, 7, 7, 512).usesWinogradBatched)     // fewer than 256 input channels
+        // Recorded passes only beyond 256 × 256 (the per-image F(2×2) or canvases take those).
+        #expect(g.usesWinogradBatchedTraining && !Self.geometry(8, 256, 14, 14, 256).usesWinogradBatchedTraining)
     }
 }

@@ -47,7 +47,8 @@ func winogradLayoutTaken() {
     if Threading.workerCount == 2 { #expect(Tensor.winogradLayout(layer2, inference: true) == .canvas(imagesPerCanvas: 4)) }
     #expect(Tensor.winogradLayout(layer2, inference: false) == nil)
     // Wide channels on small maps: inference runs them whole on the batched F(4×4) path (no canvas);
-    // their dilation-2 form as sub-grids onto it (SKNet-50's layer4: 1024 channels, 7×7 maps).
+    // their dilation-2 form as sub-grids onto it (SKNet-50's layer4: 1024 channels, 7×7 maps), and onto
+    // the batched F(2×2) when recording.
     let wide = Conv2dGeometry(batch: 8, inChannels: 1024, height: 7, width: 7, outChannels: 1024, kernelH: 3, kernelW: 3,
                               strideH: 1, strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1)
     var wideDilated = wide; (wideDilated.padH, wideDilated.padW, wideDilated.dilationH, wideDilated.dilationW) = (2, 2, 2, 2)
@@ -56,8 +57,8 @@ func winogradLayoutTaken() {
         guard case .subGrids(let sub)? = Tensor.winogradLayout(wideDilated, inference: true) else {
             Issue.record("wide dilation 2: no sub-grids"); return
         }
-        #expect(sub.batch == 32 && sub.height == 4 && sub.usesWinogradBatched)
-        #expect(Tensor.winogradLayout(wideDilated, inference: false) == nil)
+        #expect(sub.batch == 32 && sub.height == 4 && sub.usesWinogradBatched && sub.usesWinogradBatchedTraining)
+        #expect(Tensor.winogradLayout(wideDilated, inference: false) == .subGrids(sub: sub))   // F(2×2) when recording
     }
     // Off switch, and a batch of two (one image per worker) is left alone.
     #expect(ConvolutionPaths.$winogradLayouts.withValue(false) { Tensor.winogradLayout(canvas, inference: false) } == nil)

@@ -31,8 +31,8 @@ def make(name):
         return R.se_resnet50()
     if name == "sknet50":
         return R.SKNet50()
-    if name == "resnest50d":
-        return timm.create_model("resnest50d")
+    if name in ("resnest50d", "seresnet50"):
+        return timm.create_model(name)
     return R.torchvision_model(name)
 
 
@@ -48,7 +48,7 @@ def add_cbam(model):
 
 
 x = torch.randn(8, 3, 224, 224)
-for name in ["resnet50", "resnet18", "resnext50_32x4d", "se_resnet50", "resnest50d", "sknet50"]:
+for name in ["resnet50", "resnet18", "resnext50_32x4d", "se_resnet50", "seresnet50", "resnest50d", "sknet50"]:
     for cbam in (False, True):
         tag = f"backbone_{name}{'_cbam' if cbam else ''}"
         if only and only not in tag:

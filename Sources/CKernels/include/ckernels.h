@@ -120,19 +120,22 @@ long azoo_wino43_block_count(long cin, long cout, long h, long w, long p);
 void azoo_wino43_pad(const float *in, long cin, long h, long w, long p, float *pad);
 void azoo_wino_f43(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
                    float *out, float *work, long b0, long b1, const azoo_epilogue *epi);
-/// F(4×4, 3×3) over a whole batch of small maps (inference, wide channels): V of every image's tiles
-/// (azoo_wino43b_v_size floats: strips of 32 tiles, image i's from tile i·th·tw) filled by
-/// azoo_wino43b_input per (image, channels c0..<c1) — pad: (c1 − c0)·azoo_wino43_plane_size + 128 floats of
-/// scratch — then azoo_wino43b_block per range of 12-output strips s0..<s1 of the (cout, cin, 3, 3)
-/// weights w, kb strips at a time (ub: azoo_wino43b_u_size, mb: azoo_wino43b_m_size floats of scratch),
-/// writing out (nimg, cout, oh, ow) with bias and the epilogue (its residual relative to out).
-long azoo_wino43b_v_size(long cin, long nimg, long h, long w, long p);
-long azoo_wino43b_u_size(long cin, long kb);
-long azoo_wino43b_m_size(long nimg, long h, long w, long p, long kb);
-void azoo_wino43b_input(const float *in, long cin, long h, long w, long p, long c0, long c1, long img, long nimg, float *pad,
-                        float *v);
-void azoo_wino43b_block(const float *w, long cin, long h, long wd, long p, long cout, long nimg, const float *v, long s0,
-                        long s1, long kb, const float *bias, float *out, float *ub, float *mb, const azoo_epilogue *epi);
+/// Winograd over a whole batch of small maps (winograd_batched.c; F(4×4, 3×3) when f43, else F(2×2, 3×3)):
+/// V of every image's tiles (azoo_winob_v_size floats) filled by azoo_winob_input per (image img of nimg,
+/// channels c0..<c1) — pad: (c1 − c0)·azoo_winob_plane_size + 128 floats of scratch, its last 128 zero —
+/// then azoo_winob_block per range of 12-output strips s0..<s1 of the kernels w (element (o, i, tap) at
+/// w[o·ostride + i·istride + tap], reversed when flip), kb strips at a time (ub: azoo_winob_u_size, mb:
+/// azoo_winob_m_size floats of scratch), writing out (nimg, cout, oh, ow) with bias and the epilogue (its
+/// residual relative to out). Each position's last strip of V must be zeroed before (columns past the tiles).
+long azoo_winob_v_size(int f43, long cin, long nimg, long h, long w, long p);
+long azoo_winob_u_size(int f43, long cin, long kb);
+long azoo_winob_m_size(int f43, long nimg, long h, long w, long p, long kb);
+long azoo_winob_plane_size(int f43, long h, long w, long p);
+void azoo_winob_input(int f43, const float *in, long cin, long h, long w, long p, long c0, long c1, long img, long nimg,
+                      float *pad, float *v);
+void azoo_winob_block(int f43, const float *w, long ostride, long istride, int flip, long cin, long h, long wd, long p,
+                      long cout, long nimg, const float *v, long s0, long s1, long kb, const float *bias, float *out, float *ub,
+                      float *mb, const azoo_epilogue *epi);
 /// Winograd weight gradient (winograd_wgrad.c). Floats of the transformed gradient dU of one group.
 long azoo_wino_du_size(long cout, long cin);
 /// Scratch floats for azoo_wino_wgrad_accumulate.
