@@ -1,21 +1,23 @@
 import CKernels
 
-/// Inference 3×3 convolutions of wide channels on small maps (SKNet-50's 512 × 512 on 14×14 and
-/// 1024 × 1024 on 7×7 maps and their dilation-2 sub-grids; ResNet's layer3 and layer4) by F(4×4, 3×3)
-/// over the whole batch (`CKernels/winograd43.c`, `azoo_wino43b_*`). The per-image Winograd paths
-/// stream all transformed kernels U (36 · cin · cout floats: 151 MB for 1024 × 1024, past the 32 MB L3
-/// and the kernel cache) once per block of a few tiles, and beyond 512 × 512 channels do not run at
-/// all. Here the order is turned round: the transformed input V of every image's tiles is made once
-/// (a few MB, in the L3); then each worker takes a range of 12-output strips and, one strip at a time,
-/// transforms its kernels straight from the weights (1.8 MB for 1024 input channels: in L2, no cache
-/// needed), runs the 36 products against all tiles on ColumnGEMM's register tile, and the output
-/// transform with the bias and epilogue. The 36 positions of U and V lie a cache line more than their
-/// matrices apart: at exact multiples, their 36 streams of stores fell into the same cache sets and
-/// the kernel transform alone took 17 ms instead of 4 on 1024 × 1024.
-/// (8,1024,7,7) → 1024: 24.7 → 8.9–11.6 ms (dense im2col before); dilation 2 (as sub-grids) 25.6 →
-/// 10.8; (8,512,14,14) → 512: 12.9 → 6.9 (per-image F(2×2)); (8,256,14,14) → 256: 2.8 → 1.8–2.3;
-/// (8,512,7,7) → 512: 4.6 → 2.9; sknet50 eval forward 637–648 → 515–527 ms (alternating
-/// `AZOO_WINOGRAD_BATCHED=0`, two threads).
+/// 3×3 convolutions of wide channels on small maps (SKNet-50's 512 × 512 on 14×14 and 1024 × 1024 on
+/// 7×7 maps and their dilation-2 sub-grids; ResNet's layer3 and layer4) by Winograd over the whole
+/// batch (`CKernels/winograd_batched.c`, `azoo_winob_*`): F(4×4, 3×3) for inference forwards, F(2×2,
+/// 3×3) for recorded forwards and input gradients (the rounding the per-image paths use for each). The
+/// per-image paths stream all transformed kernels U (36 · cin · cout floats for F(4×4): 151 MB for
+/// 1024 × 1024, past the 32 MB L3 and the kernel cache) once per block of a few tiles, and beyond 512 ×
+/// 512 channels (256 × 256 when recording) do not run at all. Here the order is turned round: the
+/// transformed input V of every image's tiles is made once (a few MB, in the L3); then each worker takes
+/// a range of 12-output strips and, one strip at a time, transforms its kernels straight from the
+/// weights (1.8 MB for 1024 input channels: in L2, no cache needed), runs the products against all
+/// tiles on ColumnGEMM's register tile, and the output transform with the bias and epilogue. The
+/// positions of U and V lie a cache line more than their matrices apart: at exact multiples, their
+/// streams of stores fell into the same cache sets and the kernel transform alone took 17 ms instead
+/// of 4 on 1024 × 1024.
+/// Inference: (8,1024,7,7) → 1024: 24.7 → 8.9–11.6 ms (dense im2col before); dilation 2 (as sub-grids)
+/// 25.6 → 10.8; (8,512,14,14) → 512: 12.9 → 6.9 (per-image F(2×2)); (8,256,14,14) → 256: 2.8 → 1.8–2.3;
+/// (8,512,7,7) → 512: 4.6 → 2.9; sknet50 eval forward 637–648 → 515–527 ms. Recorded: sknet50
+/// forward+backward 2270–2279 → 2022–2048 ms (alternating `AZOO_WINOGRAD_BATCHED=0`, two threads).
 extension Conv2dGeometry {
     /// Whether an inference forward pass takes it: 3×3, stride 1, dilation 1, padding 1, one group, at
     /// least 256 channels each way, maps of at most 16 4×4 tiles (14×14; larger maps keep the per-image
