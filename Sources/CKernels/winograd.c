@@ -83,7 +83,6 @@ void azoo_wino_pack_u(const float *w, long cout, long cin, long ostride, long is
 }
 
 /// Padded plane geometry for an h × w input, padding p, output oh × ow: th × tw tiles of 2 × 2.
-
 static wgeo wino_geo(long h, long w, long p) {
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
     wgeo g;

@@ -16,7 +16,6 @@
 long azoo_wino43_u_size(long cout, long cin) { return XI * ((cout + WMR - 1) / WMR * WMR) * cin; }
 
 /// Padded plane geometry for an h × w input, padding p, output oh × ow: th × tw tiles of 4 × 4.
-
 static wgeo geo43(long h, long w, long p) {
     const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
     wgeo g;
