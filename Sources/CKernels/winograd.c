@@ -33,8 +33,9 @@ static inline AVX512 void store_u23(const __m512 g[9], float *d, long xi) {
 
 /// azoo_wino_pack_u for 12 output channels at a time, 12 contiguous floats per transform position;
 /// strips s0..<s1 go to u + (s − sbase)·12·cin, positions xi floats apart. Forward weights (cout, cin,
-/// 3, 3) are read 16 input channels at a time and transposed (load_taps16); other layouts (the input
-/// gradient's flipped, transposed kernels) one gather per tap.
+/// 3, 3) are read 16 input channels at a time and transposed (load_taps16), the input gradient's
+/// flipped, transposed ones one output-channel row each and transposed (load_taps_flipped); other
+/// layouts one gather per tap.
 static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
                              long s1, long xi, long sbase) {
     const int plain = !flip && istride == 9 && ostride == 9 * cin;
@@ -48,9 +49,11 @@ static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, 
             }
             continue;
         }
+        const int flipped = flip && ostride == 9;
         for (long c = 0; c < cin; c++) {
             __m512 g[9];
-            gather_taps(w, cout, ostride, istride, flip, s, c, g);
+            if (flipped) load_taps_flipped(w, cout, istride, s, c, g);
+            else gather_taps(w, cout, ostride, istride, flip, s, c, g);
             store_u23(g, base + c * WMR, xi);
         }
     }

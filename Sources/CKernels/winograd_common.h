@@ -70,5 +70,18 @@ static inline AVX512 void load_taps16(const float *w, long cout, long cin, long 
         for (int l = 0; l < 16; l++) T[16 * j + l] = r[l];
     }
 }
+
+/// Without gathers, for the input gradient's kernels (flipped, transposed: element (o, c, tap) at
+/// w[c·istride + o·9 + 8 − tap], the 12 output channels' 108 floats contiguous): the 9 taps of input
+/// channel c of output channels 12s…12s+11 (zero lanes past cout), one vector per tap: each output
+/// channel's 9 taps loaded as a row, then one 16 × 16 transpose.
+static inline AVX512 void load_taps_flipped(const float *w, long cout, long istride, long s, long c, __m512 g[9]) {
+    __m512 r[16];
+    const float *base = w + c * istride + s * WMR * 9;
+    for (int o = 0; o < 16; o++)
+        r[o] = o < WMR && s * WMR + o < cout ? _mm512_maskz_loadu_ps(0x01ff, base + o * 9) : _mm512_setzero_ps();
+    transpose16(r);
+    for (int k = 0; k < 9; k++) g[k] = r[8 - k];
+}
 #endif
 #endif

@@ -106,3 +106,38 @@ func winogradBatchedBackwardInput(_ g: Conv2dGeometry, _ gradOutput: UnsafePoint
                         input: gradOutput, weight: weight, ostride: 9, istride: g.inChannels * 9, flip: true, bias: nil,
                         output: gradInput, epilogue: nil)
 }
+
+/// Weight gradient (F(2×2, 3×3), `CKernels/winograd_wgrad.c`): the input and output-gradient transforms
+/// of every image's tiles, then per 12-output strip dU_ξ = Σ_tiles dM_ξ·V_ξᵀ as one product over all
+/// tiles (k = N·tiles) and dW = Gᵀ·dU·G. Batches whose transforms exceed the budget run in chunks of
+/// images, each chunk's dW added to the first's in order.
+func winogradBatchedBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ gradOutput: UnsafePointer<Float>,
+                                   _ gradWeight: UnsafeMutablePointer<Float>) {
+    let cin = g.inChannels, cout = g.outChannels, h = g.height, w = g.width, p = g.padH, outPlane = g.outH * g.outW
+    let tilesPerImage = (g.outH + 1) / 2 * ((g.outW + 1) / 2), strips = (cout + 11) / 12
+    let perImage = 16 * tilesPerImage * ((cin + 31) / 32 * 32 + strips * 12)
+    let chunk = max(1, min(g.batch, WinogradBatched.vBudgetFloats / perImage)), wCount = cout * cin * 9
+    let partial = chunk < g.batch ? ColumnBuffer(count: wCount) : nil
+    let x = UncheckedSendable(input), gy = UncheckedSendable(gradOutput)
+    for first in stride(from: 0, to: g.batch, by: chunk) {
+        let n = min(chunk, g.batch - first)
+        let vt = ColumnBuffer(count: azoo_wino_wgradb_vt_size(cin, n, h, w, p))
+        let gt = ColumnBuffer(count: azoo_wino_wgradb_gt_size(cout, n, h, w, p))
+        let vp = UncheckedSendable(vt.pointer), gp = UncheckedSendable(gt.pointer)
+        Threading.parallelFor(n) { r in
+            let scratch = ColumnBuffer(count: azoo_wino_wgradb_scratch_size(cin, h, w, p))
+            for img in r {
+                azoo_wino_wgradb_transform(x.value + (first + img) * cin * h * w, cin, h, w, p,
+                                           gy.value + (first + img) * cout * outPlane, cout, img, n, vp.value, gp.value,
+                                           scratch.pointer)
+            }
+        }
+        let dst = UncheckedSendable(first == 0 ? gradWeight : partial!.pointer)
+        Threading.parallelFor(strips) { r in
+            let du = ColumnBuffer(count: azoo_wino_wgradb_du_size(cin))
+            azoo_wino_wgradb_block(vp.value, gp.value, cin, cout, n * tilesPerImage, r.lowerBound, r.upperBound, du.pointer,
+                                   dst.value, cin * 9, 9)
+        }
+        if first > 0 { for i in 0..<wCount { gradWeight[i] += partial!.pointer[i] } }
+    }
+}

@@ -275,6 +275,10 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
         winogradBackwardWeight(g, input, gradOutput, gradWeight)
         return
     }
+    if g.usesWinogradBatchedTraining && ConvolutionPaths.winogradWeightGradient {
+        winogradBatchedBackwardWeight(g, input, gradOutput, gradWeight)
+        return
+    }
     if g.usesDirect {
         directBackwardWeight(g, input, gradOutput, gradWeight)
         return

@@ -46,15 +46,16 @@ import Testing
         #expect(worst <= Winograd43Tests.bound, "largest error / Σ|x·w| = \(worst)")
     }
 
-    /// Recorded passes: F(2×2, 3×3) forward and input gradient (flipped, transposed kernels, gathered),
-    /// beyond 256 × 256 channels; one case in chunks of two images.
+    /// Recorded passes: F(2×2, 3×3) forward, input gradient (flipped, transposed kernels, gathered) and
+    /// weight gradient (one product over all images' tiles), beyond 256 × 256 channels; one case in chunks
+    /// of two images (the weight gradient's chunks are its own: 1 + 1 + 1 + 1 + 1 here).
     static let trainingCases = [
         Case(name: "7×7 maps, 288 → 260, bias", geometry: geometry(3, 288, 7, 7, 260), bias: true, budget: nil),
         Case(name: "13×11 maps in chunks of two images", geometry: geometry(5, 256, 13, 11, 264), bias: false,
              budget: 2 * 16 * 42 * 264),
     ]
 
-    @Test("recorded F(2×2, 3×3) forward and input gradient equal the definition", arguments: trainingCases)
+    @Test("recorded F(2×2, 3×3) forward, input and weight gradients equal the definition", arguments: trainingCases)
     func training(_ c: Case) {
         let g = c.geometry
         guard WinogradKernel.available else { return }
@@ -64,13 +65,20 @@ import Testing
         let b = c.bias ? pseudoRandom(g.outChannels, 33) : nil
         let gy = pseudoRandom(g.batch * g.outChannels * g.outH * g.outW, 34)
         var y = [Float](repeating: .nan, count: gy.count), gx = [Float](repeating: .nan, count: x.count)
+        var gw = [Float](repeating: .nan, count: w.count)
         WinogradBatched.$vBudgetFloats.withValue(c.budget ?? WinogradBatched.vBudgetFloats) {
             y.withUnsafeMutableBufferPointer { conv2dForward(g, input: x, weight: w, bias: b, output: $0.baseAddress!, inference: false) }
             gx.withUnsafeMutableBufferPointer { conv2dBackwardInput(g, gradOutput: gy, weight: w, gradInput: $0.baseAddress!) }
+            gw.withUnsafeMutableBufferPointer {
+                conv2dBackwardWeight(g, input: x, gradOutput: gy, gradWeight: $0.baseAddress!, gradBias: nil)
+            }
         }
-        // F(2×2)'s error: a few ulps of Σ|x·w| (sums of ~2600 terms of size ≤ 1 here).
+        // F(2×2)'s error: a few ulps of Σ|x·w| (sums of ~2600 terms of size ≤ 1 here; the weight gradient's
+        // of N·H·W ≤ 715 terms).
+        let (ex, ew) = naiveConvGradients(g, x, w, gy)
         for (a, e) in zip(y, naiveConv(g, x, w, b)) { #expect(abs(a - e) <= 2e-4 + 1e-4 * abs(e)) }
-        for (a, e) in zip(gx, naiveConvGradients(g, x, w, gy).gx) { #expect(abs(a - e) <= 2e-4 + 1e-4 * abs(e)) }
+        for (a, e) in zip(gx, ex) { #expect(abs(a - e) <= 2e-4 + 1e-4 * abs(e)) }
+        for (a, e) in zip(gw, ew) { #expect(abs(a - e) <= 2e-4 + 1e-4 * abs(e)) }
     }
 
     @Test("groups, strides, larger maps and narrower channels keep the other paths")

@@ -120,6 +120,19 @@ long azoo_wino43_block_count(long cin, long cout, long h, long w, long p);
 void azoo_wino43_pad(const float *in, long cin, long h, long w, long p, float *pad);
 void azoo_wino_f43(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,
                    float *out, float *work, long b0, long b1, const azoo_epilogue *epi);
+/// The weight gradient of F(2×2, 3×3) over a whole batch (winograd_wgrad.c): the transforms of every
+/// image's tiles (azoo_wino_wgradb_transform per image img of nimg; scratch azoo_wino_wgradb_scratch_size
+/// floats) into vt and gt (azoo_wino_wgradb_vt_size / _gt_size floats), then azoo_wino_wgradb_block per
+/// range of 12-output strips os0..<os1: dU over all nimg·th·tw tiles (du: azoo_wino_wgradb_du_size floats
+/// of scratch) and dW = Gᵀ·dU·G written to dw (element (o, c, tap) at o·ostride + c·istride + tap).
+long azoo_wino_wgradb_vt_size(long cin, long nimg, long h, long w, long p);
+long azoo_wino_wgradb_gt_size(long cout, long nimg, long h, long w, long p);
+long azoo_wino_wgradb_scratch_size(long cin, long h, long w, long p);
+long azoo_wino_wgradb_du_size(long cin);
+void azoo_wino_wgradb_transform(const float *in, long cin, long h, long w, long p, const float *gy, long cout, long img,
+                                long nimg, float *vt, float *gt, float *scratch);
+void azoo_wino_wgradb_block(const float *vt, const float *gt, long cin, long cout, long ntiles, long os0, long os1, float *du,
+                            float *dw, long ostride, long istride);
 /// Winograd over a whole batch of small maps (winograd_batched.c; F(4×4, 3×3) when f43, else F(2×2, 3×3)):
 /// V of every image's tiles (azoo_winob_v_size floats) filled by azoo_winob_input per (image img of nimg,
 /// channels c0..<c1) — pad: (c1 − c0)·azoo_winob_plane_size + 128 floats of scratch, its last 128 zero —
