@@ -138,39 +138,14 @@ int azoo_wino_available(void) {
 /// (ty, tx) at virtual column tbase + ty·tw + tx.
 static AVX512 void input23(const float *pad, wgeo g, long cin, long ty0, long ty1, long tbase, long c0, long c1, float *v,
                            long vxi) {
-    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
-    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
     for (long ty = ty0; ty < ty1; ty++) {
         for (long tx0 = 0; tx0 < g.tw; tx0 += 16) {
             const long n = g.tw - tx0 < 16 ? g.tw - tx0 : 16, t = tbase + ty * g.tw + tx0;
             for (long c = c0; c < c1; c++) {
-                const float *src = pad + (c - c0) * g.plane + 2 * ty * g.wp + 2 * tx0;
-                __m512 d[4][4];
-                for (int i = 0; i < 4; i++) {
-                    const float *row = src + i * g.wp;
-                    const __m512 a0 = _mm512_loadu_ps(row), a1 = _mm512_loadu_ps(row + 16);
-                    const __m512 b0 = _mm512_loadu_ps(row + 2), b1 = _mm512_loadu_ps(row + 18);
-                    d[i][0] = _mm512_permutex2var_ps(a0, even, a1);
-                    d[i][1] = _mm512_permutex2var_ps(a0, odd, a1);
-                    d[i][2] = _mm512_permutex2var_ps(b0, even, b1);
-                    d[i][3] = _mm512_permutex2var_ps(b0, odd, b1);
-                }
-                __m512 e[4][4];
-                for (int j = 0; j < 4; j++) {   // Bᵀ·d
-                    e[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
-                    e[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
-                    e[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
-                    e[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
-                }
+                __m512 r[4][4];
+                input_tiles23(pad + (c - c0) * g.plane + 2 * ty * g.wp + 2 * tx0, g.wp, r);
                 float *vb = v + c * WNR;
-                for (int i = 0; i < 4; i++) {   // (Bᵀ·d)·B
-                    const __m512 r0 = _mm512_sub_ps(e[i][0], e[i][2]), r1 = _mm512_add_ps(e[i][1], e[i][2]);
-                    const __m512 r2 = _mm512_sub_ps(e[i][2], e[i][1]), r3 = _mm512_sub_ps(e[i][1], e[i][3]);
-                    put_lanes(vb + (i * 4 + 0) * vxi, cin * WNR, t, r0, n);
-                    put_lanes(vb + (i * 4 + 1) * vxi, cin * WNR, t, r1, n);
-                    put_lanes(vb + (i * 4 + 2) * vxi, cin * WNR, t, r2, n);
-                    put_lanes(vb + (i * 4 + 3) * vxi, cin * WNR, t, r3, n);
-                }
+                for (int x = 0; x < 16; x++) put_lanes(vb + x * vxi, cin * WNR, t, r[x / 4][x % 4], n);
             }
         }
     }

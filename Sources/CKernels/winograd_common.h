@@ -54,6 +54,34 @@ static inline AVX512 void gather_taps(const float *w, long cout, long ostride, l
     for (int k = 0; k < 9; k++) g[k] = _mm512_mask_i32gather_ps(_mm512_setzero_ps(), m, idx, base + (flip ? 8 - k : k), 4);
 }
 
+/// F(2×2, 3×3)'s input transform Bᵀ·d·B of 16 tiles, one per lane: tile l's 4 × 4 window starts at
+/// src + 2l (rows wp apart); r[i][j] = element (i, j) of the 16 transformed tiles.
+static inline AVX512 void input_tiles23(const float *src, long wp, __m512 r[4][4]) {
+    const __m512i even = _mm512_set_epi32(30, 28, 26, 24, 22, 20, 18, 16, 14, 12, 10, 8, 6, 4, 2, 0);
+    const __m512i odd = _mm512_set_epi32(31, 29, 27, 25, 23, 21, 19, 17, 15, 13, 11, 9, 7, 5, 3, 1);
+    __m512 d[4][4];
+    for (int i = 0; i < 4; i++) {
+        const float *row = src + i * wp;
+        const __m512 a0 = _mm512_loadu_ps(row), a1 = _mm512_loadu_ps(row + 16);
+        const __m512 b0 = _mm512_loadu_ps(row + 2), b1 = _mm512_loadu_ps(row + 18);
+        d[i][0] = _mm512_permutex2var_ps(a0, even, a1);
+        d[i][1] = _mm512_permutex2var_ps(a0, odd, a1);
+        d[i][2] = _mm512_permutex2var_ps(b0, even, b1);
+        d[i][3] = _mm512_permutex2var_ps(b0, odd, b1);
+    }
+    __m512 e[4][4];
+    for (int j = 0; j < 4; j++) {   // Bᵀ·d
+        e[0][j] = _mm512_sub_ps(d[0][j], d[2][j]);
+        e[1][j] = _mm512_add_ps(d[1][j], d[2][j]);
+        e[2][j] = _mm512_sub_ps(d[2][j], d[1][j]);
+        e[3][j] = _mm512_sub_ps(d[1][j], d[3][j]);
+    }
+    for (int i = 0; i < 4; i++) {   // (Bᵀ·d)·B
+        r[i][0] = _mm512_sub_ps(e[i][0], e[i][2]); r[i][1] = _mm512_add_ps(e[i][1], e[i][2]);
+        r[i][2] = _mm512_sub_ps(e[i][2], e[i][1]); r[i][3] = _mm512_sub_ps(e[i][1], e[i][3]);
+    }
+}
+
 /// Without gathers, for weights laid out (cout, cin, 3, 3): the 9 taps of input channels c0…c0+15 (fewer
 /// at the end of cin) of output channels 12s…12s+11 (zero lanes past cout), one vector per (channel, tap)
 /// at T[(c − c0)·9 + tap]: each output channel's 144 contiguous floats loaded, then 16 × 16 transposes.

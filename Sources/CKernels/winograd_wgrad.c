@@ -4,11 +4,8 @@
 // transforms run 16 tiles per vector as in the forward pass, then 16 × 16 transposes put the
 // channels in the lanes, so both operands land in the GEMM kernel's packed strips ([tile][12
 // output channels] and [tile][32 input channels]) and the products accumulate in registers.
-#include "conv_vec.h"
 #include "ckernels.h"
-
-#define WMR 12
-#define WNR 32
+#include "winograd_common.h"
 /// The batched weight gradient's dU positions lie a cache line more than a matrix apart (see winograd_batched.c).
 #define XPAD_WG 16
 /// Output strips per block of the batched weight gradient: each V strip is read once per block (2, 4 and
@@ -41,7 +38,6 @@ long azoo_wino_wgrad_scratch_size(long cin, long cout, long h, long w, long p) {
 }
 
 #if CONV_X86
-void azoo_gemm_tile(long kc, const float *ap, const float *bp, float *c, long ldc);
 void azoo_gemm_tile_add(long kc, const float *ap, const float *bp, float *c, long ldc);
 
 static inline AVX512 __mmask16 wl(long n) { return (__mmask16)(n >= 16 ? 0xffff : n <= 0 ? 0 : (1u << n) - 1); }
@@ -72,26 +68,7 @@ static AVX512 void transform_tiles(const float *pad, wg_geo g, long cin, const f
                 for (long cc = 0; cc < 16; cc++) {
                     __m512 r[4][4];
                     if (c0 + cc < cin) {
-                        const float *src = pad + (c0 + cc) * g.plane + 2 * ty * g.wp + 2 * tx0;
-                        __m512 d[4][4];
-                        for (int i = 0; i < 4; i++) {
-                            const float *row = src + i * g.wp;
-                            const __m512 a0 = _mm512_loadu_ps(row), a1 = _mm512_loadu_ps(row + 16);
-                            const __m512 b0 = _mm512_loadu_ps(row + 2), b1 = _mm512_loadu_ps(row + 18);
-                            d[i][0] = _mm512_permutex2var_ps(a0, even, a1);
-                            d[i][1] = _mm512_permutex2var_ps(a0, odd, a1);
-                            d[i][2] = _mm512_permutex2var_ps(b0, even, b1);
-                            d[i][3] = _mm512_permutex2var_ps(b0, odd, b1);
-                        }
-                        for (int j = 0; j < 4; j++) {
-                            const __m512 e0 = _mm512_sub_ps(d[0][j], d[2][j]), e1 = _mm512_add_ps(d[1][j], d[2][j]);
-                            const __m512 e2 = _mm512_sub_ps(d[2][j], d[1][j]), e3 = _mm512_sub_ps(d[1][j], d[3][j]);
-                            d[0][j] = e0; d[1][j] = e1; d[2][j] = e2; d[3][j] = e3;
-                        }
-                        for (int i = 0; i < 4; i++) {
-                            r[i][0] = _mm512_sub_ps(d[i][0], d[i][2]); r[i][1] = _mm512_add_ps(d[i][1], d[i][2]);
-                            r[i][2] = _mm512_sub_ps(d[i][2], d[i][1]); r[i][3] = _mm512_sub_ps(d[i][1], d[i][3]);
-                        }
+                        input_tiles23(pad + (c0 + cc) * g.plane + 2 * ty * g.wp + 2 * tx0, g.wp, r);
                     } else {
                         for (int x = 0; x < 16; x++) r[x / 4][x % 4] = _mm512_setzero_ps();
                     }
