@@ -3,7 +3,8 @@ import CKernels
 /// 3×3 convolutions of wide channels on small maps (SKNet-50's 512 × 512 on 14×14 and 1024 × 1024 on
 /// 7×7 maps and their dilation-2 sub-grids; ResNet's layer3 and layer4) by Winograd over the whole
 /// batch (`CKernels/winograd_batched.c`, `azoo_winob_*`): F(4×4, 3×3) for inference forwards, F(2×2,
-/// 3×3) for recorded forwards and input gradients (the rounding the per-image paths use for each). The
+/// 3×3) for recorded forwards, input and weight gradients (the rounding the per-image paths use for
+/// each; the weight gradient in `winograd_wgrad.c`, `azoo_wino_wgradb_*`). The
 /// per-image paths stream all transformed kernels U (36 · cin · cout floats for F(4×4): 151 MB for
 /// 1024 × 1024, past the 32 MB L3 and the kernel cache) once per block of a few tiles, and beyond 512 ×
 /// 512 channels (256 × 256 when recording) do not run at all. Here the order is turned round: the
@@ -17,7 +18,8 @@ import CKernels
 /// Inference: (8,1024,7,7) → 1024: 24.7 → 8.9–11.6 ms (dense im2col before); dilation 2 (as sub-grids)
 /// 25.6 → 10.8; (8,512,14,14) → 512: 12.9 → 6.9 (per-image F(2×2)); (8,256,14,14) → 256: 2.8 → 1.8–2.3;
 /// (8,512,7,7) → 512: 4.6 → 2.9; sknet50 eval forward 637–648 → 515–527 ms. Recorded: sknet50
-/// forward+backward 2270–2279 → 2022–2048 ms (alternating `AZOO_WINOGRAD_BATCHED=0`, two threads).
+/// forward+backward 2270–2279 → 2022–2048 ms, 1907–1947 with the weight gradient (alternating
+/// `AZOO_WINOGRAD_BATCHED=0`, two threads).
 extension Conv2dGeometry {
     /// Whether an inference forward pass takes it: 3×3, stride 1, dilation 1, padding 1, one group, at
     /// least 256 channels each way, maps of at most 16 4×4 tiles (14×14; larger maps keep the per-image
@@ -28,8 +30,8 @@ extension Conv2dGeometry {
             && inChannels >= 256 && outChannels >= 256
             && (outH + 3) / 4 * ((outW + 3) / 4) <= 16
     }
-    /// Whether a recorded forward pass and its input gradient take it, on F(2×2, 3×3): the same shapes
-    /// beyond 256 × 256 channels, which the per-image F(2×2) leaves to im2col when recording.
+    /// Whether a recorded forward pass and its input and weight gradients take it, on F(2×2, 3×3): the
+    /// same shapes beyond 256 × 256 channels, which the per-image F(2×2) leaves to im2col when recording.
     public var usesWinogradBatchedTraining: Bool { usesWinogradBatched && inChannels * outChannels > 1 << 16 }
 }
 
