@@ -195,6 +195,10 @@ static AVX512 void kernel(long kc, const float *ap, const float *bp, float *c, l
             _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
             _mm_prefetch((const char *)(c + r * ldc + 16), _MM_HINT_T0);
         }
+        if (c && r < rows && e && e->residual) {   // so is the epilogue's residual
+            _mm_prefetch((const char *)(c + r * ldc + roff), _MM_HINT_T0);
+            _mm_prefetch((const char *)(c + r * ldc + roff + 16), _MM_HINT_T0);
+        }
     }
     for (long p = 0; p < kc; p++) {
         const __m512 b0 = _mm512_loadu_ps(bp + p * NR), b1 = _mm512_loadu_ps(bp + p * NR + 16);
