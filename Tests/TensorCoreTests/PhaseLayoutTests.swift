@@ -3,8 +3,8 @@ import TestSupport
 import Testing
 @testable import TensorCore
 
-/// Strided 7×7 convolutions on the input's phases (Tensor+PhaseLayout.swift) against PyTorch's
-/// `F.conv2d` (scripts/fixtures/make_ops.py, topic `phase_layout`).
+/// Strided 7×7 convolutions and stride-2 grouped 3×3s on the input's phases (Tensor+PhaseLayout.swift)
+/// against PyTorch's `F.conv2d` (scripts/fixtures/make_ops.py, topic `phase_layout`).
 @Suite struct PhaseLayoutTests {
     static func stride2(_ x: Tensor, _ w: Tensor, _ b: Tensor?) -> Tensor {
         x.conv2d(weight: w, bias: b, stride: (2, 2), padding: (3, 3))
@@ -20,9 +20,16 @@ import Testing
             let planes = x.phases(s, pad: (pad, pad), height: oh + k - 1, width: ow + k - 1)!
             return planes.conv2d(weight: w.phases(s, pad: (0, 0), height: k, width: k)!, bias: b)
         }
+        // The grouped 3×3 (4 groups): 2×2 kernels on the phases, the groups carried over.
+        func phasedGrouped(_ x: Tensor, _ w: Tensor, _ b: Tensor) -> Tensor {
+            let oh = (x.shape[2] + 2 - 3) / 2 + 1, ow = (x.shape[3] + 2 - 3) / 2 + 1
+            let planes = x.phases(2, pad: (1, 1), height: oh + 1, width: ow + 1)!
+            return planes.conv2d(weight: w.phases(2, pad: (0, 0), height: 2, width: 2)!, bias: b, groups: 4)
+        }
         try replay("phase_layout", rtol: 1e-4, atol: 1e-4, [
             "stem_stride2": { phased($0[0], $0[1], $0[2], stride: 2, pad: 3) },
             "stride3_pad2": { phased($0[0], $0[1], nil, stride: 3, pad: 2) },
+            "grouped3x3_stride2": { phasedGrouped($0[0], $0[1], $0[2]) },
         ])
     }
 
@@ -43,6 +50,17 @@ import Testing
         // Five input channels at stride 2 (20 phase channels) and stride 1 keep the ordinary paths.
         #expect(Tensor.phaseLayout(geometry(Tensor.zeros([1, 5, 20, 20]), w2, stride: 2, pad: 3)) == nil)
         #expect(Tensor.phaseLayout(geometry(x2, w2, stride: 1, pad: 3)) == nil)
+        // ResNeXt's stride-2 grouped 3×3: 8 channels per group take it (32 on the phases); 32 per group do not.
+        let xg = try fx.tensor("grouped3x3_stride2.in.0"), wg = try fx.tensor("grouped3x3_stride2.in.1")
+        let bg = try fx.tensor("grouped3x3_stride2.in.2")
+        func grouped(_ c: Int, _ groups: Int) -> Conv2dGeometry {
+            Conv2dGeometry(batch: 2, inChannels: c, height: 15, width: 17, outChannels: 48, kernelH: 3, kernelW: 3, strideH: 2,
+                           strideW: 2, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: groups)
+        }
+        #expect(Tensor.phaseLayout(grouped(32, 4)) != nil && Tensor.phaseLayout(grouped(32, 1)) == nil)
+        #expect(Tensor.phaseLayout(grouped(128, 4)) == nil)
+        expectClose(withNoGrad { xg.conv2d(weight: wg, bias: bg, stride: (2, 2), padding: (1, 1), groups: 4) },
+                    try fx.tensor("grouped3x3_stride2.out"), rtol: 1e-4, atol: 1e-4, "grouped 3×3 stride 2")
         expectClose(withNoGrad { Self.stride2(x2, w2, b2) }, try fx.tensor("stem_stride2.out"), rtol: 1e-4, atol: 1e-4, "stride 2")
         expectClose(withNoGrad { Self.stride3(x3, w3) }, try fx.tensor("stride3_pad2.out"), rtol: 1e-4, atol: 1e-4, "stride 3")
     }
