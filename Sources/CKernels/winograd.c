@@ -31,32 +31,10 @@ static inline AVX512 void store_u23(const __m512 g[9], float *d, long xi) {
     }
 }
 
-/// azoo_wino_pack_u for 12 output channels at a time, 12 contiguous floats per transform position;
-/// strips s0..<s1 go to u + (s − sbase)·12·cin, positions xi floats apart. Forward weights (cout, cin,
-/// 3, 3) are read 16 input channels at a time and transposed (load_taps16), the input gradient's
-/// flipped, transposed ones one output-channel row each and transposed (load_taps_flipped); other
-/// layouts one gather per tap.
+/// The kernel transform of strips s0..<s1 (pack_kernels in winograd_common.h).
 static AVX512 void pack_u512(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,
                              long s1, long xi, long sbase) {
-    const int plain = !flip && istride == 9 && ostride == 9 * cin;
-    for (long s = s0; s < s1; s++) {
-        float *base = u + (s - sbase) * WMR * cin;
-        if (plain) {
-            for (long c0 = 0; c0 < cin; c0 += 16) {
-                __m512 T[144];
-                load_taps16(w, cout, cin, s, c0, T);
-                for (long c = c0; c < cin && c < c0 + 16; c++) store_u23(T + (c - c0) * 9, base + c * WMR, xi);
-            }
-            continue;
-        }
-        const int flipped = flip && ostride == 9;
-        for (long c = 0; c < cin; c++) {
-            __m512 g[9];
-            if (flipped) load_taps_flipped(w, cout, istride, s, c, g);
-            else gather_taps(w, cout, ostride, istride, flip, s, c, g);
-            store_u23(g, base + c * WMR, xi);
-        }
-    }
+    pack_kernels(w, cout, cin, ostride, istride, flip, u, s0, s1, xi, sbase, store_u23);
 }
 #endif
 

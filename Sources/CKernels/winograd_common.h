@@ -111,5 +111,34 @@ static inline AVX512 void load_taps_flipped(const float *w, long cout, long istr
     transpose16(r);
     for (int k = 0; k < 9; k++) g[k] = r[8 - k];
 }
+
+/// The kernel transform's loop, shared by F(2×2, 3×3) and F(4×4, 3×3): for the 12-output strips s0..<s1
+/// (to u + (s − sbase)·12·cin), each input channel's taps (lanes: 12 output channels) go through `store`
+/// (U = G·g·Gᵀ, positions xi floats apart). Forward weights (cout, cin, 3, 3) are read 16 input channels
+/// at a time and transposed (load_taps16), the input gradient's flipped, transposed ones one
+/// output-channel row each and transposed (load_taps_flipped); other layouts one gather per tap.
+/// Always inlined, so that each transform's `store` is inlined into its own copy.
+static inline __attribute__((always_inline)) AVX512 void pack_kernels(
+    const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0, long s1, long xi, long sbase,
+    void (*store)(const __m512 g[9], float *d, long xi)) {
+    const int plain = !flip && istride == 9 && ostride == 9 * cin, flipped = flip && ostride == 9;
+    for (long s = s0; s < s1; s++) {
+        float *base = u + (s - sbase) * WMR * cin;
+        if (plain) {
+            for (long c0 = 0; c0 < cin; c0 += 16) {
+                __m512 T[144];
+                load_taps16(w, cout, cin, s, c0, T);
+                for (long c = c0; c < cin && c < c0 + 16; c++) store(T + (c - c0) * 9, base + c * WMR, xi);
+            }
+            continue;
+        }
+        for (long c = 0; c < cin; c++) {
+            __m512 g[9];
+            if (flipped) load_taps_flipped(w, cout, istride, s, c, g);
+            else gather_taps(w, cout, ostride, istride, flip, s, c, g);
+            store(g, base + c * WMR, xi);
+        }
+    }
+}
 #endif
 #endif
