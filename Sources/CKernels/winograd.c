@@ -169,32 +169,13 @@ static AVX512 void output23(const float *m, long ldm, long mxi, wgeo g, long oh,
     }
 }
 
+const wino_ops azoo_wino23_ops = {16, 2, wino_geo, pack_u512, input23, output23};
+
 static AVX512 void wino512(const float *pad, long cin, long h, long w, long p, const float *u, long cout,
-                          const float *bias, float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
-    const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
-    const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
-    const wgeo g = wino_geo(h, w, p);
-    const long rows = block_rows(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR, ldm = strips * WNR;
-    const long so = (cout + WMR - 1) / WMR, uxi = so * WMR * cin;
-    float *v = work, *m = v + 16 * strips * WNR * cin;
-    const long vxi = strips * WNR * cin, mxi = so * WMR * ldm;
-    for (long ty0 = b0 * rows; ty0 < g.th && ty0 < b1 * rows; ty0 += rows) {
-        const long nrows = g.th - ty0 < rows ? g.th - ty0 : rows, tiles = nrows * g.tw;
-        const long nstrips = (tiles + WNR - 1) / WNR;
-        input23(pad, g, cin, ty0, ty0 + nrows, -ty0 * g.tw, 0, cin, v, vxi);
-        // M_ξ (cout × tiles, rows ldm apart) = U_ξ · V_ξ.
-        for (long x = 0; x < 16; x++) {
-            for (long s = 0; s < nstrips; s++) {
-                const float *bp = v + x * vxi + s * cin * WNR;
-                for (long o = 0; o < so; o++)
-                    azoo_gemm_tile(cin, u + x * uxi + o * WMR * cin, bp, m + x * mxi + o * WMR * ldm + s * WNR, ldm);
-            }
-        }
-        output23(m, ldm, mxi, g, oh, ow, ty0, ty0 + nrows, -ty0 * g.tw, 0, cout, bias, out, epi, roff);
-    }
+                           const float *bias, float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
+    wino_blocks(&azoo_wino23_ops, block_rows, pad, cin, h, w, p, u, cout, bias, out, work, b0, b1, epi);
 }
 
-const wino_ops azoo_wino23_ops = {16, 2, wino_geo, pack_u512, input23, output23};
 #endif
 
 void azoo_wino_f23(const float *pad, long cin, long h, long w, long p, const float *u, long cout, const float *bias,

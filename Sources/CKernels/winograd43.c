@@ -208,32 +208,13 @@ static AVX512 void output43(const float *m, long ldm, long mxi, wgeo g, long oh,
     }
 }
 
+const wino_ops azoo_wino43_ops = {XI, 4, geo43, pack_u43, input43, output43};
+
 static AVX512 void wino43(const float *pad, long cin, long h, long w, long p, const float *u, long cout,
                           const float *bias, float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
-    const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
-    const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
-    const wgeo g = geo43(h, w, p);
-    const long rows = block_rows43(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR, ldm = strips * WNR;
-    const long so = (cout + WMR - 1) / WMR, uxi = so * WMR * cin;
-    float *v = work, *m = v + XI * strips * WNR * cin;
-    const long vxi = strips * WNR * cin, mxi = so * WMR * ldm;
-    for (long ty0 = b0 * rows; ty0 < g.th && ty0 < b1 * rows; ty0 += rows) {
-        const long nrows = g.th - ty0 < rows ? g.th - ty0 : rows, tiles = nrows * g.tw;
-        const long nstrips = (tiles + WNR - 1) / WNR;
-        input43(pad, g, cin, ty0, ty0 + nrows, -ty0 * g.tw, 0, cin, v, vxi);
-        // M_ξ (cout × tiles, rows ldm apart) = U_ξ · V_ξ.
-        for (long x = 0; x < XI; x++) {
-            for (long s = 0; s < nstrips; s++) {
-                const float *bp = v + x * vxi + s * cin * WNR;
-                for (long o = 0; o < so; o++)
-                    azoo_gemm_tile(cin, u + x * uxi + o * WMR * cin, bp, m + x * mxi + o * WMR * ldm + s * WNR, ldm);
-            }
-        }
-        output43(m, ldm, mxi, g, oh, ow, ty0, ty0 + nrows, -ty0 * g.tw, 0, cout, bias, out, epi, roff);
-    }
+    wino_blocks(&azoo_wino43_ops, block_rows43, pad, cin, h, w, p, u, cout, bias, out, work, b0, b1, epi);
 }
 
-const wino_ops azoo_wino43_ops = {XI, 4, geo43, pack_u43, input43, output43};
 #endif
 
 void azoo_wino43_pack_u(const float *w, long cout, long cin, long ostride, long istride, int flip, float *u, long s0,

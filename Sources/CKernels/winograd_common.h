@@ -112,6 +112,36 @@ static inline AVX512 void load_taps_flipped(const float *w, long cout, long istr
     for (int k = 0; k < 9; k++) g[k] = r[8 - k];
 }
 
+/// The per-image driver shared by F(2×2, 3×3) and F(4×4, 3×3) (its pieces from `o`, plus the transform's
+/// tile rows per block): for blocks b0..<b1 of tile rows of one (image, group)'s padded planes, the
+/// input transform into V, the products M_ξ = U_ξ·V_ξ (U packed for all cout) and the output transform
+/// (+ bias, epilogue) into out. Always inlined, into each transform's own driver.
+static inline __attribute__((always_inline)) AVX512 void wino_blocks(
+    const wino_ops *o, long (*block_rows)(long tw, long cin, long cout), const float *pad, long cin, long h, long w, long p,
+    const float *u, long cout, const float *bias, float *out, float *work, long b0, long b1, const azoo_epilogue *epi) {
+    const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
+    const long oh = h + 2 * p - 2, ow = w + 2 * p - 2;
+    const wgeo g = o->geo(h, w, p);
+    const long rows = block_rows(g.tw, cin, cout), strips = (rows * g.tw + WNR - 1) / WNR, ldm = strips * WNR;
+    const long so = (cout + WMR - 1) / WMR, uxi = so * WMR * cin;
+    float *v = work, *m = v + o->positions * strips * WNR * cin;
+    const long vxi = strips * WNR * cin, mxi = so * WMR * ldm;
+    for (long ty0 = b0 * rows; ty0 < g.th && ty0 < b1 * rows; ty0 += rows) {
+        const long nrows = g.th - ty0 < rows ? g.th - ty0 : rows, tiles = nrows * g.tw;
+        const long nstrips = (tiles + WNR - 1) / WNR;
+        o->input(pad, g, cin, ty0, ty0 + nrows, -ty0 * g.tw, 0, cin, v, vxi);
+        // M_ξ (cout × tiles, rows ldm apart) = U_ξ · V_ξ.
+        for (long x = 0; x < o->positions; x++) {
+            for (long s = 0; s < nstrips; s++) {
+                const float *bp = v + x * vxi + s * cin * WNR;
+                for (long q = 0; q < so; q++)
+                    azoo_gemm_tile(cin, u + x * uxi + q * WMR * cin, bp, m + x * mxi + q * WMR * ldm + s * WNR, ldm);
+            }
+        }
+        o->output(m, ldm, mxi, g, oh, ow, ty0, ty0 + nrows, -ty0 * g.tw, 0, cout, bias, out, epi, roff);
+    }
+}
+
 /// The kernel transform's loop, shared by F(2×2, 3×3) and F(4×4, 3×3): for the 12-output strips s0..<s1
 /// (to u + (s − sbase)·12·cin), each input channel's taps (lanes: 12 output channels) go through `store`
 /// (U = G·g·Gᵀ, positions xi floats apart). Forward weights (cout, cin, 3, 3) are read 16 input channels
