@@ -3,11 +3,13 @@ import TensorCore
 
 /// `relu(norm(x))` of a block, in one fused pass when the norm is a constant per-channel affine:
 /// FrozenBatchNorm2d always, BatchNorm2d in eval mode when its weight and bias need no gradient
-/// (or no tape is recorded). Otherwise the norm, then ReLU. Same numbers as the two steps up to
+/// (or no tape is recorded). Otherwise a BatchNorm as `BatchNormBase.forwardReLU` (one op, the
+/// same bits as the two steps), any other norm, then ReLU. Same numbers as the two steps up to
 /// rounding (scale = w/√(var+eps), shift = b − mean·scale, as torchvision's FrozenBatchNorm2d).
 func normReLU(_ norm: Module, _ x: Tensor) -> Tensor {
     if ModuleSummary.isRecording { return norm(x).relu() }   // the summary lists every layer
     if let (s, t) = ConvNormFusion.constantAffine(norm) { return x.channelAffineReLU(scale: s, shift: t) }
+    if let bn = norm as? BatchNormBase { return bn.forwardReLU(x) }
     return norm(x).relu()
 }
 

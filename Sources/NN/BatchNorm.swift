@@ -36,7 +36,17 @@ public class BatchNormBase: Module, @unchecked Sendable {
     /// Checks the input layout (rank) for the concrete class.
     func checkInput(_ x: Tensor) {}
 
-    public override func forward(_ x: Tensor) -> Tensor {
+    public override func forward(_ x: Tensor) -> Tensor { normalized(x, relu: false) }
+
+    /// `relu(self(x))` as one op (`Tensor.batchNorm(…, relu: true)`: the same numbers, one tensor
+    /// written instead of two). Module hooks see the norm's own output, so under a forward observer
+    /// or a summary recording this runs the two steps.
+    public func forwardReLU(_ x: Tensor) -> Tensor {
+        if ModuleSummary.isRecording || ForwardObserver.current != nil { return self(x).relu() }
+        return normalized(x, relu: true)
+    }
+
+    func normalized(_ x: Tensor, relu: Bool) -> Tensor {
         checkInput(x)
         checkShape(x.rank >= 2 && x.shape[1] == numFeatures,
                    "\(type(of: self)): input \(x.shape) does not have \(numFeatures) channels at axis 1")
@@ -48,7 +58,7 @@ public class BatchNormBase: Module, @unchecked Sendable {
         }
         return x.batchNorm(runningMean: runningMean?.value,
                            runningVar: runningVar?.value, weight: weight?.value, bias: bias?.value,
-                           training: useBatch, momentum: factor, eps: eps)
+                           training: useBatch, momentum: factor, eps: eps, relu: relu)
     }
 }
 

@@ -142,6 +142,15 @@ func broadcastBinary(_ a: Tensor, _ b: Tensor, out: [Int], _ op: BinaryOp) -> Te
     return result
 }
 
+/// `target += b` element by element, in `target`'s storage (same shapes; the caller owns `target`).
+func addInPlace(_ target: Tensor, _ b: Tensor) {
+    checkShape(target.shape == b.shape, "addInPlace: shapes \(target.shape) and \(b.shape) differ")
+    let pt = target.data, pb = b.data
+    Threading.parallelFor(target.count, minChunk: 1 << 15) { r in
+        binaryRun(.add, pt + r.lowerBound, 1, pb + r.lowerBound, 1, pt + r.lowerBound, r.count)
+    }
+}
+
 /// Runs `f` over the broadcast of `a` and `b` into a new contiguous buffer of shape `out`.
 @inline(__always)
 func broadcastApply(_ a: Tensor, _ b: Tensor, out: [Int],

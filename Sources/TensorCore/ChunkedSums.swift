@@ -59,3 +59,27 @@ func sumAndCenteredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, cou
         return (va, vb, ta, tb)
     }
 }
+
+/// (Σ g', Σ g'·(x − shift)) with g' = g where x·scale + t > 0, else 0: `sumAndCenteredDot` of
+/// ReLU's masked gradient, the mask recomputed from x with the forward's Float arithmetic
+/// (`affine` = the forward's (scale, t)), so it selects exactly where the forward's output was > 0.
+func maskedSumAndCenteredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float>, count: Int, shift: Float,
+                             affine: (scale: Float, shift: Float)) -> (Double, Double) {
+    let s = SIMD8<Float>(repeating: shift), zero = SIMD8<Float>()
+    let a = SIMD8<Float>(repeating: affine.scale), t = SIMD8<Float>(repeating: affine.shift)
+    return blockedSums(count: count) { lo, hi in
+        var va = SIMD8<Float>(), vb = SIMD8<Float>(), ta: Float = 0, tb: Float = 0
+        var i = lo
+        while i + 8 <= hi {
+            let xv = UnsafeRawPointer(x + i).loadUnaligned(as: SIMD8<Float>.self)
+            let gv = zero.replacing(with: UnsafeRawPointer(g + i).loadUnaligned(as: SIMD8<Float>.self), where: xv * a + t .> zero)
+            va += gv; vb += gv * (xv - s)
+            i += 8
+        }
+        while i < hi {
+            let gi: Float = x[i] * affine.scale + affine.shift > 0 ? g[i] : 0
+            ta += gi; tb += gi * (x[i] - shift); i += 1
+        }
+        return (va, vb, ta, tb)
+    }
+}

@@ -23,8 +23,12 @@ extension Tensor {
     /// Batch normalisation over (N, C, *). In training the batch statistics normalise and the
     /// running buffers (when given) are updated in place: `new = (1−m)·old + m·batch`, with the
     /// unbiased variance for `runningVar`. In eval the running statistics normalise.
+    /// `relu`: `relu(batchNorm(x))` as one op, the same numbers as the two steps. It writes one
+    /// tensor instead of two (the pre-ReLU one is not kept for the backward), and its backward
+    /// finds ReLU's mask by recomputing the normalised value from x, with the forward's arithmetic,
+    /// inside the norm's own two passes, instead of a separate pass over g.
     public func batchNorm(runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
-                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5) -> Tensor {
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false) -> Tensor {
         checkShape(rank >= 2, "batch_norm: input \(shape) needs shape (N, C, ...)")
         let n = shape[0], c = shape[1], inner = shapeCount(Array(shape[2...]))
         for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
@@ -101,8 +105,8 @@ extension Tensor {
             }
         }
         return normalizeAffine(self, outer: n, channels: c, groups: c, inner: inner, mean: mean, invStd: invStd,
-                               weight: weight, bias: bias, statsDependOnInput: training, op: "batch_norm",
-                               globalCount: sync ? m : nil)
+                               weight: weight, bias: bias, statsDependOnInput: training, op: relu ? "batch_norm_relu" : "batch_norm",
+                               globalCount: sync ? m : nil, relu: relu)
     }
 
     /// Group normalisation over (N, C, *) with `groups` groups of C/groups channels.
@@ -159,23 +163,32 @@ extension Tensor {
 /// outer folded in; see `statIndex`). The pullback covers input, weight and bias; when the
 /// statistics came from the input it includes their dependence:
 /// dx = invStd/M · (M·ĝ − Σĝ − x̂·Σ ĝx̂), ĝ = g·w, sums over each statistic's group.
+/// `relu`: y = relu(…), and g is masked by [y > 0] in the pullback, y recomputed from x (below).
 func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, inner: Int,
                      mean: [Double], invStd: [Double], weight: Tensor?, bias: Tensor?,
-                     statsDependOnInput: Bool, op: String, globalCount: Int? = nil) -> Tensor {
-    let perBatchStats = mean.count == channels && groups == channels && op == "batch_norm"
+                     statsDependOnInput: Bool, op: String, globalCount: Int? = nil, relu: Bool = false) -> Tensor {
+    let perBatchStats = mean.count == channels && groups == channels && op.hasPrefix("batch_norm")
     let cpg = channels / groups
     @inline(__always) func statIndex(_ o: Int, _ ch: Int) -> Int { perBatchStats ? ch : o * groups + ch / cpg }
     let out = Tensor(uninitializedShape: input.shape)
     let x = input.data, y = out.data
     let w = weight?.data, b = bias?.data
+    // The Float affine of row (o, ch): the forward's values, and the pullback's ReLU mask from them.
+    @inline(__always) func affine(_ o: Int, _ ch: Int) -> (scale: Float, shift: Float) {
+        let s = statIndex(o, ch)
+        let mu = Float(mean[s]), inv = Float(invStd[s])
+        let scale = inv * (w?[ch] ?? 1)
+        return (scale, (b?[ch] ?? 0) - mu * scale)
+    }
     Threading.parallelFor(outer * channels, minChunk: Swift.max(1, 4096 / Swift.max(inner, 1))) { range in
         for oc in range {
-            let o = oc / channels, ch = oc % channels
-            let s = statIndex(o, ch)
-            let mu = Float(mean[s]), inv = Float(invStd[s])
-            let scale = inv * (w?[ch] ?? 1), shift = (b?[ch] ?? 0) - mu * scale
+            let (scale, shift) = affine(oc / channels, oc % channels)
             let px = x + oc * inner, py = y + oc * inner
-            for i in 0..<inner { py[i] = px[i] * scale + shift }
+            if relu {
+                for i in 0..<inner { let v = px[i] * scale + shift; py[i] = v > 0 || v != v ? v : 0 }
+            } else {
+                for i in 0..<inner { py[i] = px[i] * scale + shift }
+            }
         }
     }
     var inputs = [input]
@@ -199,7 +212,9 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
                         let s = statIndex(o, ch)
                         let mu = mean[s], inv = invStd[s], muF = Float(mu)
                         // Σg and Σg·x̂ = inv·(Σg·(x − μ_f) − (μ − μ_f)·Σg)
-                        let (sg, sgc) = sumAndCenteredDot(gp + oc * inner, x + oc * inner, count: inner, shift: muF)
+                        let (sg, sgc) = relu
+                            ? maskedSumAndCenteredDot(gp + oc * inner, x + oc * inner, count: inner, shift: muF, affine: affine(o, ch))
+                            : sumAndCenteredDot(gp + oc * inner, x + oc * inner, count: inner, shift: muF)
                         rg[oc] = sg; rgx[oc] = inv * (sgc - (mu - Double(muF)) * sg)
                     }
                 }
@@ -229,15 +244,28 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
                     let s = statIndex(o, ch)
                     let mu = mean[s], inv = invStd[s], wc = Double(w?[ch] ?? 1)
                     let px = x + oc * inner, pg = gp + oc * inner, pd = dx + oc * inner
+                    let (scale, shift) = affine(o, ch)
                     if statsDependOnInput {
                         let a = sumG[s] / groupSize, bq = sumGX[s] / groupSize
-                        for i in 0..<inner {
-                            let xh = (Double(px[i]) - mu) * inv
-                            pd[i] = Float(inv * (Double(pg[i]) * wc - a - xh * bq))
+                        if relu {
+                            for i in 0..<inner {
+                                let xh = (Double(px[i]) - mu) * inv
+                                let gi: Float = px[i] * scale + shift > 0 ? pg[i] : 0
+                                pd[i] = Float(inv * (Double(gi) * wc - a - xh * bq))
+                            }
+                        } else {
+                            for i in 0..<inner {
+                                let xh = (Double(px[i]) - mu) * inv
+                                pd[i] = Float(inv * (Double(pg[i]) * wc - a - xh * bq))
+                            }
                         }
                     } else {
                         let k = Float(inv * wc)
-                        for i in 0..<inner { pd[i] = pg[i] * k }
+                        if relu {
+                            for i in 0..<inner { pd[i] = px[i] * scale + shift > 0 ? pg[i] * k : 0 }
+                        } else {
+                            for i in 0..<inner { pd[i] = pg[i] * k }
+                        }
                     }
                 }
             }

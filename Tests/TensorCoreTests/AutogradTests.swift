@@ -125,6 +125,21 @@ func leafGradientOwnership() {
     #expect(a.grad?.scalars == [2, 6])
 }
 
+@Test("gradient sums written in place never touch a gradient another input still holds")
+func inPlaceGradientSums() {
+    // (b + c) + a with c = a·2: the two adds hand one buffer to a, b and c; c's pullback then adds
+    // into a's sum while b's is still pending. Summed in place into that shared buffer, b's
+    // gradient would change too (x.grad came out 24 that way, instead of 5 + 2·3 + 3 = 14).
+    let x = Tensor([1, 2, 3, 4], requiresGrad: true)
+    let a = x * 3, b = x * 5
+    ((b + a * 2) + a).sum().backward()
+    #expect(x.grad?.scalars == [14, 14, 14, 14])
+    // A fresh pullback result is summed into: x·x has two paths into the same input.
+    let y = Tensor([1, 2, 3], requiresGrad: true)
+    ((y * y) * y + y.exp()).sum().backward()
+    #expect(y.grad!.isClose(to: Tensor([1, 2, 3].map { 3 * $0 * $0 + Float(Foundation.exp(Double($0))) }), rtol: 1e-6))
+}
+
 @Test("large storages (above glibc's mmap threshold) are reused for the same size, and start as asked")
 func largeBlockReuse() {
     let n = LargeBlocks.minimumCount + 5
