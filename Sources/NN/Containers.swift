@@ -11,17 +11,26 @@ public final class Sequential: Module, @unchecked Sendable {
     public override var isContainer: Bool { true }
 
     /// The layers in order; for inference (`ConvNormFusion.allowed`) each `Conv2d, constant norm[, ReLU]`
-    /// run as one convolution with an epilogue.
+    /// run as one convolution with an epilogue. Every other `BatchNorm, ReLU` pair (training) runs as
+    /// `BatchNormBase.forwardReLU` (one op, the same numbers), unless a summary or forward observer
+    /// needs to see each layer.
     public override func forward(_ x: Tensor) -> Tensor {
-        guard ConvNormFusion.allowed else { return layers.reduce(x) { $1($0) } }
+        let fuseConv = ConvNormFusion.allowed
+        let fuseNormReLU = !ModuleSummary.isRecording && ForwardObserver.current == nil
+        guard fuseConv || fuseNormReLU else { return layers.reduce(x) { $1($0) } }
         var y = x, i = 0
         while i < layers.count {
-            if let conv = layers[i] as? Conv2d, i + 1 < layers.count {
+            let reluNext = i + 1 < layers.count && layers[i + 1] is ReLU
+            if fuseConv, let conv = layers[i] as? Conv2d, i + 1 < layers.count {
                 let relu = i + 2 < layers.count && layers[i + 2] is ReLU
                 if let z = ConvNormFusion.fuse(conv, layers[i + 1], y, relu: relu) {
                     (y, i) = (z, i + (relu ? 3 : 2))
                     continue
                 }
+            }
+            if fuseNormReLU, reluNext, let norm = layers[i] as? BatchNormBase {
+                (y, i) = (norm.forwardReLU(y), i + 2)
+                continue
             }
             y = layers[i](y)
             i += 1

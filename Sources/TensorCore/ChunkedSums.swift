@@ -77,7 +77,7 @@ func maskedSumAndCenteredDot(_ g: UnsafePointer<Float>, _ x: UnsafePointer<Float
             i += 8
         }
         while i < hi {
-            let gi: Float = x[i] * affine.scale + affine.shift > 0 ? g[i] : 0
+            let gv = g[i], gi: Float = x[i] * affine.scale + affine.shift > 0 ? gv : 0
             ta += gi; tb += gi * (x[i] - shift); i += 1
         }
         return (va, vb, ta, tb)

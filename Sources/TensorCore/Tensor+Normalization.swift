@@ -250,7 +250,8 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
                         if relu {
                             for i in 0..<inner {
                                 let xh = (Double(px[i]) - mu) * inv
-                                let gi: Float = px[i] * scale + shift > 0 ? pg[i] : 0
+                                // Both loads unconditional: a conditional read compiles to a masked load (slow here).
+                                let gv = pg[i], gi: Float = px[i] * scale + shift > 0 ? gv : 0
                                 pd[i] = Float(inv * (Double(gi) * wc - a - xh * bq))
                             }
                         } else {
@@ -262,7 +263,7 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
                     } else {
                         let k = Float(inv * wc)
                         if relu {
-                            for i in 0..<inner { pd[i] = px[i] * scale + shift > 0 ? pg[i] * k : 0 }
+                            for i in 0..<inner { let gk = pg[i] * k; pd[i] = px[i] * scale + shift > 0 ? gk : 0 }
                         } else {
                             for i in 0..<inner { pd[i] = pg[i] * k }
                         }
@@ -305,7 +306,7 @@ extension Tensor {
             Threading.parallelFor(rows, minChunk: Swift.max(1, 4096 / Swift.max(inner, 1))) { range in
                 for row in range {
                     let s = scale[row % c], po = y + row * inner, pg = gp + row * inner, pd = dp + row * inner
-                    for i in 0..<inner { pd[i] = po[i] > 0 ? pg[i] * s : 0 }
+                    for i in 0..<inner { let gs = pg[i] * s; pd[i] = po[i] > 0 ? gs : 0 }  // unconditional load
                 }
             }
             return [dx]
