@@ -6,7 +6,7 @@ extension Tensor {
         let c = cond.expanded(outShape).detach(), av = a.detach().expanded(outShape), bv = b.detach().expanded(outShape)
         let out = Tensor(uninitializedShape: outShape)
         let pc = c.data, pa = av.data, pb = bv.data, po = out.data
-        for i in 0..<out.count { po[i] = pc[i] != 0 ? pa[i] : pb[i] }
+        for i in 0..<out.count { let x = pa[i], y = pb[i]; po[i] = pc[i] != 0 ? x : y }  // plain loads, not masked ones
         return differentiable("where", inputs: [a, b], output: out) { g in
             [a.requiresGrad ? g * c : nil, b.requiresGrad ? g * (1 - c) : nil]
         }
