@@ -20,10 +20,13 @@ extension Conv2dGeometry {
     /// Whether the weight gradient does too: only for weights of at least 64 Ki entries per group
     /// (ResNet's stem, 64 × 147, has too few output tiles for the split over columns: its one-image
     /// products are as fast). Also for 1×1 convolutions (their forward and input gradient have
-    /// `pointwiseForward`): one image of a 7×7 map is a product only 49 deep.
+    /// `pointwiseForward`): one image of a 7×7 map is a product only 49 deep. 1×1s of maps of ≥ 512
+    /// positions from 16 Ki weights (ResNet layer1's 256 → 64 and 64 → 256, whose per-image products
+    /// otherwise went to OpenBLAS's AVX2 kernels: (8,256,56,56) → 64 forward+backward 9.5–9.7 → 8.6–8.7
+    /// ms); 64 → 64 stays there (its image-parallel products were as fast).
     var batchedColumnsWeightGradient: Bool {
         let pointwise = batchedColumnsBounds && isPointwise && !isDense && batch >= 2
-        return (usesBatchedColumns || pointwise) && opg * cpg * taps >= 1 << 16
+        return (usesBatchedColumns || pointwise) && (opg * cpg * taps >= 1 << 16 || pointwise && outH * outW >= 512 && opg * cpg >= 1 << 14)
     }
 
     /// Images per column buffer: as many as fit in about 16 MB (at least one).

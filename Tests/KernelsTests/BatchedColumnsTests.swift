@@ -72,3 +72,30 @@ func pointwiseWeightGradientPerImage() {
     #expect(worst < 1e-5, "worst relative difference \(worst)")
     #expect(a != b || !ColumnGEMM.available, "the two paths differ in summation order; identical results suggest one path ran twice")
 }
+
+/// 1×1s of maps of ≥ 512 positions with 16 Ki weights (ResNet layer1's 256 → 64) take the per-image
+/// ColumnGEMM products too; they equal the per-image OpenBLAS products they replaced. 64 → 64 stays.
+@Test("1×1 weight gradient of 16 Ki weights on large maps runs on ColumnGEMM and equals the OpenBLAS path")
+func pointwiseWeightGradientSmallWeights() {
+    let g = Conv2dGeometry(batch: 3, inChannels: 256, height: 24, width: 25, outChannels: 64, kernelH: 1, kernelW: 1,
+                           strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1)
+    #expect(g.batchedColumnsWeightGradient || !ColumnGEMM.available)
+    let small = Conv2dGeometry(batch: 3, inChannels: 64, height: 24, width: 25, outChannels: 64, kernelH: 1, kernelW: 1,
+                               strideH: 1, strideW: 1, padH: 0, padW: 0, dilationH: 1, dilationW: 1, groups: 1)
+    #expect(!small.batchedColumnsWeightGradient, "64 → 64 keeps the image-parallel products")
+    var rng = SplitMix(seed: 12)
+    let x = (0..<(3 * 256 * 600)).map { _ in rng.nextFloat() - 0.5 }, gy = (0..<(3 * 64 * 600)).map { _ in rng.nextFloat() - 0.5 }
+    func gradient(batched: Bool) -> [Float] {
+        var gw = [Float](repeating: .nan, count: 64 * 256)
+        ConvolutionPaths.$batchedColumns.withValue(batched) {
+            x.withUnsafeBufferPointer { xp in gy.withUnsafeBufferPointer { gp in
+                conv2dBackwardWeight(g, input: xp.baseAddress!, gradOutput: gp.baseAddress!, gradWeight: &gw, gradBias: nil)
+            } }
+        }
+        return gw
+    }
+    let a = gradient(batched: true), b = gradient(batched: false)
+    let worst = zip(a, b).map { abs($0 - $1) / (1 + abs($1)) }.max()!
+    #expect(worst < 1e-5, "worst relative difference \(worst)")
+    #expect(a != b || !ColumnGEMM.available, "the two paths differ in summation order; identical results suggest one path ran twice")
+}
