@@ -58,19 +58,27 @@ func pointwiseWeightGradientPerImage() {
     #expect(g.batchedColumnsWeightGradient || !ColumnGEMM.available)
     var rng = SplitMix(seed: 11)
     let x = (0..<(3 * 256 * 600)).map { _ in rng.nextFloat() - 0.5 }, gy = (0..<(3 * 288 * 600)).map { _ in rng.nextFloat() - 0.5 }
-    func gradient(perImage: Bool) -> [Float] {
-        var gw = [Float](repeating: .nan, count: 288 * 256)
-        ConvolutionPaths.$pointwiseWeightGradientPerImage.withValue(perImage) {
+    expectSameWeightGradient(g, x, gy) { perImage, run in ConvolutionPaths.$pointwiseWeightGradientPerImage.withValue(perImage, operation: run) }
+}
+
+/// The weight gradient of `g` with the path switch on and off: equal to 1e-5, and not bit-equal
+/// (the two paths sum in different orders; identical results suggest one path ran twice).
+func expectSameWeightGradient(_ g: Conv2dGeometry, _ x: [Float], _ gy: [Float],
+                              sourceLocation: SourceLocation = #_sourceLocation, switching: (Bool, () -> Void) -> Void) {
+    func gradient(_ on: Bool) -> [Float] {
+        var gw = [Float](repeating: .nan, count: g.outChannels * g.inChannels)
+        switching(on) {
             x.withUnsafeBufferPointer { xp in gy.withUnsafeBufferPointer { gp in
                 conv2dBackwardWeight(g, input: xp.baseAddress!, gradOutput: gp.baseAddress!, gradWeight: &gw, gradBias: nil)
             } }
         }
         return gw
     }
-    let a = gradient(perImage: true), b = gradient(perImage: false)
+    let a = gradient(true), b = gradient(false)
     let worst = zip(a, b).map { abs($0 - $1) / (1 + abs($1)) }.max()!
-    #expect(worst < 1e-5, "worst relative difference \(worst)")
-    #expect(a != b || !ColumnGEMM.available, "the two paths differ in summation order; identical results suggest one path ran twice")
+    #expect(worst < 1e-5, "worst relative difference \(worst)", sourceLocation: sourceLocation)
+    #expect(a != b || !ColumnGEMM.available, "the two paths differ in summation order; identical results suggest one path ran twice",
+            sourceLocation: sourceLocation)
 }
 
 /// 1×1s of maps of ≥ 512 positions with 16 Ki weights (ResNet layer1's 256 → 64) take the per-image
@@ -85,17 +93,5 @@ func pointwiseWeightGradientSmallWeights() {
     #expect(!small.batchedColumnsWeightGradient, "64 → 64 keeps the image-parallel products")
     var rng = SplitMix(seed: 12)
     let x = (0..<(3 * 256 * 600)).map { _ in rng.nextFloat() - 0.5 }, gy = (0..<(3 * 64 * 600)).map { _ in rng.nextFloat() - 0.5 }
-    func gradient(batched: Bool) -> [Float] {
-        var gw = [Float](repeating: .nan, count: 64 * 256)
-        ConvolutionPaths.$batchedColumns.withValue(batched) {
-            x.withUnsafeBufferPointer { xp in gy.withUnsafeBufferPointer { gp in
-                conv2dBackwardWeight(g, input: xp.baseAddress!, gradOutput: gp.baseAddress!, gradWeight: &gw, gradBias: nil)
-            } }
-        }
-        return gw
-    }
-    let a = gradient(batched: true), b = gradient(batched: false)
-    let worst = zip(a, b).map { abs($0 - $1) / (1 + abs($1)) }.max()!
-    #expect(worst < 1e-5, "worst relative difference \(worst)")
-    #expect(a != b || !ColumnGEMM.available, "the two paths differ in summation order; identical results suggest one path ran twice")
+    expectSameWeightGradient(g, x, gy) { batched, run in ConvolutionPaths.$batchedColumns.withValue(batched, operation: run) }
 }
