@@ -49,7 +49,9 @@ public final class BasicBlock: Module, @unchecked Sendable {
         // Inference with constant norms: each conv with its norm, ReLU and residual sum in one pass (NormReLU.swift).
         var out = slots.apply(.afterConv1, fusedConvNorm(conv1, bn1, x, relu: true) ?? normReLU(bn1, conv3x3RowSplit(conv1, x)))
         let identity = downsampled(downsample, x)
-        if !slots.has(.afterConv2), !slots.has(.afterConv3), let y = fusedConvNorm(conv2, bn2, out, residual: identity, relu: true) {
+        if !slots.has(.afterConv2), !slots.has(.afterConv3) {
+            let y = fusedConvNorm(conv2, bn2, out, residual: identity, relu: true)
+                ?? normAddReLU(bn2, conv3x3RowSplit(conv2, out), identity)
             return slots.apply(.afterBlock, y)
         }
         out = bn2(conv3x3RowSplit(conv2, out))
@@ -114,7 +116,8 @@ public final class Bottleneck: Module, @unchecked Sendable {
         var out = slots.apply(.afterConv1, fusedConvNorm(conv1, bn1, x, relu: true) ?? normReLU(bn1, conv1(x)))
         out = slots.apply(.afterConv2, fusedConvNorm(conv2, bn2, out, relu: true) ?? normReLU(bn2, conv3x3RowSplit(conv2, out)))
         let identity = downsampled(downsample, x)
-        if !slots.has(.afterConv3), let y = fusedConvNorm(conv3, bn3, out, residual: identity, relu: true) {
+        if !slots.has(.afterConv3) {
+            let y = fusedConvNorm(conv3, bn3, out, residual: identity, relu: true) ?? normAddReLU(bn3, conv3(out), identity)
             return slots.apply(.afterBlock, y)
         }
         out = slots.apply(.afterConv3, bn3(conv3(out)))

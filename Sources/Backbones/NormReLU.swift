@@ -13,6 +13,13 @@ func normReLU(_ norm: Module, _ x: Tensor) -> Tensor {
     return norm(x).relu()
 }
 
+/// `relu(norm(x) + residual)`, a block's last norm, shortcut sum and ReLU: one op for a BatchNorm
+/// (`BatchNormBase.forwardAddReLU`, the same bits as the steps), the steps for any other norm.
+func normAddReLU(_ norm: Module, _ x: Tensor, _ residual: Tensor) -> Tensor {
+    if let bn = norm as? BatchNormBase { return bn.forwardAddReLU(x, residual: residual) }
+    return norm(x).addingReLU(residual)
+}
+
 /// `norm(conv(x))` (+ `residual`) (then ReLU) as one convolution whose epilogue applies the norm,
 /// the sum and the ReLU to each output tile (`Tensor.conv2d(…, scale:shift:residual:relu:)`), when no
 /// gradient is recorded at all (inference: with a tape, even frozen layers keep the separate steps,

@@ -49,6 +49,10 @@ public final class ResNeStBottleneck: Module, @unchecked Sendable {
         out = conv2(out)
         if let avdLast { out = avdLast(out) }
         out = slots.apply(.afterConv2, out)
+        if !slots.has(.afterConv3) {
+            let h = conv3(out)
+            return slots.apply(.afterBlock, normAddReLU(bn3, h, downsample.map { $0(x) } ?? x))
+        }
         out = slots.apply(.afterConv3, bn3(conv3(out)))
         let identity = downsample.map { $0(x) } ?? x
         return slots.apply(.afterBlock, out.addingReLU(identity))

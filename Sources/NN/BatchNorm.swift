@@ -36,17 +36,25 @@ public class BatchNormBase: Module, @unchecked Sendable {
     /// Checks the input layout (rank) for the concrete class.
     func checkInput(_ x: Tensor) {}
 
-    public override func forward(_ x: Tensor) -> Tensor { normalized(x, relu: false) }
+    public override func forward(_ x: Tensor) -> Tensor { normalized(x, residual: nil, relu: false) }
 
     /// `relu(self(x))` as one op (`Tensor.batchNorm(…, relu: true)`: the same numbers, one tensor
     /// written instead of two). Module hooks see the norm's own output, so under a forward observer
     /// or a summary recording this runs the two steps.
     public func forwardReLU(_ x: Tensor) -> Tensor {
         if ModuleSummary.isRecording || ForwardObserver.current != nil { return self(x).relu() }
-        return normalized(x, relu: true)
+        return normalized(x, residual: nil, relu: true)
     }
 
-    func normalized(_ x: Tensor, relu: Bool) -> Tensor {
+    /// `self(x).addingReLU(residual)` as one op (`Tensor.batchNorm(…, residual:relu:)`: the same
+    /// numbers; the norm's output is neither written nor kept). A ResNet block's last norm, its
+    /// shortcut sum and ReLU. The two steps under a summary or forward observer.
+    public func forwardAddReLU(_ x: Tensor, residual: Tensor) -> Tensor {
+        if ModuleSummary.isRecording || ForwardObserver.current != nil { return self(x).addingReLU(residual) }
+        return normalized(x, residual: residual, relu: true)
+    }
+
+    func normalized(_ x: Tensor, residual: Tensor?, relu: Bool) -> Tensor {
         checkInput(x)
         checkShape(x.rank >= 2 && x.shape[1] == numFeatures,
                    "\(type(of: self)): input \(x.shape) does not have \(numFeatures) channels at axis 1")
@@ -58,7 +66,7 @@ public class BatchNormBase: Module, @unchecked Sendable {
         }
         return x.batchNorm(runningMean: runningMean?.value,
                            runningVar: runningVar?.value, weight: weight?.value, bias: bias?.value,
-                           training: useBatch, momentum: factor, eps: eps, relu: relu)
+                           training: useBatch, momentum: factor, eps: eps, residual: residual, relu: relu)
     }
 }
 

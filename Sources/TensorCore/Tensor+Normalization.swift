@@ -27,13 +27,18 @@ extension Tensor {
     /// tensor instead of two (the pre-ReLU one is not kept for the backward), and its backward
     /// finds ReLU's mask by recomputing the normalised value from x, with the forward's arithmetic,
     /// inside the norm's own two passes, instead of a separate pass over g.
+    /// `residual`: `batchNorm(x) + residual` (then ReLU), a ResNet block's last norm, shortcut sum and
+    /// ReLU as one op (the same numbers as `batchNorm(x).addingReLU(residual)`): the norm's output is
+    /// neither written nor kept; the pullback masks g by [y > 0] once and hands it to the residual.
     public func batchNorm(runningMean: Tensor?, runningVar: Tensor?, weight: Tensor?, bias: Tensor?,
-                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, relu: Bool = false) -> Tensor {
+                          training: Bool, momentum: Float = 0.1, eps: Float = 1e-5, residual: Tensor? = nil,
+                          relu: Bool = false) -> Tensor {
         checkShape(rank >= 2, "batch_norm: input \(shape) needs shape (N, C, ...)")
         let n = shape[0], c = shape[1], inner = shapeCount(Array(shape[2...]))
         for (name, t) in [("running_mean", runningMean), ("running_var", runningVar), ("weight", weight), ("bias", bias)] {
             if let t { checkShape(t.count == c, "batch_norm: \(name) of shape \(t.shape) does not match \(c) channels of input \(shape)") }
         }
+        if let residual { checkShape(residual.shape == shape, "batch_norm: residual \(residual.shape) differs from input \(shape)") }
         var m = n * inner
         var mean = [Double](repeating: 0, count: c), invStd = [Double](repeating: 0, count: c)
         let x = data
@@ -105,8 +110,9 @@ extension Tensor {
             }
         }
         return normalizeAffine(self, outer: n, channels: c, groups: c, inner: inner, mean: mean, invStd: invStd,
-                               weight: weight, bias: bias, statsDependOnInput: training, op: relu ? "batch_norm_relu" : "batch_norm",
-                               globalCount: sync ? m : nil, relu: relu)
+                               weight: weight, bias: bias, statsDependOnInput: training,
+                               op: "batch_norm" + (residual == nil ? "" : "_add") + (relu ? "_relu" : ""),
+                               globalCount: sync ? m : nil, residual: residual, relu: relu)
     }
 
     /// Group normalisation over (N, C, *) with `groups` groups of C/groups channels.
@@ -163,16 +169,20 @@ extension Tensor {
 /// outer folded in; see `statIndex`). The pullback covers input, weight and bias; when the
 /// statistics came from the input it includes their dependence:
 /// dx = invStd/M · (M·ĝ − Σĝ − x̂·Σ ĝx̂), ĝ = g·w, sums over each statistic's group.
-/// `relu`: y = relu(…), and g is masked by [y > 0] in the pullback, y recomputed from x (below).
+/// `residual`: y = … + residual (same shape as the input). `relu`: y = relu(…); without a residual
+/// the pullback masks g by [y > 0] with y recomputed from x (below), with one it masks g once from
+/// the output and hands the masked g to the residual too.
 func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, inner: Int,
                      mean: [Double], invStd: [Double], weight: Tensor?, bias: Tensor?,
-                     statsDependOnInput: Bool, op: String, globalCount: Int? = nil, relu: Bool = false) -> Tensor {
+                     statsDependOnInput: Bool, op: String, globalCount: Int? = nil, residual: Tensor? = nil,
+                     relu: Bool = false) -> Tensor {
     let perBatchStats = mean.count == channels && groups == channels && op.hasPrefix("batch_norm")
     let cpg = channels / groups
     @inline(__always) func statIndex(_ o: Int, _ ch: Int) -> Int { perBatchStats ? ch : o * groups + ch / cpg }
     let out = Tensor(uninitializedShape: input.shape)
-    let x = input.data, y = out.data
+    let x = input.data, y = out.data, r = residual?.data
     let w = weight?.data, b = bias?.data
+    let maskFromX = relu && residual == nil
     // The Float affine of row (o, ch): the forward's values, and the pullback's ReLU mask from them.
     @inline(__always) func affine(_ o: Int, _ ch: Int) -> (scale: Float, shift: Float) {
         let s = statIndex(o, ch)
@@ -184,7 +194,15 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
         for oc in range {
             let (scale, shift) = affine(oc / channels, oc % channels)
             let px = x + oc * inner, py = y + oc * inner
-            if relu {
+            if let r {
+                // (x·scale + shift) + residual, rounded as the norm's output and then the sum.
+                let pr = r + oc * inner
+                if relu {
+                    for i in 0..<inner { let v = px[i] * scale + shift + pr[i]; py[i] = v > 0 || v != v ? v : 0 }
+                } else {
+                    for i in 0..<inner { py[i] = px[i] * scale + shift + pr[i] }
+                }
+            } else if relu {
                 for i in 0..<inner { let v = px[i] * scale + shift; py[i] = v > 0 || v != v ? v : 0 }
             } else {
                 for i in 0..<inner { py[i] = px[i] * scale + shift }
@@ -194,7 +212,18 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
     var inputs = [input]
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
-    return Tensor.differentiable(op, inputs: inputs, output: out) { g in
+    if let residual { inputs.append(residual) }
+    // The pullback must not hold the residual itself (a downsample branch's output, kept alive to the
+    // backward otherwise: 48 MB over resnet50's four), only whether it has one that wants a gradient.
+    let hasResidual = residual != nil, residualWantsGrad = residual?.requiresGrad ?? false
+    return Tensor.differentiable(op, inputs: inputs, output: out) { gOut in
+        // With a residual and ReLU: g masked by [y > 0] once (ReLU's own backward), for both inputs.
+        var g = gOut
+        if hasResidual, relu {
+            let masked = Tensor(uninitializedShape: out.shape)
+            VectorMath.reluBackward(gOut.data, out.data, masked.data, count: out.count)
+            g = masked
+        }
         let gp = g.data
         let statCount = mean.count
         // Per statistic: Σĝ and Σĝx̂; per channel: Σg·x̂ (weight grad) and Σg (bias grad). Needed only
@@ -212,7 +241,7 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
                         let s = statIndex(o, ch)
                         let mu = mean[s], inv = invStd[s], muF = Float(mu)
                         // Σg and Σg·x̂ = inv·(Σg·(x − μ_f) − (μ − μ_f)·Σg)
-                        let (sg, sgc) = relu
+                        let (sg, sgc) = maskFromX
                             ? maskedSumAndCenteredDot(gp + oc * inner, x + oc * inner, count: inner, shift: muF, affine: affine(o, ch))
                             : sumAndCenteredDot(gp + oc * inner, x + oc * inner, count: inner, shift: muF)
                         rg[oc] = sg; rgx[oc] = inv * (sgc - (mu - Double(muF)) * sg)
@@ -247,7 +276,7 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
                     let (scale, shift) = affine(o, ch)
                     if statsDependOnInput {
                         let a = sumG[s] / groupSize, bq = sumGX[s] / groupSize
-                        if relu {
+                        if maskFromX {
                             for i in 0..<inner {
                                 let xh = (Double(px[i]) - mu) * inv
                                 // Both loads unconditional: a conditional read compiles to a masked load (slow here).
@@ -262,7 +291,7 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
                         }
                     } else {
                         let k = Float(inv * wc)
-                        if relu {
+                        if maskFromX {
                             for i in 0..<inner { let gk = pg[i] * k; pd[i] = px[i] * scale + shift > 0 ? gk : 0 }
                         } else {
                             for i in 0..<inner { pd[i] = pg[i] * k }
@@ -276,6 +305,7 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
         }
         if let weight { result.append(weight.requiresGrad ? Tensor(chGX.map { Float($0) }, shape: weight.shape) : nil) }
         if let bias { result.append(bias.requiresGrad ? Tensor(chG.map { Float($0) }, shape: bias.shape) : nil) }
+        if hasResidual { result.append(residualWantsGrad ? g : nil) }
         return result
     }
 }
