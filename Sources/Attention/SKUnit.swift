@@ -48,6 +48,13 @@ public final class SKUnit: Module, @unchecked Sendable {
            let y = ConvNormFusion.fuse(conv, conv3.layers[1], out, residual: identity, relu: true) {
             return y
         }
+        // Training: conv3's BN, the sum and the ReLU as one op (BatchNormBase.forwardAddReLU; the same
+        // values, the sum's operands swapped, which IEEE addition allows). Summaries and observers
+        // see conv3 as a module, so they keep the steps.
+        if !ModuleSummary.isRecording, ForwardObserver.current == nil, conv3.count == 2,
+           let conv = conv3.layers[0] as? Conv2d, let bn = conv3.layers[1] as? BatchNormBase {
+            return bn.forwardAddReLU(conv(out), residual: identity)
+        }
         return (identity + conv3(out)).relu()
     }
 }
