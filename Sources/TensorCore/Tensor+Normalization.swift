@@ -213,8 +213,8 @@ func normalizeAffine(_ input: Tensor, outer: Int, channels: Int, groups: Int, in
     if let weight { inputs.append(weight) }
     if let bias { inputs.append(bias) }
     if let residual { inputs.append(residual) }
-    // The pullback must not hold the residual itself (a downsample branch's output, kept alive to the
-    // backward otherwise: 48 MB over resnet50's four), only whether it has one that wants a gradient.
+    // The pullback holds only whether there is a residual that wants a gradient, not the residual
+    // (a downsample branch's output, which it would keep alive until the backward: 48 MB in resnet50).
     let hasResidual = residual != nil, residualWantsGrad = residual?.requiresGrad ?? false
     return Tensor.differentiable(op, inputs: inputs, output: out) { gOut in
         // With a residual and ReLU: g masked by [y > 0] once (ReLU's own backward), for both inputs.
