@@ -79,20 +79,14 @@ void azoo_winob_block(int f43, const float *w, long ostride, long istride, int f
     if (conv_isa() >= 2) {
         const wino_ops *o = ops(f43);
         const long roff = epi && epi->residual ? float_offset(epi->residual, out) : 0;
-        const long oh = h + 2 * p - 2, ow = wd + 2 * p - 2, xis = o->positions;
+        const long oh = h + 2 * p - 2, ow = wd + 2 * p - 2;
         const wgeo g = o->geo(h, wd, p);
         const long per = g.th * g.tw, strips = (nimg * per + WNR - 1) / WNR, ldm = strips * WNR;
         const long vxi = vxi_of(o, cin, nimg, h, wd, p);
         for (long sb = s0; sb < s1; sb += kb) {
             const long se = sb + kb < s1 ? sb + kb : s1, uxi = (se - sb) * WMR * cin + XPAD, mxi = (se - sb) * WMR * ldm + XPAD;
             o->pack(w, cout, cin, ostride, istride, flip, ub, sb, se, uxi, sb);
-            for (long x = 0; x < xis; x++) {
-                for (long s = 0; s < strips; s++) {
-                    const float *bp = v + x * vxi + s * cin * WNR;
-                    for (long q = 0; q < se - sb; q++)
-                        azoo_gemm_tile(cin, ub + x * uxi + q * WMR * cin, bp, mb + x * mxi + q * WMR * ldm + s * WNR, ldm);
-                }
-            }
+            wino_products(o->positions, cin, ub, uxi, se - sb, v, vxi, strips, mb, mxi, ldm);
             const long o1 = se * WMR < cout ? se * WMR : cout;
             for (long i = 0; i < nimg; i++)
                 o->output(mb, ldm, mxi, g, oh, ow, 0, g.th, i * per, sb * WMR, o1, bias, out + i * cout * oh * ow, epi, roff);

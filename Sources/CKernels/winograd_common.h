@@ -112,6 +112,21 @@ static inline AVX512 void load_taps_flipped(const float *w, long cout, long istr
     for (int k = 0; k < 9; k++) g[k] = r[8 - k];
 }
 
+/// The products M_ξ = U_ξ·V_ξ of every transform position ξ on the GEMM's register tile: `nq` 12-row
+/// strips of U (positions uxi apart) against `nstrips` 32-column strips of V (vxi apart, cin deep),
+/// into M (rows ldm apart, positions mxi apart). Shared by the per-image and the batched drivers.
+static inline __attribute__((always_inline)) void wino_products(long positions, long cin, const float *u, long uxi, long nq,
+                                                               const float *v, long vxi, long nstrips, float *m, long mxi,
+                                                               long ldm) {
+    for (long x = 0; x < positions; x++) {
+        for (long s = 0; s < nstrips; s++) {
+            const float *bp = v + x * vxi + s * cin * WNR;
+            for (long q = 0; q < nq; q++)
+                azoo_gemm_tile(cin, u + x * uxi + q * WMR * cin, bp, m + x * mxi + q * WMR * ldm + s * WNR, ldm);
+        }
+    }
+}
+
 /// The per-image driver shared by F(2×2, 3×3) and F(4×4, 3×3) (its pieces from `o`, plus the transform's
 /// tile rows per block): for blocks b0..<b1 of tile rows of one (image, group)'s padded planes, the
 /// input transform into V, the products M_ξ = U_ξ·V_ξ (U packed for all cout) and the output transform
@@ -131,13 +146,7 @@ static inline __attribute__((always_inline)) AVX512 void wino_blocks(
         const long nstrips = (tiles + WNR - 1) / WNR;
         o->input(pad, g, cin, ty0, ty0 + nrows, -ty0 * g.tw, 0, cin, v, vxi);
         // M_ξ (cout × tiles, rows ldm apart) = U_ξ · V_ξ.
-        for (long x = 0; x < o->positions; x++) {
-            for (long s = 0; s < nstrips; s++) {
-                const float *bp = v + x * vxi + s * cin * WNR;
-                for (long q = 0; q < so; q++)
-                    azoo_gemm_tile(cin, u + x * uxi + q * WMR * cin, bp, m + x * mxi + q * WMR * ldm + s * WNR, ldm);
-            }
-        }
+        wino_products(o->positions, cin, u, uxi, so, v, vxi, nstrips, m, mxi, ldm);
         o->output(m, ldm, mxi, g, oh, ow, ty0, ty0 + nrows, -ty0 * g.tw, 0, cout, bias, out, epi, roff);
     }
 }

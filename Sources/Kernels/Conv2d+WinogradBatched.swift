@@ -33,6 +33,8 @@ extension Conv2dGeometry {
     /// Whether a recorded forward pass and its input and weight gradients take it, on F(2×2, 3×3): the
     /// same shapes beyond 256 × 256 channels, which the per-image F(2×2) leaves to im2col when recording.
     public var usesWinogradBatchedTraining: Bool { usesWinogradBatched && inChannels * outChannels > 1 << 16 }
+    /// `usesWinogradBatched` for an inference pass, `usesWinogradBatchedTraining` for a recorded one.
+    public func usesWinogradBatched(inference: Bool) -> Bool { inference ? usesWinogradBatched : usesWinogradBatchedTraining }
 }
 
 enum WinogradBatched {

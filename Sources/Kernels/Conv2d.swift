@@ -118,7 +118,7 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
                           epilogue: ConvEpilogue? = nil) {
     if g.isDepthwise {
         depthwiseForward(g, input, weight, bias, output)
-    } else if inference ? g.usesWinogradBatched : g.usesWinogradBatchedTraining {
+    } else if g.usesWinogradBatched(inference: inference) {
         winogradBatchedForward(g, input, weight, bias, output, f43: inference, epilogue: epilogue)
         return
     } else if g.usesWinograd(inference: inference) {

@@ -33,14 +33,14 @@ extension Tensor {
     /// The re-layout of geometry `g` that reaches Winograd, if any.
     static func winogradLayout(_ g: Conv2dGeometry, inference: Bool) -> WinogradLayout? {
         guard ConvolutionPaths.winogradLayouts, g.kernelH == 3, g.kernelW == 3,
-              !(inference ? g.usesWinogradBatched : g.usesWinogradBatchedTraining) else { return nil }
+              !g.usesWinogradBatched(inference: inference) else { return nil }
         let d = g.dilationH
         if d >= 2, g.dilationW == d, g.padH == d, g.padW == d, g.strideH == g.strideW, g.strideH == 1 || g.strideH == d {
             var sub = g
             (sub.dilationH, sub.dilationW, sub.padH, sub.padW, sub.strideH, sub.strideW) = (1, 1, 1, 1, 1, 1)
             (sub.height, sub.width) = ((g.height + d - 1) / d, (g.width + d - 1) / d)
             if g.strideH == 1 { sub.batch = g.batch * d * d }
-            return sub.usesWinograd(inference: inference) || (inference ? sub.usesWinogradBatched : sub.usesWinogradBatchedTraining)
+            return sub.usesWinograd(inference: inference) || sub.usesWinogradBatched(inference: inference)
                 || canvasImages(sub, inference: inference) != nil
                 ? .subGrids(sub: sub) : nil
         }

@@ -16,6 +16,13 @@ import Testing
                        strideW: 1, padH: 1, padW: 1, dilationH: 1, dilationW: 1, groups: 1)
     }
 
+    /// Input, weights and (with `c.bias`) bias of the case, from seeds `seed`, `seed + 1`, `seed + 2`.
+    static func operands(_ c: Case, seed: UInt64) -> ([Float], [Float], [Float]?) {
+        let g = c.geometry
+        return (pseudoRandom(g.batch * g.inChannels * g.height * g.width, seed), pseudoRandom(g.outChannels * g.inChannels * 9, seed + 1),
+                c.bias ? pseudoRandom(g.outChannels, seed + 2) : nil)
+    }
+
     static let cases = [
         // 262 outputs: a last strip of 10 channels; 12 tiles: one partial strip of 32.
         Case(name: "7×7 maps, 256 → 262, bias", geometry: geometry(3, 256, 7, 7, 262), bias: true, budget: nil),
@@ -32,9 +39,7 @@ import Testing
         guard WinogradKernel.available else { return }
         #expect(g.usesWinogradBatched, "the case must exercise the batched path")
         #expect(!ConvolutionPaths.$winogradBatched.withValue(false) { g.usesWinogradBatched })
-        let x = pseudoRandom(g.batch * g.inChannels * g.height * g.width, 21)
-        let w = pseudoRandom(g.outChannels * g.inChannels * 9, 22)
-        let b = c.bias ? pseudoRandom(g.outChannels, 23) : nil
+        let (x, w, b) = Self.operands(c, seed: 21)
         var y = [Float](repeating: .nan, count: g.batch * g.outChannels * g.outH * g.outW)
         WinogradBatched.$vBudgetFloats.withValue(c.budget ?? WinogradBatched.vBudgetFloats) {
             y.withUnsafeMutableBufferPointer {
@@ -60,9 +65,7 @@ import Testing
         let g = c.geometry
         guard WinogradKernel.available else { return }
         #expect(g.usesWinogradBatchedTraining && !g.usesWinograd && !g.winogradInputGradient)
-        let x = pseudoRandom(g.batch * g.inChannels * g.height * g.width, 31)
-        let w = pseudoRandom(g.outChannels * g.inChannels * 9, 32)
-        let b = c.bias ? pseudoRandom(g.outChannels, 33) : nil
+        let (x, w, b) = Self.operands(c, seed: 31)
         let gy = pseudoRandom(g.batch * g.outChannels * g.outH * g.outW, 34)
         var y = [Float](repeating: .nan, count: gy.count), gx = [Float](repeating: .nan, count: x.count)
         var gw = [Float](repeating: .nan, count: w.count)
