@@ -51,10 +51,9 @@ public final class ResNeStBottleneck: Module, @unchecked Sendable {
         out = slots.apply(.afterConv2, out)
         if !slots.has(.afterConv3) {
             let h = conv3(out)
-            return slots.apply(.afterBlock, normAddReLU(bn3, h, downsample.map { $0(x) } ?? x))
+            return slots.apply(.afterBlock, normAddReLU(bn3, h, downsampled(downsample, x)))
         }
         out = slots.apply(.afterConv3, bn3(conv3(out)))
-        let identity = downsample.map { $0(x) } ?? x
-        return slots.apply(.afterBlock, out.addingReLU(identity))
+        return slots.apply(.afterBlock, out.addingReLU(downsampled(downsample, x)))
     }
 }

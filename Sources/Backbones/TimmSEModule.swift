@@ -1,3 +1,4 @@
+import Attention
 import NN
 import TensorCore
 
@@ -15,15 +16,10 @@ public final class TimmSEModule: Module, @unchecked Sendable {
     public let fc2: Conv2d
 
     public init(channels: Int) {
-        let rd = TimmSEModule.reducedChannels(channels)
+        let rd = GatherExcite.makeDivisible(Double(channels) / 16, divisor: 8)   // timm's make_divisible(C/16, 8)
         fc1 = Conv2d(inChannels: channels, outChannels: rd, kernelSize: 1)
         fc2 = Conv2d(inChannels: rd, outChannels: channels, kernelSize: 1)
         super.init()
-    }
-
-    /// timm's `make_divisible(C / 16, 8, round_limit=0)`: the nearest multiple of 8, at least 8.
-    public static func reducedChannels(_ channels: Int) -> Int {
-        max(8, (channels / 16 + 4) / 8 * 8)
     }
 
     public override func forward(_ x: Tensor) -> Tensor {
