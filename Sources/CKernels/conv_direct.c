@@ -46,11 +46,17 @@ typedef struct {
     long cin, plane, wp, kh, kw, dh, dw, oh, ow;
     long vpr;  // vectors per output row (row mode), 0 in flat mode
     const azoo_epilogue *epi;  // applied to the finished sums (NULL: none; never a residual)
+    long vrow;  // floats between the inputs of consecutive output rows (wp; stride 2: two rows, 2·wp)
+    long half;  // stride 2: floats from a plane's even columns to its odd ones (0 for stride 1)
 } fwd_geo;
 
 INLINE long vec_start(const fwd_geo *g, long v) {
-    return g->vpr ? (v / g->vpr) * g->wp + (v % g->vpr) * 16 : v * 16;
+    return g->vpr ? (v / g->vpr) * g->vrow + (v % g->vpr) * 16 : v * 16;
 }
+
+/// Offset of kernel column j from an output position's input: j·dw, or with stride 2 over
+/// de-interleaved planes (even columns, then odd ones) column j / 2 of the even or odd part.
+INLINE long tap_col(const fwd_geo *g, long j, const int S2) { return S2 ? (j & 1) * g->half + (j >> 1) : j * g->dw; }
 
 // Writes the valid lanes of output vector v of one channel plane (oh × ow).
 INLINE void store_vec(const fwd_geo *g, float *plane, long v, v16 x, const int masked) {
@@ -81,8 +87,8 @@ static AVX512 __attribute__((noinline)) void epilogue_rows512(float *r, long n, 
 // One tile: cb channels (lanes lane0.. of a packed block of bs) × nv vectors from v0.
 // KH/KW non-zero fix the kernel extent at compile time (unrolled tap loops).
 INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bias, float *out, long v0,
-                     const int cb, const int nv, const long KH, const long KW, const int masked, const long ch) {
-    const long kh = KH ? KH : g->kh, kw = KW ? KW : g->kw, rstep = g->dh * g->wp, dw = g->dw;
+                     const int cb, const int nv, const long KH, const long KW, const int masked, const long ch, const int S2) {
+    const long kh = KH ? KH : g->kh, kw = KW ? KW : g->kw, rstep = g->dh * g->wp;
     const float *base[4];
     for (int k = 0; k < nv; k++) base[k] = g->in + vec_start(g, v0 + k);
     v16 acc[8][4];
@@ -97,7 +103,7 @@ INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bi
             const long ro = co + i * rstep;
             for (long j = 0; j < kw; j++) {
                 v16 x[4];
-                for (int k = 0; k < nv; k++) x[k] = ld16(base[k] + ro + j * dw);
+                for (int k = 0; k < nv; k++) x[k] = ld16(base[k] + ro + tap_col(g, j, S2));
                 for (int q = 0; q < cb; q++) {
                     const float s = wq[q];
                     for (int k = 0; k < nv; k++) acc[q][k] += x[k] * s;
@@ -122,15 +128,15 @@ INLINE void fwd_tile(const fwd_geo *g, const float *wb, long bs, const float *bi
 #define FWD_NV(cb, nvmax, KH, KW)                                                                         \
     for (long v0 = 0; v0 < nvec;) {                                                                       \
         const long r = nvec - v0;                                                                         \
-        if (r >= nvmax) { fwd_tile(g, wb, bs, bq, oq, v0, cb, nvmax, KH, KW, masked, ch); v0 += nvmax; }           \
-        else if (nvmax > 2 && r == 2) { fwd_tile(g, wb, bs, bq, oq, v0, cb, 2, KH, KW, masked, ch); v0 += 2; }     \
-        else { fwd_tile(g, wb, bs, bq, oq, v0, cb, 1, KH, KW, masked, ch); v0 += 1; }                            \
+        if (r >= nvmax) { fwd_tile(g, wb, bs, bq, oq, v0, cb, nvmax, KH, KW, masked, ch, S2); v0 += nvmax; }       \
+        else if (nvmax > 2 && r == 2) { fwd_tile(g, wb, bs, bq, oq, v0, cb, 2, KH, KW, masked, ch, S2); v0 += 2; } \
+        else { fwd_tile(g, wb, bs, bq, oq, v0, cb, 1, KH, KW, masked, ch, S2); v0 += 1; }                        \
     }
 
 // Output channels co0..<co1 of one image and group; co0 is a multiple of 8 and co1 one too or
 // the group's end, so the blocks here are the packing's blocks.
 INLINE void fwd_body(const fwd_geo *g, const float *wpack, const float *bias, float *out, long nvec, long co0, long co1,
-                     const int maxcb, const int nvmax, const long KH, const long KW, const int masked) {
+                     const int maxcb, const int nvmax, const long KH, const long KW, const int masked, const int S2) {
     const long taps = g->kh * g->kw, pl = g->oh * g->ow;
     for (long co = co0; co < co1;) {
         const long bs = conv_block(co1 - co);
@@ -148,21 +154,30 @@ INLINE void fwd_body(const fwd_geo *g, const float *wpack, const float *bias, fl
     }
 }
 
-#define FWD_SHAPES(maxcb, nvmax, masked)                                                                         \
-    if (g->kh == 3 && g->kw == 3) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 3, 3, masked);         \
-    else if (g->kh == 7 && g->kw == 7) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 7, 7, masked);    \
-    else fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 0, 0, masked);
+#define FWD_SHAPES(maxcb, nvmax, masked, S2)                                                                         \
+    if (g->kh == 3 && g->kw == 3) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 3, 3, masked, S2);         \
+    else if (g->kh == 7 && g->kw == 7) fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 7, 7, masked, S2);    \
+    else fwd_body(g, w, bias, out, nvec, co0, co1, maxcb, nvmax, 0, 0, masked, S2);
 
 #if CONV_X86
 static AVX512 void fwd_avx512(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
-    FWD_SHAPES(8, 3, 1)
+    FWD_SHAPES(8, 3, 1, 0)
+}
+static AVX512 void fwd_s2_avx512(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
+    FWD_SHAPES(8, 3, 1, 1)
 }
 static AVX2 void fwd_avx2(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
-    FWD_SHAPES(4, 1, 0)
+    FWD_SHAPES(4, 1, 0, 0)
+}
+static AVX2 void fwd_s2_avx2(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
+    FWD_SHAPES(4, 1, 0, 1)
 }
 #endif
 static void fwd_generic(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
-    FWD_SHAPES(4, 1, 0)
+    FWD_SHAPES(4, 1, 0, 0)
+}
+static void fwd_s2_generic(const fwd_geo *g, const float *w, const float *bias, float *out, long nvec, long co0, long co1) {
+    FWD_SHAPES(4, 1, 0, 1)
 }
 
 void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,
@@ -174,7 +189,7 @@ void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, con
 #else
     if (epi) abort();
 #endif
-    fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16, epi};
+    fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16, epi, wp, 0};
     if (!azoo_conv2d_s1_rows(oh, ow, wp)) geo.vpr = 0;
     const long nvec = geo.vpr ? oh * geo.vpr : ((oh - 1) * wp + ow + 15) / 16;
     const fwd_geo *g = &geo;
@@ -186,4 +201,24 @@ void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, con
     }
 #endif
     fwd_generic(g, wpack, bias, out, nvec, co0, co1);
+}
+
+void azoo_conv2d_s2(const float *in, long cin, long plane, long hp, long ws, const float *wpack, long kh, long kw,
+                    const float *bias, float *out, long oh, long ow, long co0, long co1, const azoo_epilogue *epi) {
+#if CONV_X86
+    if (epi && (epi->residual || conv_isa() < 2)) abort();   // as azoo_conv2d_s1
+#else
+    if (epi) abort();
+#endif
+    const fwd_geo geo = {in, cin, plane, ws, kh, kw, 1, 1, oh, ow, (ow + 15) / 16, epi, 2 * ws, hp * ws};
+    const long nvec = oh * geo.vpr;
+    const fwd_geo *g = &geo;
+#if CONV_X86
+    switch (conv_isa()) {
+    case 2: fwd_s2_avx512(g, wpack, bias, out, nvec, co0, co1); return;
+    case 1: fwd_s2_avx2(g, wpack, bias, out, nvec, co0, co1); return;
+    default: break;
+    }
+#endif
+    fwd_s2_generic(g, wpack, bias, out, nvec, co0, co1);
 }

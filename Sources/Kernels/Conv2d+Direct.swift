@@ -67,6 +67,9 @@ public enum ConvolutionPaths {
     /// 512 × 512 channels, maps down to 32 tiles). Off by default (its rounding flipped ReLU kinks of
     /// the resnet34 gradient-parity fixture's plain input; the fixture's input is now nudged off
     /// those ties, docs/backbones.md); `AZOO_WINOGRAD_WIDE_TRAINING=1`.
+    /// Whether inference passes of grouped stride-2 convolutions run on the direct kernels
+    /// (`Conv2dGeometry.usesDirectStride2`; `AZOO_DIRECT_STRIDE2=0` turns it off).
+    @TaskLocal public static var directStrideTwo = getenv("AZOO_DIRECT_STRIDE2").map { String(cString: $0) } != "0"
     @TaskLocal public static var winogradWideTraining = getenv("AZOO_WINOGRAD_WIDE_TRAINING").map { String(cString: $0) } == "1"
 }
 
@@ -74,6 +77,16 @@ extension Conv2dGeometry {
     /// Whether the direct kernels serve this convolution.
     public var usesDirect: Bool {
         ConvolutionPaths.directStrideOne && strideH == 1 && strideW == 1 && !isDepthwise && !isPointwise && opg <= 64 && outH > 0 && outW > 0
+    }
+
+    /// Whether an inference forward pass of this stride-2 convolution runs on the direct kernels, over
+    /// planes split into their even and odd columns (so each tap is a plain vector load):
+    /// grouped ones of at most 64 output channels per group (ResNeXt's stride-2 3×3s), which otherwise
+    /// take the phase re-layout (a copy of the whole input, 1.78× the multiply-adds) or im2col.
+    /// `AZOO_DIRECT_STRIDE2=0` turns it off.
+    public var usesDirectStride2: Bool {
+        ConvolutionPaths.directStrideTwo && strideH == 2 && strideW == 2 && dilationH == 1 && dilationW == 1 && groups > 1
+            && !isDepthwise && !isPointwise && opg <= 64 && outH > 0 && outW > 0
     }
 
     /// Whether the input gradient can be the direct convolution of the padded output gradient.
@@ -93,14 +106,17 @@ extension Conv2dGeometry {
 /// in one parallel region; each worker pads the input planes of the (group, image) it is on and
 /// packs the group's weights (`pack(group, dst)`) into its own buffers when they change, so no
 /// separate passes and no batch-sized padded copy.
+/// `stride2`: a stride-2 convolution (dilation 1) on planes of hp rows of the padded plane's ws = wp
+/// even columns and then its odd ones (`azoo_pad_planes_s2`, `azoo_conv2d_s2`).
 private struct DirectPass {
     var batch: Int, groups: Int, cin: Int, cout: Int
     var h: Int, w: Int, top: Int, left: Int, hp: Int, wp: Int
     var oh: Int, ow: Int, kh: Int, kw: Int, dh: Int, dw: Int
+    var stride2 = false
 
     func run(_ src: UnsafePointer<Float>, _ bias: UnsafePointer<Float>?, _ out: UnsafeMutablePointer<Float>,
              epilogue: ConvEpilogue? = nil, pack: (Int, UnsafeMutablePointer<Float>) -> Void) {
-        let plane = planeStride(hp, wp), blocks = (cout + 7) / 8, perGroup = cout * cin * kh * kw
+        let plane = stride2 ? 2 * hp * wp + 32 : planeStride(hp, wp), blocks = (cout + 7) / 8, perGroup = cout * cin * kh * kw
         Threading.parallelFor(groups * batch * blocks) { r in
             let padded = ColumnBuffer(count: cin * plane), packed = ColumnBuffer(count: perGroup)
             var packedGroup = -1, paddedPair = -1
@@ -108,13 +124,19 @@ private struct DirectPass {
                 let b = item % blocks, pair = item / blocks, n = pair % batch, grp = pair / batch
                 if grp != packedGroup { pack(grp, packed.pointer); packedGroup = grp }
                 if pair != paddedPair {
-                    azoo_pad_planes(src + (n * groups + grp) * cin * h * w, cin, h, w, top, left, hp, wp, plane, padded.pointer)
+                    (stride2 ? azoo_pad_planes_s2 : azoo_pad_planes)(src + (n * groups + grp) * cin * h * w, cin, h, w, top, left,
+                                                                     hp, wp, plane, padded.pointer)
                     paddedPair = pair
                 }
                 withEpilogue(epilogue, channel: grp * cout) { e in
-                    azoo_conv2d_s1(padded.pointer, cin, plane, hp, wp, packed.pointer, kh, kw, dh, dw,
-                                   bias.map { $0 + grp * cout }, out + (n * groups + grp) * cout * oh * ow,
-                                   oh, ow, b * 8, min(cout, b * 8 + 8), e)
+                    let b0 = bias.map { $0 + grp * cout }, y = out + (n * groups + grp) * cout * oh * ow
+                    if stride2 {
+                        azoo_conv2d_s2(padded.pointer, cin, plane, hp, wp, packed.pointer, kh, kw, b0, y, oh, ow, b * 8,
+                                       min(cout, b * 8 + 8), e)
+                    } else {
+                        azoo_conv2d_s1(padded.pointer, cin, plane, hp, wp, packed.pointer, kh, kw, dh, dw, b0, y, oh, ow, b * 8,
+                                       min(cout, b * 8 + 8), e)
+                    }
                 }
             }
         }
@@ -128,6 +150,20 @@ func directForward(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight:
     let pass = DirectPass(batch: g.batch, groups: g.groups, cin: g.cpg, cout: g.opg, h: g.height, w: g.width,
                           top: g.padH, left: g.padW, hp: g.height + 2 * g.padH, wp: g.width + 2 * g.padW,
                           oh: g.outH, ow: g.outW, kh: g.kernelH, kw: g.kernelW, dh: g.dilationH, dw: g.dilationW)
+    let taps = g.taps, perGroup = g.opg * g.cpg * taps
+    pass.run(input, bias, output, epilogue: epilogue) { grp, dst in
+        azoo_conv2d_pack(weight + grp * perGroup, g.opg, g.cpg, taps, g.cpg * taps, taps, 0, dst)
+    }
+}
+
+/// Forward of a stride-2 convolution (`usesDirectStride2`): `output` (N, O, outH, outW) is overwritten.
+/// `epilogue`: scale, shift and ReLU only (no residual).
+func directForwardStride2(_ g: Conv2dGeometry, _ input: UnsafePointer<Float>, _ weight: UnsafePointer<Float>,
+                          _ bias: UnsafePointer<Float>?, _ output: UnsafeMutablePointer<Float>, epilogue: ConvEpilogue? = nil) {
+    precondition(epilogue?.residual == nil, "directForwardStride2: no residual epilogue")
+    let pass = DirectPass(batch: g.batch, groups: g.groups, cin: g.cpg, cout: g.opg, h: g.height, w: g.width,
+                          top: g.padH, left: g.padW, hp: 2 * (g.outH - 1) + g.kernelH, wp: g.outW + (g.kernelW - 1) / 2,
+                          oh: g.outH, ow: g.outW, kh: g.kernelH, kw: g.kernelW, dh: 1, dw: 1, stride2: true)
     let taps = g.taps, perGroup = g.opg * g.cpg * taps
     pass.run(input, bias, output, epilogue: epilogue) { grp, dst in
         azoo_conv2d_pack(weight + grp * perGroup, g.opg, g.cpg, taps, g.cpg * taps, taps, 0, dst)

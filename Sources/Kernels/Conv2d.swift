@@ -124,6 +124,10 @@ public func conv2dForward(_ g: Conv2dGeometry, input: UnsafePointer<Float>, weig
     } else if g.usesWinograd(inference: inference) {
         winogradForward(g, input, weight, bias, output, f43: inference && g.winograd43, inference: inference, epilogue: epilogue)
         return
+    } else if inference && g.usesDirectStride2 {
+        let inKernel = ColumnGEMM.available && epilogue?.residual == nil   // as below
+        directForwardStride2(g, input, weight, bias, output, epilogue: inKernel ? epilogue : nil)
+        if inKernel { return }
     } else if g.usesDirect {
         let inKernel = ColumnGEMM.available && epilogue?.residual == nil   // the kernel's epilogue: AVX-512, no residual
         directForward(g, input, weight, bias, output, epilogue: inKernel ? epilogue : nil)
@@ -329,3 +333,4 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
         }
     }
 }
+

@@ -29,7 +29,7 @@ extension Tensor {
         let stem = g.kernelH == 7 && g.kernelW == 7 && g.groups == 1 && g.inChannels * s * s <= 16
         // ResNeXt's stride-2 grouped 3×3s of ≤ 16 channels per group (64 on the phases); 32 per group ran slower.
         let grouped = g.kernelH == 3 && g.kernelW == 3 && s == 2 && g.groups > 1 && g.inChannels / g.groups * 4 <= 64
-        guard ConvolutionPaths.phaseLayout, s >= 2, g.strideW == s, stem || grouped, g.dilationH == 1,
+        guard ConvolutionPaths.phaseLayout, s >= 2, g.strideW == s, stem || grouped && !g.usesDirectStride2, g.dilationH == 1,
               g.dilationW == 1 else { return nil }
         let k = (g.kernelH + s - 1) / s
         var p = g

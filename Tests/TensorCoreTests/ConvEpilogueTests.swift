@@ -7,7 +7,7 @@ import Testing
 /// followed by the separate ops (each verified against PyTorch by the op fixtures), bit for bit
 /// without a conv bias, on every path
 /// that applies the epilogue itself (GEMM: one and two k blocks, tiles straddling two images, groups;
-/// Winograd F(2×2) and F(4×4), per image and over the batch; direct without a residual, the phase re-layout on it) and where it is
+/// Winograd F(2×2) and F(4×4), per image and over the batch; direct without a residual, stride 1 and 2, the phase re-layout on it) and where it is
 /// a pass afterwards (direct with a residual).
 @Suite struct ConvEpilogueTests {
     struct Case: CustomTestStringConvertible, Sendable {
@@ -30,6 +30,8 @@ import Testing
              groups: 1),
         Case(name: "5×5 direct (epilogue in the kernel; with a residual after)", x: [2, 8, 12, 12], w: [16, 8, 5, 5], stride: 1, pad: 2, groups: 1),
         Case(name: "7×7 stride 2 on its phases", x: [1, 3, 37, 41], w: [16, 3, 7, 7], stride: 2, pad: 3, groups: 1),
+        Case(name: "grouped 3×3 stride 2, direct on even/odd columns (with a residual after)", x: [2, 32, 15, 37], w: [44, 8, 3, 3],
+             stride: 2, pad: 1, groups: 4),
     ]
 
     @Test("fused epilogue equals the convolution followed by scale, shift, residual and ReLU", arguments: cases)
@@ -43,6 +45,7 @@ import Testing
         case let n where n.contains("F(2×2)"): #expect(g.usesWinograd(inference: true) && !g.takesWinograd43)
         case let n where n.contains("over the batch"): #expect(g.usesWinogradBatched)
         case let n where n.contains("F(4×4)"): #expect(g.takesWinograd43)
+        case let n where n.contains("even/odd"): #expect(g.usesDirectStride2 && Tensor.phaseLayout(g) == nil)
         case let n where n.contains("direct"): #expect(g.usesDirect)
         default: #expect(Tensor.phaseLayout(g) != nil)
         } }

@@ -45,6 +45,17 @@ void azoo_conv2d_pack(const float *w, long nout, long nin, long taps, long ostri
 void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,
                     long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1,
                     const azoo_epilogue *epi);
+/// Stride-2 planes for azoo_conv2d_s2: each of `planes` planes of h × w at src, zero padded by top
+/// rows and left columns (zeros below and right as needed), as hp rows of its even padded columns
+/// (ws of them) followed by hp rows of its odd ones, planes `stride` ≥ 2·hp·ws + 32 floats apart (the
+/// rest zeroed).
+void azoo_pad_planes_s2(const float *src, long planes, long h, long w, long top, long left, long hp, long ws, long stride,
+                        float *dst);
+/// Direct stride-2 convolution of one image and one group (dilation 1), as azoo_conv2d_s1 but over
+/// the planes of azoo_pad_planes_s2: out[co][oy][ox] = bias + Σ_c Σ_taps w[co][c][i][j] ·
+/// padded[c][2·oy + i][2·ox + j], with hp ≥ 2·(oh − 1) + kh and ws ≥ ow + (kw − 1) / 2.
+void azoo_conv2d_s2(const float *in, long cin, long plane, long hp, long ws, const float *wpack, long kh, long kw,
+                    const float *bias, float *out, long oh, long ow, long co0, long co1, const azoo_epilogue *epi);
 /// Whether the direct kernels take output positions per row, in 16-column pieces (1), or over the
 /// flattened padded plane, dropping the columns ≥ ow (0): whichever computes fewer vectors.
 int azoo_conv2d_s1_rows(long oh, long ow, long wp);
