@@ -80,12 +80,13 @@ extension Conv2dGeometry {
     }
 
     /// Whether an inference forward pass of this stride-2 convolution runs on the direct kernels, over
-    /// planes split into their even and odd columns (so each tap is a plain vector load):
-    /// grouped ones of at most 64 output channels per group (ResNeXt's stride-2 3×3s), which otherwise
-    /// take the phase re-layout (a copy of the whole input, 1.78× the multiply-adds) or im2col.
-    /// `AZOO_DIRECT_STRIDE2=0` turns it off.
+    /// planes split into their even and odd columns (so each tap is a plain vector load), with at most
+    /// 64 output channels per group: grouped ones (ResNeXt's stride-2 3×3s) and those of at most 4
+    /// input channels (ResNet's 7×7 stem), which otherwise take the phase re-layout (a copy of the whole
+    /// input; 1.78× and 1.31× the multiply-adds) or im2col. `AZOO_DIRECT_STRIDE2=0` turns it off.
     public var usesDirectStride2: Bool {
-        ConvolutionPaths.directStrideTwo && strideH == 2 && strideW == 2 && dilationH == 1 && dilationW == 1 && groups > 1
+        ConvolutionPaths.directStrideTwo && strideH == 2 && strideW == 2 && dilationH == 1 && dilationW == 1
+            && (groups > 1 || inChannels <= 4)
             && !isDepthwise && !isPointwise && opg <= 64 && outH > 0 && outW > 0
     }
 

@@ -19,6 +19,9 @@ import Kernels
 /// 0), so both copies are `LayoutCopy.phases` and its adjoint, and the gradients are theirs and the
 /// direct kernels'. An input holding an infinity or NaN keeps the ordinary path (a zero tap times an
 /// infinity would make a NaN the strided convolution never computes).
+/// Where the stride-2 direct kernels serve (`Conv2dGeometry.usesDirectStride2`: the stride-2 stem
+/// and grouped 3×3s) they come first: no copy and no zero taps; this re-layout then serves other
+/// strides, and stride 2 with those kernels turned off.
 /// `conv2d` takes it only with gradient recording off (inference): its other float32 rounding flipped
 /// ReLU and proposal-selection kinks of two training-mode parity fixtures (docs/tensor-core.md).
 /// `AZOO_PHASE_LAYOUT=0` (`ConvolutionPaths.phaseLayout`) turns it off.
@@ -29,7 +32,7 @@ extension Tensor {
         let stem = g.kernelH == 7 && g.kernelW == 7 && g.groups == 1 && g.inChannels * s * s <= 16
         // ResNeXt's stride-2 grouped 3×3s of ≤ 16 channels per group (64 on the phases); 32 per group ran slower.
         let grouped = g.kernelH == 3 && g.kernelW == 3 && s == 2 && g.groups > 1 && g.inChannels / g.groups * 4 <= 64
-        guard ConvolutionPaths.phaseLayout, s >= 2, g.strideW == s, stem || grouped && !g.usesDirectStride2, g.dilationH == 1,
+        guard ConvolutionPaths.phaseLayout, s >= 2, g.strideW == s, (stem || grouped) && !g.usesDirectStride2, g.dilationH == 1,
               g.dilationW == 1 else { return nil }
         let k = (g.kernelH + s - 1) / s
         var p = g

@@ -29,7 +29,8 @@ import Testing
         Case(name: "3×3 Winograd F(4×4) over the batch (wide channels, 7×7 maps)", x: [3, 256, 7, 7], w: [520, 256, 3, 3], stride: 1, pad: 1,
              groups: 1),
         Case(name: "5×5 direct (epilogue in the kernel; with a residual after)", x: [2, 8, 12, 12], w: [16, 8, 5, 5], stride: 1, pad: 2, groups: 1),
-        Case(name: "7×7 stride 2 on its phases", x: [1, 3, 37, 41], w: [16, 3, 7, 7], stride: 2, pad: 3, groups: 1),
+        Case(name: "7×7 stride 3 on its phases", x: [1, 1, 37, 41], w: [16, 1, 7, 7], stride: 3, pad: 2, groups: 1),
+        Case(name: "7×7 stride 2, direct on even/odd columns", x: [2, 3, 37, 41], w: [16, 3, 7, 7], stride: 2, pad: 3, groups: 1),
         Case(name: "grouped 3×3 stride 2, direct on even/odd columns (with a residual after)", x: [2, 32, 15, 37], w: [44, 8, 3, 3],
              stride: 2, pad: 1, groups: 4),
     ]

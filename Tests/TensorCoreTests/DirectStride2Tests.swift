@@ -10,6 +10,7 @@ import Testing
     /// name, stride-2 padding, groups.
     static let cases: [(String, Int, Int)] = [
         ("g4_cpg4", 1, 4), ("g2_cpg8_wide", 1, 2), ("g3_cpg16_pad0", 0, 3), ("g2_cpg32", 1, 2), ("g2_k5_pad2", 2, 2),
+        ("stem7x7", 3, 1),
     ]
 
     static func geometry(_ x: Tensor, _ w: Tensor, pad: Int, groups: Int) -> Conv2dGeometry {

@@ -44,11 +44,15 @@ import Testing
                            kernelH: 7, kernelW: 7, strideH: stride, strideW: stride, padH: pad, padW: pad,
                            dilationH: 1, dilationW: 1, groups: 1)
         }
-        #expect(Tensor.phaseLayout(geometry(x2, w2, stride: 2, pad: 3)) != nil)
+        // Stride 2 only with the stride-2 direct kernels off (they take the stem first, DirectStride2Tests).
+        ConvolutionPaths.$directStrideTwo.withValue(false) { #expect(Tensor.phaseLayout(geometry(x2, w2, stride: 2, pad: 3)) != nil) }
+        #expect(Tensor.phaseLayout(geometry(x2, w2, stride: 2, pad: 3)) == nil && geometry(x2, w2, stride: 2, pad: 3).usesDirectStride2)
         #expect(Tensor.phaseLayout(geometry(x3, w3, stride: 3, pad: 2)) != nil)
-        #expect(ConvolutionPaths.$phaseLayout.withValue(false) { Tensor.phaseLayout(geometry(x2, w2, stride: 2, pad: 3)) } == nil)
+        #expect(ConvolutionPaths.$phaseLayout.withValue(false) { Tensor.phaseLayout(geometry(x3, w3, stride: 3, pad: 2)) } == nil)
         // Five input channels at stride 2 (20 phase channels) and stride 1 keep the ordinary paths.
-        #expect(Tensor.phaseLayout(geometry(Tensor.zeros([1, 5, 20, 20]), w2, stride: 2, pad: 3)) == nil)
+        ConvolutionPaths.$directStrideTwo.withValue(false) {
+            #expect(Tensor.phaseLayout(geometry(Tensor.zeros([1, 5, 20, 20]), w2, stride: 2, pad: 3)) == nil)
+        }
         #expect(Tensor.phaseLayout(geometry(x2, w2, stride: 1, pad: 3)) == nil)
         // ResNeXt's stride-2 grouped 3×3: 8 channels per group take it (32 on the phases); 32 per group do not.
         let xg = try fx.tensor("grouped3x3_stride2.in.0"), wg = try fx.tensor("grouped3x3_stride2.in.1")
@@ -67,7 +71,10 @@ import Testing
             expectClose(withNoGrad { xg.conv2d(weight: wg, bias: bg, stride: (2, 2), padding: (1, 1), groups: 4) },
                         try! fx.tensor("grouped3x3_stride2.out"), rtol: 1e-4, atol: 1e-4, "grouped 3×3 stride 2")
         }
-        expectClose(withNoGrad { Self.stride2(x2, w2, b2) }, try fx.tensor("stem_stride2.out"), rtol: 1e-4, atol: 1e-4, "stride 2")
+        let out2 = try fx.tensor("stem_stride2.out")
+        ConvolutionPaths.$directStrideTwo.withValue(false) {
+            expectClose(withNoGrad { Self.stride2(x2, w2, b2) }, out2, rtol: 1e-4, atol: 1e-4, "stride 2")
+        }
         expectClose(withNoGrad { Self.stride3(x3, w3) }, try fx.tensor("stride3_pad2.out"), rtol: 1e-4, atol: 1e-4, "stride 3")
     }
 
@@ -79,8 +86,10 @@ import Testing
         let x = try fx.tensor("stem_stride2.in.0").copy(), w = try fx.tensor("stem_stride2.in.1")
         x.data[5 * 41 + 8] = .infinity   // image 0, channel 0, row 5, column 8
         #expect(x.phases(2, pad: (3, 3), height: 22, width: 24) == nil)
-        let y = withNoGrad { Self.stride2(x, w, nil) }
-        let reference = ConvolutionPaths.$phaseLayout.withValue(false) { withNoGrad { Self.stride2(x, w, nil) } }
+        let y = ConvolutionPaths.$directStrideTwo.withValue(false) { withNoGrad { Self.stride2(x, w, nil) } }
+        let reference = ConvolutionPaths.$directStrideTwo.withValue(false) {
+            ConvolutionPaths.$phaseLayout.withValue(false) { withNoGrad { Self.stride2(x, w, nil) } }
+        }
         #expect(y.scalars.contains(.infinity) || y.scalars.contains(-.infinity))
         #expect(zip(y.scalars, reference.scalars).allSatisfy { $0 == $1 || ($0.isNaN && $1.isNaN) }, "with an infinity")
     }
