@@ -167,9 +167,16 @@ static void finish_rows(const float *du, long duxi, long ldu, long o0, long o1, 
     }
 }
 
-void azoo_wino_wgrad_finish(const float *du, long cout, long cin, float *dw, long ostride, long istride) {
-    const long cinp = (cin + WNR - 1) / WNR * WNR, coutp = (cout + WMR - 1) / WMR * WMR;
-    finish_rows(du, coutp * cinp, cinp, 0, cout, cin, dw, ostride, istride);
+void azoo_wino_wgrad_finish(float *du, long parts, long partStride, long cout, long cin, float *dw, long ostride, long istride,
+                            long o0, long o1) {
+    const long cinp = (cin + WNR - 1) / WNR * WNR, coutp = (cout + WMR - 1) / WMR * WMR, n = (o1 - o0) * cinp;
+    for (long part = 1; part < parts; part++)
+        for (long x = 0; x < 16; x++) {
+            float *d = du + x * coutp * cinp + o0 * cinp;
+            const float *s = d + part * partStride;
+            for (long i = 0; i < n; i++) d[i] += s[i];
+        }
+    finish_rows(du + o0 * cinp, coutp * cinp, cinp, o0, o1, cin, dw, ostride, istride);
 }
 
 /// Tiles per image of the batched weight gradient.

@@ -169,8 +169,11 @@ long azoo_wino_wgrad_scratch_size(long cin, long cout, long h, long w, long p);
 /// gradient ((h + 2p − 2) × (w + 2p − 2)).
 void azoo_wino_wgrad_accumulate(const float *in, long cin, long h, long w, long p, const float *gy, long cout, float *du,
                                 float *scratch);
-/// dw[o·ostride + c·istride + tap] = the 3×3 kernel gradient Gᵀ·dU·G of every (o, c).
-void azoo_wino_wgrad_finish(const float *du, long cout, long cin, float *dw, long ostride, long istride);
+/// For output channels o0..<o1: the dU of parts 1..<parts (each partStride floats after the previous)
+/// added to part 0's at du, in part order, then dw[o·ostride + c·istride + tap] = the 3×3 kernel
+/// gradient Gᵀ·dU·G of every (o, c). Disjoint channel ranges may run at the same time.
+void azoo_wino_wgrad_finish(float *du, long parts, long partStride, long cout, long cin, float *dw, long ostride, long istride,
+                            long o0, long o1);
 /// r[o·inner + j] = x[o·inner + j] ⊕ s[o] (s[o] ⊕ x[…] when scalarFirst) for o < rows, j < inner, with ⊕ =
 /// + − × ÷ for op 0…3 (rowwise.c). r may equal x.
 void azoo_rows_scalar(const float *x, const float *s, float *r, long rows, long inner, int op, int scalarFirst);
