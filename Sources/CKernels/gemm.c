@@ -66,6 +66,18 @@ static AVX512 void pack_a_cols512(const float *a, long lda, long kc, long r, flo
 }
 #endif
 
+/// Columns 0..<len of r ≤ MR rows of A (rows lda apart from src) times alpha into d as [p][MR], rows
+/// r..<MR zero.
+static void pack_a_run(const float *src, long lda, long r, long len, float alpha, float *d) {
+    long p = 0;
+#if CONV_X86
+    if (r == MR && conv_isa() >= 1) p = pack_a_rows4(src, lda, len, alpha, d);
+#endif
+    for (long q = 0; q < r; q++)
+        for (long pp = p; pp < len; pp++) d[pp * MR + q] = alpha * src[q * lda + pp];
+    for (long q = r; q < MR; q++) for (long pp = p; pp < len; pp++) d[pp * MR + q] = 0;
+}
+
 void azoo_gemm_pack_a(int trans, long m, long k, float alpha, const float *a, long lda, float *apack, long s0, long s1) {
     for (long pc = 0; pc < k; pc += KC) {
         const long kc = k - pc < KC ? k - pc : KC;
@@ -83,15 +95,23 @@ void azoo_gemm_pack_a(int trans, long m, long k, float alpha, const float *a, lo
                     for (; q < MR; q++) d[p * MR + q] = 0;
                 }
             } else {
-                long p = 0;
-#if CONV_X86
-                if (r == MR && conv_isa() >= 1) p = pack_a_rows4(a + i0 * lda + pc, lda, kc, alpha, d);
-#endif
-                for (long q = 0; q < r; q++) {
-                    const float *src = a + (i0 + q) * lda + pc;
-                    for (long pp = p; pp < kc; pp++) d[pp * MR + q] = alpha * src[pp];
-                }
-                for (long q = r; q < MR; q++) for (long pp = p; pp < kc; pp++) d[pp * MR + q] = 0;
+                pack_a_run(a + i0 * lda + pc, lda, r, kc, alpha, d);
+            }
+        }
+    }
+}
+
+void azoo_gemm_pack_a_segments(long m, long k, float alpha, const float *a, long lda, long seg, long segStride, float *apack,
+                               long s0, long s1) {
+    for (long pc = 0; pc < k; pc += KC) {
+        const long kc = k - pc < KC ? k - pc : KC;
+        for (long s = s0; s < s1; s++) {
+            float *d = a_strip(apack, m, pc, kc, s);
+            const long i0 = s * MR, r = m - i0 < MR ? m - i0 : MR;
+            for (long q0 = pc; q0 < pc + kc;) {   // one run per segment the block touches
+                const long img = q0 / seg, pos = q0 % seg, len = seg - pos < pc + kc - q0 ? seg - pos : pc + kc - q0;
+                pack_a_run(a + img * segStride + i0 * lda + pos, lda, r, len, alpha, d + (q0 - pc) * MR);
+                q0 += len;
             }
         }
     }
@@ -151,8 +171,10 @@ static AVX512 void pack_b(const float *b, long ldb, long bstride, long ncols, lo
 }
 
 /// Packs rows pc..<pc+kc of columns t0..<t0+width of op(B) = Bᵀ (B: rows j at b + j·ldb) as strips of
-/// NR, zero padded, by 16 × 16 transposes.
-static AVX512 void pack_bt(const float *b, long ldb, long pc, long kc, long t0, long width, float *dst) {
+/// NR, zero padded, by 16 × 16 transposes. seg > 0 (at least 16): B's row j is segments of seg floats,
+/// segment i at b + j·ldb + i·segStride (the images of a product whose depth runs over them).
+static AVX512 void pack_bt(const float *b, long ldb, long pc, long kc, long t0, long width, float *dst, long seg,
+                           long segStride) {
     for (long s = 0; s < width; s += NR) {
         float *d = dst + s * kc;
         for (long jh = 0; jh < NR; jh += 16) {
@@ -160,9 +182,18 @@ static AVX512 void pack_bt(const float *b, long ldb, long pc, long kc, long t0, 
             for (long p0 = 0; p0 < kc; p0 += 16) {
                 const long np = kc - p0 < 16 ? kc - p0 : 16;
                 const __mmask16 mp = lanes(np);
+                // Where depth pc + p0 lies, and the lanes n1..<np that come from the next segment.
+                const long img = seg ? (pc + p0) / seg : 0, off = seg ? img * segStride + (pc + p0) % seg : pc + p0;
+                const long n1 = seg && seg - (pc + p0) % seg < np ? seg - (pc + p0) % seg : np;
+                const __mmask16 m1 = lanes(n1), m2 = (__mmask16)(mp & ~m1);
+                const long off2 = (img + 1) * segStride - n1;   // lane l ≥ n1: element l − n1 of the next segment
                 __m512 r[16];
-                for (long i = 0; i < 16; i++)
-                    r[i] = i < vj ? _mm512_maskz_loadu_ps(mp, b + (t0 + s + jh + i) * ldb + pc + p0) : _mm512_setzero_ps();
+                for (long i = 0; i < 16; i++) {
+                    if (i >= vj) { r[i] = _mm512_setzero_ps(); continue; }
+                    const float *row = b + (t0 + s + jh + i) * ldb;
+                    r[i] = _mm512_maskz_loadu_ps(m1, row + off);
+                    if (m2) r[i] = _mm512_mask_loadu_ps(r[i], m2, (const float *)((intptr_t)row + (intptr_t)off2 * (intptr_t)sizeof(float)));
+                }
                 transpose16(r);
                 for (long q = 0; q < np; q++) _mm512_storeu_ps(d + (p0 + q) * NR + jh, r[q]);
             }
@@ -239,7 +270,7 @@ static _Thread_local float *panel;
 
 static AVX512 void run512(long m, long k, const float *apack, int transb, const float *b, long ldb, long bstride,
                           long ncols, float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1,
-                          long s0, long s1, const azoo_epilogue *epi) {
+                          long s0, long s1, const azoo_epilogue *epi, long kseg) {
     const long roff = epi && epi->residual ? float_offset(epi->residual, c) : 0;
     if (!panel && !(panel = aligned_alloc(64, sizeof(float) * KC * NC_LARGE))) abort();
     const long NC = m * k <= (1L << 18) ? NC_SMALL : NC_LARGE;
@@ -251,7 +282,7 @@ static AVX512 void run512(long m, long k, const float *apack, int transb, const 
             const long kc = k - pc < KC ? k - pc : KC;
             const int first = pc == 0;
             const azoo_epilogue *e = pc + kc == k ? epi : NULL;   // on the finished sums only
-            if (transb) pack_bt(b, ldb, pc, kc, jc, nc, panel);
+            if (transb) pack_bt(b, ldb, pc, kc, jc, nc, panel, kseg, bstride);
             else pack_b(b, ldb, bstride, ncols, pc, kc, jc, nc, panel);
             for (long ic = s0; ic < s1; ic += MC / MR) {
                 const long iend = ic + MC / MR < s1 ? ic + MC / MR : s1;
@@ -290,15 +321,15 @@ static AVX512 void run512(long m, long k, const float *apack, int transb, const 
 
 void azoo_gemm_run(long m, long k, const float *apack, int transB, const float *b, long ldb, long bstride, long ncols,
                    float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1, long s0, long s1,
-                   const azoo_epilogue *epi) {
+                   const azoo_epilogue *epi, long kseg) {
     if (m <= 0 || t1 <= t0 || s1 <= s0) return;
 #if CONV_X86
     if (conv_isa() >= 2 && k > 0) {
-        run512(m, k, apack, transB, b, ldb, bstride, ncols, beta, bias, c, ldc, cstride, t0, t1, s0, s1, epi);
+        run512(m, k, apack, transB, b, ldb, bstride, ncols, beta, bias, c, ldc, cstride, t0, t1, s0, s1, epi, transB ? kseg : 0);
         return;
     }
 #endif
     (void)m; (void)k; (void)apack; (void)transB; (void)b; (void)ldb; (void)bstride; (void)ncols; (void)beta; (void)bias; (void)c;
-    (void)ldc; (void)cstride; (void)t0; (void)t1; (void)s0; (void)s1; (void)epi;
+    (void)ldc; (void)cstride; (void)t0; (void)t1; (void)s0; (void)s1; (void)epi; (void)kseg;
     abort();  // callers check azoo_gemm_available()
 }

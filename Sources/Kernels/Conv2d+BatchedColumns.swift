@@ -111,6 +111,35 @@ func batchedColumnsBackwardWeight(_ g: Conv2dGeometry, _ input: UnsafePointer<Fl
         }
         return
     }
+    if p >= 16 {
+        // The chunk's output gradients (and a 1×1's inputs) read where they lie, as a depth over
+        // segments of p (`ColumnGEMM`'s aSegment / bSegment): the same packed values as the copies laid
+        // side by side that maps of fewer than 16 positions still take below, so the same bits
+        // (resnet50's layer3 and layer4 1×1s copied 2 M floats each per backward).
+        let cols = g.isPointwise ? nil : ColumnBuffer(count: chunk * k * p)
+        let x = UncheckedSendable(input), c = cols.map { UncheckedSendable($0.pointer) }
+        forEachChunk(g) { first, count in
+            let width = count * p
+            for grp in 0..<g.groups {
+                var b = input + (first * g.inChannels + grp * g.cpg) * hw, ldb = hw
+                var bSegment: (length: Int, stride: Int)? = (p, g.inChannels * hw)
+                if let c {
+                    Threading.parallelFor(count) { r in
+                        for i in r {
+                            im2col(g, x.value + (first + i) * g.inChannels * hw, c.value + i * p, firstChannel: grp * g.cpg,
+                                   parallel: false, rowStride: width)
+                        }
+                    }
+                    (b, ldb, bSegment) = (UnsafePointer(c.value), width, nil)
+                }
+                ColumnGEMM.multiply(transA: false, transB: true, m: o, k: width, a: gradOutput + (first * g.outChannels + grp * o) * p,
+                                    lda: p, b: b, ldb: ldb, bStride: 0, columns: k, images: 1, beta: first == 0 ? 0 : 1, bias: nil,
+                                    c: gradWeight + grp * o * k, ldc: k, cStride: 0, aSegment: (p, g.outChannels * p),
+                                    bSegment: bSegment)
+            }
+        }
+        return
+    }
     let cols = ColumnBuffer(count: chunk * k * p), gys = ColumnBuffer(count: chunk * o * p)
     let x = UncheckedSendable(input), gy = UncheckedSendable(gradOutput)
     let c = UncheckedSendable(cols.pointer), d = UncheckedSendable(gys.pointer)

@@ -47,13 +47,20 @@ public enum ColumnGEMM {
     /// apart) at `c + n·cStride`. Needs `available` and `columns ≥ minimumColumns`; runs on all
     /// workers, or on the calling thread only with `serial`. `epilogue` (row i its channel i, residual
     /// at c's offsets) is applied to the finished sums.
+    /// `aSegment` (A not transposed) and `bSegment` (B transposed): a depth that runs over segments
+    /// of `length` (≥ 16) floats, `stride` apart, so that a sum over images (a weight gradient's Σ_n
+    /// dY_n · X_nᵀ) reads the images where they lie instead of copies laid side by side: element
+    /// (i, p) of A at `a + (p / length)·stride + i·lda + p % length`, and likewise for row j of B.
     public static func multiply(transA: Bool, transB: Bool = false, m: Int, k: Int, alpha: Float = 1,
                                 a: UnsafePointer<Float>, lda: Int, b: UnsafePointer<Float>, ldb: Int, bStride: Int,
                                 columns: Int, images: Int, beta: Float, bias: UnsafePointer<Float>?,
                                 c: UnsafeMutablePointer<Float>, ldc: Int, cStride: Int, serial: Bool = false,
-                                epilogue: UnsafePointer<azoo_epilogue>? = nil) {
+                                epilogue: UnsafePointer<azoo_epilogue>? = nil,
+                                aSegment: (length: Int, stride: Int)? = nil, bSegment: (length: Int, stride: Int)? = nil) {
         precondition(available && columns >= minimumColumns && (!transB || images == 1),
                      "ColumnGEMM: unavailable here, \(columns) columns < \(minimumColumns), or transB over \(images) images")
+        precondition(aSegment.map { !transA && $0.length >= 16 } ?? true && bSegment.map { transB && $0.length >= 16 } ?? true,
+                     "ColumnGEMM: segments need A plain, B transposed and ≥ 16 floats each")
         guard m > 0, columns > 0, images > 0 else { return }
         guard k > 0 else {
             precondition(epilogue == nil, "ColumnGEMM: an epilogue needs k > 0")
@@ -74,28 +81,34 @@ public enum ColumnGEMM {
         let aa = UncheckedSendable(a), bb = UncheckedSendable(b), cc = UncheckedSendable(c)
         let bs = bias.map { UncheckedSendable($0) }, ep = epilogue.map { UncheckedSendable($0) }
         let tb: Int32 = transB ? 1 : 0
+        let bs0 = bSegment?.stride ?? bStride, kseg = bSegment?.length ?? 0, aseg = aSegment
+        @Sendable func pack(_ s0: Int, _ s1: Int) {
+            if let aseg {
+                azoo_gemm_pack_a_segments(m, k, alpha, aa.value, lda, aseg.length, aseg.stride, pm.value, s0, s1)
+            } else {
+                azoo_gemm_pack_a(transA ? 1 : 0, m, k, alpha, aa.value, lda, pm.value, s0, s1)
+            }
+        }
         if !parallel {
-            azoo_gemm_pack_a(transA ? 1 : 0, m, k, alpha, a, lda, packed, 0, strips)
-            azoo_gemm_run(m, k, packed, tb, b, ldb, bStride, columns, beta, bias, c, ldc, cStride, 0, total, 0, strips, epilogue)
+            pack(0, strips)
+            azoo_gemm_run(m, k, packed, tb, b, ldb, bs0, columns, beta, bias, c, ldc, cStride, 0, total, 0, strips, epilogue, kseg)
             return
         }
         if byRows(m: m, columns: total) {
             // Few columns, many rows: each worker packs its own row strips and runs all columns.
             Threading.parallelFor(strips) { r in
-                azoo_gemm_pack_a(transA ? 1 : 0, m, k, alpha, aa.value, lda, pm.value, r.lowerBound, r.upperBound)
-                azoo_gemm_run(m, k, pa.value, tb, bb.value, ldb, bStride, columns, beta, bs?.value, cc.value, ldc, cStride,
-                              0, total, r.lowerBound, r.upperBound, ep?.value)
+                pack(r.lowerBound, r.upperBound)
+                azoo_gemm_run(m, k, pa.value, tb, bb.value, ldb, bs0, columns, beta, bs?.value, cc.value, ldc, cStride,
+                              0, total, r.lowerBound, r.upperBound, ep?.value, kseg)
             }
             return
         }
-        Threading.parallelFor(strips) { r in
-            azoo_gemm_pack_a(transA ? 1 : 0, m, k, alpha, aa.value, lda, pm.value, r.lowerBound, r.upperBound)
-        }
+        Threading.parallelFor(strips) { r in pack(r.lowerBound, r.upperBound) }
         // Column ranges in whole 32-column strips, one per worker.
         Threading.parallelFor((total + 31) / 32) { r in
             let t0 = r.lowerBound * 32, t1 = min(total, r.upperBound * 32)
-            azoo_gemm_run(m, k, pa.value, tb, bb.value, ldb, bStride, columns, beta, bs?.value, cc.value, ldc, cStride, t0, t1,
-                          0, strips, ep?.value)
+            azoo_gemm_run(m, k, pa.value, tb, bb.value, ldb, bs0, columns, beta, bs?.value, cc.value, ldc, cStride, t0, t1,
+                          0, strips, ep?.value, kseg)
         }
     }
 }

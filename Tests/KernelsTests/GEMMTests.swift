@@ -104,3 +104,34 @@ func symmetricProduct(n: Int, k: Int) {
         #expect(abs(Double(c[i * ldc + j]) - s) <= 1e-4 + 1e-4 * abs(s), "(\(i), \(j))")
     } }
 }
+
+@Test("ColumnGEMM: a depth over segments (aSegment, bSegment) gives the bits of the segments copied side by side",
+      arguments: [(40, 35, 57, 10), (100, 64, 200, 8), (24, 16, 16, 5)])
+func segmentedDepthGEMM(m: Int, columns: Int, seg: Int, images: Int) {
+    guard ColumnGEMM.available else { return }
+    // Segment n of A's row i at n·aStride + i·seg (rows of one image adjacent, images apart by a gap),
+    // and likewise for B's rows: Σ_n A_n · B_nᵀ, as a weight gradient sums its images.
+    let aStride = (m + 3) * seg, bStride = (columns + 2) * seg, k = images * seg
+    let a = pseudoRandom(images * aStride, 31), b = pseudoRandom(images * bStride, 32), c0 = pseudoRandom(m * columns, 33)
+    var ac = [Float](repeating: 0, count: m * k), bc = [Float](repeating: 0, count: columns * k)
+    for n in 0..<images {
+        for i in 0..<m { for p in 0..<seg { ac[i * k + n * seg + p] = a[n * aStride + i * seg + p] } }
+        for j in 0..<columns { for p in 0..<seg { bc[j * k + n * seg + p] = b[n * bStride + j * seg + p] } }
+    }
+    func product(_ a: [Float], _ lda: Int, _ b: [Float], _ ldb: Int, _ aSeg: (length: Int, stride: Int)?,
+                 _ bSeg: (length: Int, stride: Int)?) -> [Float] {
+        var c = c0
+        c.withUnsafeMutableBufferPointer { cp in
+            ColumnGEMM.multiply(transA: false, transB: true, m: m, k: k, alpha: 0.5, a: a, lda: lda, b: b, ldb: ldb, bStride: 0,
+                                columns: columns, images: 1, beta: 1, bias: nil, c: cp.baseAddress!, ldc: columns, cStride: 0,
+                                aSegment: aSeg, bSegment: bSeg)
+        }
+        return c
+    }
+    let copies = product(ac, k, bc, k, nil, nil)
+    let e = naiveGEMM(transA: false, transB: true, m: m, n: columns, k: k, alpha: 0.5, a: ac, b: bc, beta: 1, c: c0)
+    #expect(zip(copies, e).allSatisfy { abs($0 - $1) <= 1e-3 + 1e-4 * abs($1) }, "the copies against the definition")
+    #expect(product(a, seg, b, seg, (seg, aStride), (seg, bStride)) == copies, "both segmented")
+    #expect(product(a, seg, bc, k, (seg, aStride), nil) == copies, "A segmented")
+    #expect(product(ac, k, b, seg, nil, (seg, bStride)) == copies, "B segmented")
+}

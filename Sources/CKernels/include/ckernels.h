@@ -79,23 +79,29 @@ void azoo_dwconv2d_s1_wgrad(const float *xp, long wp, const float *gy, long oh, 
                             long dw, float *gw);
 /// AVX-512 GEMM over a batch of column blocks (gemm.c). Whether this CPU runs it (AZOO_CONV_ISA caps it too).
 int azoo_gemm_available(void);
-/// Floats that azoo_gemm_pack_a writes for an m × k op(A).
 /// 64-bit hash of the bits of n floats (hash.c).
 uint64_t azoo_hash_floats(const float *p, long n);
+/// Floats that azoo_gemm_pack_a writes for an m × k op(A).
 long azoo_gemm_packed_a_size(long m, long k);
 /// Packs row strips s0..<s1 (12 rows each, ⌈m/12⌉ in all) of α·op(A) (m × k; op(A)[i][p] = a[p·lda + i] when
 /// trans, else a[i·lda + p]) into apack (azoo_gemm_packed_a_size floats). Workers may pack disjoint strips.
 void azoo_gemm_pack_a(int trans, long m, long k, float alpha, const float *a, long lda, float *apack, long s0, long s1);
+/// azoo_gemm_pack_a of op(A) = A whose depth runs over segments: A[i][p] = a[(p / seg)·segStride + i·lda + p % seg]
+/// (the images of a product summed over them: a weight gradient's output gradients, seg = HW).
+void azoo_gemm_pack_a_segments(long m, long k, float alpha, const float *a, long lda, long seg, long segStride, float *apack,
+                               long s0, long s1);
 /// C_n = op(A)·B_n + β·C_n (+ bias[i] on row i when bias is not NULL) for the virtual columns t0..<t1 of
 /// the images' columns in a row (column t is image t / ncols, column t % ncols; ncols ≥ 16). B_n
 /// (k × ncols, rows ldb apart) is at b + n·bstride, C_n (m × ncols, rows ldc apart) at c + n·cstride.
-/// With transB (one image only) B_0 is Bᵀ of an ncols × k matrix with rows ldb apart.
+/// With transB (one image only) B_0 is Bᵀ of an ncols × k matrix with rows ldb apart; with kseg > 0 (at
+/// least 16) too its rows are segments of kseg floats, segment i at bstride·i (depth p at
+/// (p / kseg)·bstride + p % kseg of the row).
 /// Only the rows of 12-row strips s0..<s1 (of ⌈m/12⌉). apack from azoo_gemm_pack_a (all strips).
 /// Workers may run disjoint column ranges or disjoint strip ranges at once. epi (may be NULL): the
 /// epilogue of row i, residual at the offset of c, applied to the finished sums.
 void azoo_gemm_run(long m, long k, const float *apack, int transB, const float *b, long ldb, long bstride, long ncols,
                    float beta, const float *bias, float *c, long ldc, long cstride, long t0, long t1, long s0, long s1,
-                   const azoo_epilogue *epi);
+                   const azoo_epilogue *epi, long kseg);
 /// Winograd F(2×2, 3×3) stride-1 convolution on AVX-512 (winograd.c). Whether this CPU runs it.
 int azoo_wino_available(void);
 /// Floats of the transformed, packed weights of one group (cout × cin 3×3 kernels).
