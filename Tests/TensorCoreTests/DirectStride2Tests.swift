@@ -36,6 +36,30 @@ import Testing
         expectClose(other, try fx.tensor("\(name).out"), rtol: 1e-4, atol: 1e-4, "\(name), other path")
     }
 
+    /// Geometries the fixtures do not reach, against the other paths (im2col, each checked against
+    /// PyTorch by its own fixtures): 1×1 and 2×2 kernels, a 3×5 kernel with unequal padding, maps
+    /// smaller than a vector and than the kernel's reach, one output position, 64 channels per group.
+    @Test("edge geometries equal the other paths", arguments: [
+        ([2, 8, 9, 11], [12, 4, 1, 1], (0, 0)), ([1, 6, 10, 7], [6, 3, 2, 2], (0, 1)), ([2, 12, 13, 21], [9, 4, 3, 5], (1, 2)),
+        ([1, 4, 2, 3], [4, 2, 3, 3], (1, 1)), ([1, 4, 3, 3], [6, 2, 3, 3], (0, 0)), ([2, 128, 8, 8], [128, 64, 3, 3], (1, 1)),
+    ] as [([Int], [Int], (Int, Int))])
+    func edgeGeometries(_ xs: [Int], _ ws: [Int], _ pad: (Int, Int)) {
+        let groups = xs[1] / ws[1]
+        let x = RandomGenerator.withSeed(51) { Tensor.randn(xs) }
+        let w = RandomGenerator.withSeed(52) { Tensor.randn(ws) } * (1 / Float(ws[1] * ws[2] * ws[3]).squareRoot())
+        let b = RandomGenerator.withSeed(53) { Tensor.randn([ws[0]]) }
+        let g = Conv2dGeometry(batch: xs[0], inChannels: xs[1], height: xs[2], width: xs[3], outChannels: ws[0], kernelH: ws[2],
+                               kernelW: ws[3], strideH: 2, strideW: 2, padH: pad.0, padW: pad.1, dilationH: 1, dilationW: 1,
+                               groups: groups)
+        #expect(g.usesDirectStride2)
+        let y = withNoGrad { x.conv2d(weight: w, bias: b, stride: (2, 2), padding: pad, groups: groups) }
+        let other = ConvolutionPaths.$directStrideTwo.withValue(false) {
+            withNoGrad { x.conv2d(weight: w, bias: b, stride: (2, 2), padding: pad, groups: groups) }
+        }
+        #expect(y.shape == [xs[0], ws[0], g.outH, g.outW])
+        expectClose(y, other, rtol: 1e-4, atol: 1e-5, "x \(xs), w \(ws), padding \(pad)")
+    }
+
     @Test("recorded passes keep their paths and their gradients equal PyTorch's")
     func recordedKeepsItsPath() throws {
         let fx = try Fixture("ops_direct_stride2")
