@@ -63,13 +63,14 @@ public enum ConvolutionPaths {
     /// image from the tensors instead of copying them into batched columns first
     /// (`Conv2d+BatchedColumns.swift`; `AZOO_PW_WGRAD_PER_IMAGE=0` turns it off).
     @TaskLocal public static var pointwiseWeightGradientPerImage = getenv("AZOO_PW_WGRAD_PER_IMAGE").map { String(cString: $0) } != "0"
+    /// Whether inference passes of stride-2 convolutions that are grouped or have at most 4 input
+    /// channels run on the direct kernels (`Conv2dGeometry.usesDirectStride2`; `AZOO_DIRECT_STRIDE2=0`
+    /// turns it off).
+    @TaskLocal public static var directStrideTwo = getenv("AZOO_DIRECT_STRIDE2").map { String(cString: $0) } != "0"
     /// Whether passes that record gradients also take the inference bounds of F(2×2, 3×3) (up to
     /// 512 × 512 channels, maps down to 32 tiles). Off by default (its rounding flipped ReLU kinks of
     /// the resnet34 gradient-parity fixture's plain input; the fixture's input is now nudged off
     /// those ties, docs/backbones.md); `AZOO_WINOGRAD_WIDE_TRAINING=1`.
-    /// Whether inference passes of grouped stride-2 convolutions run on the direct kernels
-    /// (`Conv2dGeometry.usesDirectStride2`; `AZOO_DIRECT_STRIDE2=0` turns it off).
-    @TaskLocal public static var directStrideTwo = getenv("AZOO_DIRECT_STRIDE2").map { String(cString: $0) } != "0"
     @TaskLocal public static var winogradWideTraining = getenv("AZOO_WINOGRAD_WIDE_TRAINING").map { String(cString: $0) } == "1"
 }
 

@@ -333,4 +333,3 @@ public func conv2dBackwardWeight(_ g: Conv2dGeometry, input: UnsafePointer<Float
         }
     }
 }
-
