@@ -180,45 +180,35 @@ static void fwd_s2_generic(const fwd_geo *g, const float *w, const float *bias, 
     FWD_SHAPES(4, 1, 0, 1)
 }
 
+/// Runs this CPU's variant, stride 1 or (s2) stride 2 over azoo_pad_planes_s2's planes, after checking
+/// the epilogue's contract: no residual, AVX-512 only.
+static void fwd_run(const fwd_geo *g, int s2, const float *wpack, const float *bias, float *out, long nvec, long co0,
+                    long co1) {
+#if CONV_X86
+    if (g->epi && (g->epi->residual || conv_isa() < 2)) abort();
+    switch (conv_isa()) {
+    case 2: (s2 ? fwd_s2_avx512 : fwd_avx512)(g, wpack, bias, out, nvec, co0, co1); return;
+    case 1: (s2 ? fwd_s2_avx2 : fwd_avx2)(g, wpack, bias, out, nvec, co0, co1); return;
+    default: break;
+    }
+#else
+    if (g->epi) abort();
+#endif
+    (s2 ? fwd_s2_generic : fwd_generic)(g, wpack, bias, out, nvec, co0, co1);
+}
+
 void azoo_conv2d_s1(const float *in, long cin, long plane, long hp, long wp, const float *wpack, long kh, long kw,
                     long dh, long dw, const float *bias, float *out, long oh, long ow, long co0, long co1,
                     const azoo_epilogue *epi) {
     (void)hp;
-#if CONV_X86
-    if (epi && (epi->residual || conv_isa() < 2)) abort();   // the contract: no residual, AVX-512 only
-#else
-    if (epi) abort();
-#endif
     fwd_geo geo = {in, cin, plane, wp, kh, kw, dh, dw, oh, ow, (ow + 15) / 16, epi, wp, 0};
     if (!azoo_conv2d_s1_rows(oh, ow, wp)) geo.vpr = 0;
     const long nvec = geo.vpr ? oh * geo.vpr : ((oh - 1) * wp + ow + 15) / 16;
-    const fwd_geo *g = &geo;
-#if CONV_X86
-    switch (conv_isa()) {
-    case 2: fwd_avx512(g, wpack, bias, out, nvec, co0, co1); return;
-    case 1: fwd_avx2(g, wpack, bias, out, nvec, co0, co1); return;
-    default: break;
-    }
-#endif
-    fwd_generic(g, wpack, bias, out, nvec, co0, co1);
+    fwd_run(&geo, 0, wpack, bias, out, nvec, co0, co1);
 }
 
 void azoo_conv2d_s2(const float *in, long cin, long plane, long hp, long ws, const float *wpack, long kh, long kw,
                     const float *bias, float *out, long oh, long ow, long co0, long co1, const azoo_epilogue *epi) {
-#if CONV_X86
-    if (epi && (epi->residual || conv_isa() < 2)) abort();   // as azoo_conv2d_s1
-#else
-    if (epi) abort();
-#endif
     const fwd_geo geo = {in, cin, plane, ws, kh, kw, 1, 1, oh, ow, (ow + 15) / 16, epi, 2 * ws, hp * ws};
-    const long nvec = oh * geo.vpr;
-    const fwd_geo *g = &geo;
-#if CONV_X86
-    switch (conv_isa()) {
-    case 2: fwd_s2_avx512(g, wpack, bias, out, nvec, co0, co1); return;
-    case 1: fwd_s2_avx2(g, wpack, bias, out, nvec, co0, co1); return;
-    default: break;
-    }
-#endif
-    fwd_s2_generic(g, wpack, bias, out, nvec, co0, co1);
+    fwd_run(&geo, 1, wpack, bias, out, oh * geo.vpr, co0, co1);
 }
